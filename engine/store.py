@@ -1,0 +1,109 @@
+"""The event store: the eventsourcing Application over its PostgreSQL recorder.
+
+Events are appended with COPY inside one transaction that holds the events
+table's insert lock, so any number of events lands atomically and in notification
+order, without the pipeline stall that large executemany() batches can hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.sql import SQL, Identifier
+
+from engine.database import conninfo, resolve_url
+from engine.errors import ConcurrentModification
+
+APP_NAME = "ledgerflow"
+EVENTS_TABLE = "ledgerflow_events"
+TRACKING_TABLE = "ledgerflow_tracking"
+
+
+class LedgerRecorder(PostgresApplicationRecorder):
+    """Appends with COPY and returns the notification ids the rows received."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        if not stored_events:
+            return []
+        table = Identifier(self.datastore.schema, self.events_table_name)
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            with curs.copy(
+                SQL("COPY {} (originator_id, originator_version, topic, state) "
+                    "FROM STDIN (FORMAT BINARY)").format(table)
+            ) as copy:
+                copy.set_types(["uuid", "int8", "text", "bytea"])
+                for e in stored_events:
+                    copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+            curs.execute(
+                SQL("SELECT currval(pg_get_serial_sequence({}, 'notification_id')) AS last").format(
+                    f"{self.datastore.schema}.{self.events_table_name}"
+                )
+            )
+            row = curs.fetchone()
+            assert row is not None
+            last = int(row["last"])
+            first = last - len(stored_events) + 1
+            self.after_append(curs, first, stored_events)
+        return list(range(first, last + 1))
+
+    def after_append(self, curs: Cursor[Any], first_id: int, stored: Sequence[StoredEvent]) -> None:
+        """Hook run in the append transaction (the audit hash chain extends it)."""
+
+
+def store_env(url: str, *, create_table: bool = False) -> dict[str, str]:
+    info = conninfo(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": info.get("dbname", "postgres"),
+        "POSTGRES_HOST": info.get("host", "127.0.0.1"),
+        "POSTGRES_PORT": info.get("port", "5432"),
+        "POSTGRES_USER": info.get("user", "postgres"),
+        "POSTGRES_PASSWORD": info.get("password", ""),
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "0",
+        "CREATE_TABLE": "y" if create_table else "n",
+        "APPLICATION_RECORDER_TOPIC": "engine.store:LedgerRecorder",
+    }
+
+
+class Ledger(Application):
+    """The one application: holds every aggregate's events."""
+
+    name = APP_NAME
+
+    def __init__(self, url: str | None = None, *, create_table: bool = False) -> None:
+        self.url = url or resolve_url()
+        super().__init__(env=store_env(self.url, create_table=create_table))
+        self.recorder: LedgerRecorder  # type: ignore[assignment]
+
+    @property
+    def datastore(self) -> Any:
+        return self.recorder.datastore
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor[Any]]:
+        with self.datastore.transaction(commit=True) as curs:
+            yield curs
+
+    @contextmanager
+    def cursor(self) -> Iterator[Cursor[Any]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            yield curs
+
+    def append(self, *aggregates: Any) -> None:
+        """Saves all pending events of the aggregates in one transaction."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError as exc:
+            raise ConcurrentModification(
+                "another operation changed the same runs meanwhile; nothing was written"
+            ) from exc

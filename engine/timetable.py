@@ -1,0 +1,70 @@
+"""Cron schedules evaluated in the DAG's timezone; every instant returned is UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import CroniterBadCronError, croniter
+
+from engine.errors import DagDefinitionError
+
+PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+_TICK = timedelta(microseconds=1)
+
+
+class Timetable:
+    """Logical dates and data intervals of a cron schedule (None: no schedule)."""
+
+    def __init__(self, schedule: str | None, timezone: str = "UTC") -> None:
+        try:
+            self.zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DagDefinitionError(f"unknown timezone {timezone!r}") from None
+        self.cron = PRESETS.get(schedule, schedule) if schedule else None
+        if self.cron is not None and not croniter.is_valid(self.cron):
+            raise DagDefinitionError(f"invalid schedule {schedule!r}")
+
+    @property
+    def periodic(self) -> bool:
+        return self.cron is not None
+
+    def _iter(self, after: datetime) -> Iterator[datetime]:
+        try:
+            it = croniter(self.cron, after.astimezone(self.zone))
+        except CroniterBadCronError as exc:  # pragma: no cover - validated in __init__
+            raise DagDefinitionError(str(exc)) from None
+        while True:
+            yield it.get_next(datetime).astimezone(UTC)
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first schedule point strictly after moment."""
+        return next(self._iter(moment))
+
+    def data_interval(self, logical_date: datetime) -> tuple[datetime, datetime]:
+        """[logical_date, next point) for a periodic schedule, else a zero-length interval."""
+        if self.cron is None:
+            return logical_date, logical_date
+        return logical_date, self.next_after(logical_date)
+
+    def logical_dates(self, start: datetime, end: datetime) -> list[datetime]:
+        """Schedule points in [start, end]; an off-schedule start aligns forward."""
+        if self.cron is None or start > end:
+            return []
+        dates: list[datetime] = []
+        for point in self._iter(start - _TICK):
+            if point > end:
+                break
+            dates.append(point)
+        return dates
+
+    def is_on_schedule(self, moment: datetime) -> bool:
+        return self.cron is not None and self.next_after(moment - _TICK) == moment
