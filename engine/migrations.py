@@ -43,13 +43,8 @@ def applied_versions(ledger: Ledger) -> list[tuple[int, str, str]]:
 
 
 def is_current(ledger: Ledger) -> bool:
-    with ledger.cursor() as curs:
-        curs.execute(
-            "SELECT CASE WHEN to_regclass('ledgerflow_schema') IS NULL THEN -1 "
-            "ELSE (SELECT coalesce(max(version), 0) FROM ledgerflow_schema) END AS v"
-        )
-        row = curs.fetchone()
-        return row is not None and row["v"] >= latest_version()
+    applied = applied_versions(ledger)
+    return bool(applied) and applied[-1][0] >= latest_version()
 
 
 def migrate(url: str | None = None) -> list[str]:

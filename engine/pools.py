@@ -27,6 +27,7 @@ class Pool(Aggregate):
         slots: int
 
     class SlotsSet(Event):
+        name: str
         slots: int
 
         def apply(self, aggregate: Any) -> None:

@@ -1,0 +1,131 @@
+"""Shared CLI plumbing: options, error translation, output, confirmation prompts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from engine.dag import DAG
+    from engine.store import Ledger
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class Output(str, Enum):
+    table = "table"
+    json = "json"
+
+
+OutputOpt = Annotated[Output, typer.Option("-o", "--output", help="table for people, json for programs.")]
+SubdirOpt = Annotated[
+    Path | None,
+    typer.Option("-S", "--subdir", help="DAG file or folder (default: LEDGERFLOW_DAGS_FOLDER or ./dags)."),
+]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded with every event.")]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", help="Who: default LEDGERFLOW_ACTOR, else the OS user.")
+]
+YesOpt = Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")]
+StartOpt = Annotated[str | None, typer.Option("-s", "--start-date", help="Start (inclusive), YYYY-MM-DD[THH:MM:SS][+HH:MM].")]
+EndOpt = Annotated[str | None, typer.Option("-e", "--end-date", help="End (inclusive), YYYY-MM-DD[THH:MM:SS][+HH:MM].")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turns domain errors into one line on stderr and an exit code; never a traceback."""
+    from engine.errors import ConcurrentModification, DatabaseUnavailable, InvalidInput
+
+    try:
+        yield
+    except InvalidInput as exc:
+        raise fail(str(exc), 2) from None
+    except ConcurrentModification as exc:
+        raise fail(str(exc), 1) from None
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc), 1) from None
+
+
+def load_dag(dag_id: str, subdir: Path | None) -> DAG:
+    from engine import settings
+    from engine.dagbag import load_dag as _load
+
+    return _load(subdir or settings.dags_folder(), dag_id)
+
+
+def ledger(*, catch_up: bool = True) -> Ledger:
+    """The migrated ledger; reads catch the views up first (read-your-writes)."""
+    from engine.migrations import open_ledger
+    from projections.projector import ViewProjector
+
+    led = open_ledger()
+    if catch_up:
+        ViewProjector(led).catch_up()
+    return led
+
+
+def parse_conf(text: str | None) -> dict[str, Any] | None:
+    from engine.errors import BadConf
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadConf(f"invalid JSON in --conf: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadConf(f"--conf must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def emit_json(rows: Sequence[dict[str, Any]]) -> None:
+    sys.stdout.write(json.dumps(list(rows), default=str) + "\n")
+
+
+def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    Console().print(table)
+
+
+def emit(rows: Sequence[dict[str, Any]], output: Output, columns: Sequence[str]) -> None:
+    if output is Output.json:
+        emit_json(rows)
+    elif rows:
+        emit_table(rows, columns)
+    else:
+        typer.echo("No rows.")
+
+
+def confirm(question: str) -> bool:
+    """Asks y/yes/n/no (case-insensitive) until answered; EOF counts as no."""
+    while True:
+        typer.echo(f"{question} [y/n] ", nl=False)
+        answer = sys.stdin.readline()
+        if not answer:
+            typer.echo("")
+            return False
+        answer = answer.strip().lower()
+        if answer in ("y", "yes"):
+            return True
+        if answer in ("n", "no"):
+            return False
+        typer.echo("Please respond with y/yes or n/no.")

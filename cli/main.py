@@ -1,0 +1,45 @@
+"""Entry point: `ledgerflow` and its command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli import dags, db, pools, projections, tasks
+from cli.common import CONTEXT
+
+app = typer.Typer(
+    name="ledgerflow",
+    help="Event-sourced backfill and clear for Airflow-style DAGs, with an immutable audit log.",
+    context_settings=CONTEXT,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(dags.app, name="dags")
+app.add_typer(tasks.app, name="tasks")
+app.add_typer(projections.app, name="projections")
+app.add_typer(pools.app, name="pools")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from engine.operation import version
+
+        typer.echo(f"ledgerflow {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Event-sourced backfill and clear for Airflow-style DAGs."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,39 @@
+"""`ledgerflow pools set | list`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import CONTEXT, ActorOpt, Output, OutputOpt, ReasonOpt, domain_errors, emit, ledger
+
+app = typer.Typer(help="Pools: slot limits shared by all runs.", context_settings=CONTEXT,
+                  no_args_is_help=True)
+
+
+@app.command("set")
+def set_pool(
+    name: str,
+    slots: Annotated[int, typer.Argument(help="Number of slots (>= 0).")],
+    reason: ReasonOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Create a pool or change its slots (recorded as an event)."""
+    from engine.operation import new_operation
+    from engine.pool_commands import set_pool as run
+
+    with domain_errors():
+        op = new_operation("pools set", actor=actor, reason=reason)
+        run(ledger(), op, name, slots)
+    typer.echo(f"Pool {name} has {slots} slots.")
+
+
+@app.command("list")
+def list_pools(output: OutputOpt = Output.table) -> None:
+    """List pools and their slots (default_pool always exists)."""
+    from projections.queries import pools
+
+    with domain_errors():
+        rows = [{"name": n, "slots": s} for n, s in pools(ledger()).items()]
+    emit(rows, output, ("name", "slots"))

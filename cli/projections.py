@@ -1,0 +1,37 @@
+"""`ledgerflow projections rebuild | status`."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import CONTEXT, YesOpt, confirm, domain_errors, ledger
+
+app = typer.Typer(help="The views folded from the event store.", context_settings=CONTEXT,
+                  no_args_is_help=True)
+
+
+@app.command()
+def rebuild(yes: YesOpt = False) -> None:
+    """Drop the views and replay every event into them."""
+    from projections.projector import ViewProjector
+
+    with domain_errors():
+        led = ledger(catch_up=False)
+        status = ViewProjector(led).status()
+        if not yes and not confirm(
+            f"Drop dag_run, task_instance, pool and operation views and replay {status['head']} events?"
+        ):
+            typer.echo("Cancelled, nothing was rebuilt.")
+            raise typer.Exit(1)
+        count = ViewProjector(led).rebuild()
+    typer.echo(f"Rebuilt views from {count} events.")
+
+
+@app.command()
+def status() -> None:
+    """Show the views' position in the event log and how far behind they are."""
+    from projections.projector import ViewProjector
+
+    with domain_errors():
+        st = ViewProjector(ledger(catch_up=False)).status()
+    typer.echo(f"position {st['position']}  head {st['head']}  lag {st['lag']}")

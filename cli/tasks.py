@@ -1,0 +1,59 @@
+"""`ledgerflow tasks states | states-for-dag-run | clear`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import (
+    CONTEXT, EndOpt, Output, OutputOpt, StartOpt, SubdirOpt, domain_errors, emit, ledger,
+)
+from cli.dags import _zone_for
+
+app = typer.Typer(help="Task instances.", context_settings=CONTEXT, no_args_is_help=True)
+
+TI_COLUMNS = ("dag_id", "run_id", "task_id", "logical_date", "state", "try_number", "max_tries")
+
+
+@app.command()
+def states(
+    dag_id: str,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    task_regex: Annotated[str | None, typer.Option("-t", "--task-regex", help="Only matching task ids.")] = None,
+    subdir: SubdirOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Task instance states of a DAG, by logical date."""
+    import re
+
+    from engine.dates import parse_date
+    from engine.errors import InvalidInput
+    from projections.queries import task_states
+
+    with domain_errors():
+        zone = _zone_for(dag_id, subdir) if (start or end) else "UTC"
+        lo = parse_date(start, zone, option="-s") if start else None
+        hi = parse_date(end, zone, option="-e") if end else None
+        if task_regex is not None:
+            try:
+                re.compile(task_regex)
+            except re.error as exc:
+                raise InvalidInput(f"invalid --task-regex {task_regex!r}: {exc}") from None
+        rows = task_states(ledger(), dag_id, lo, hi, task_regex)
+    emit(rows, output, TI_COLUMNS)
+
+
+@app.command("states-for-dag-run")
+def states_for_dag_run(dag_id: str, run_id: str, output: OutputOpt = Output.table) -> None:
+    """Task instance states of one run."""
+    from engine.errors import RunNotFound
+    from projections.queries import run_exists, task_states
+
+    with domain_errors():
+        led = ledger()
+        if not run_exists(led, dag_id, run_id):
+            raise RunNotFound(f"DAG {dag_id!r} has no run {run_id!r}")
+        rows = task_states(led, dag_id, run_id=run_id)
+    emit(rows, output, TI_COLUMNS)

@@ -1,0 +1,72 @@
+"""`dags trigger`: a queued manual run, picked up by the scheduler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.dag import DAG
+from engine.dagrun import DagRun, dagrun_id
+from engine.dates import iso, now
+from engine.errors import RefusedCommand
+from engine.operation import OperationContext
+from engine.store import Ledger
+
+
+def manual_interval(dag: DAG, logical_date: datetime) -> tuple[datetime, datetime]:
+    """The last complete schedule interval at or before the logical date, as Airflow infers it."""
+    tt = dag.timetable
+    if not tt.periodic:
+        return logical_date, logical_date
+    end = logical_date if tt.is_on_schedule(logical_date) else None
+    if end is None:
+        candidates = tt.logical_dates(logical_date.replace(year=logical_date.year - 1), logical_date)
+        end = candidates[-1] if candidates else logical_date
+    previous = tt.logical_dates(end.replace(year=end.year - 1), end)
+    start = previous[-2] if len(previous) >= 2 else end
+    return start, end
+
+
+def new_run(dag: DAG, logical_date: datetime, run_type: str, state: str, conf: dict[str, Any],
+            op: OperationContext, run_id: str | None = None,
+            interval: tuple[datetime, datetime] | None = None,
+            task_ids: list[str] | None = None) -> DagRun:
+    start, end = interval or dag.timetable.data_interval(logical_date)
+    tasks = task_ids if task_ids is not None else list(dag.tasks)
+    return DagRun.start(
+        **op.stamp,
+        dag_id=dag.dag_id,
+        run_id=run_id or f"{run_type}__{iso(logical_date)}",
+        logical_date=iso(logical_date),
+        data_interval_start=iso(start),
+        data_interval_end=iso(end),
+        run_type=run_type,
+        state=state,
+        conf=conf,
+        dag_fingerprint=dag.fingerprint,
+        tasks={tid: dag.tasks[tid].retries for tid in tasks},
+    )
+
+
+def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: datetime | None = None,
+            conf: dict[str, Any] | None = None, run_id: str | None = None) -> DagRun:
+    from projections.queries import run_exists
+
+    moment = logical_date or now()
+    if moment > now():
+        raise RefusedCommand(f"logical date {iso(moment)} is in the future")
+    run_id = run_id or f"manual__{iso(moment)}"
+    if run_exists(ledger, dag.dag_id, run_id):
+        raise RefusedCommand(f"DAG {dag.dag_id} already has a run with run_id {run_id!r}")
+    with ledger.cursor() as curs:
+        curs.execute("SELECT run_id FROM dag_run WHERE run_uuid = %s",
+                      (dagrun_id(dag.dag_id, iso(moment)),))
+        clash = curs.fetchone()
+    if clash:
+        raise RefusedCommand(
+            f"DAG {dag.dag_id} already has a run at {iso(moment)} ({clash['run_id']})"
+        )
+    run = new_run(dag, moment, "manual", "queued", conf or {}, op, run_id=run_id,
+                  interval=manual_interval(dag, moment))
+    ledger.append(op.started(), run, op.ended("success", run_id=run_id))
+    return run

@@ -1,0 +1,1 @@
+"""Read side: views folded from the event store, catch-up, rebuild, queries."""

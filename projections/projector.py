@@ -1,0 +1,207 @@
+"""Keeps the SQL views caught up with the notification log, exactly once.
+
+Each batch of notifications is folded in memory and written together with the
+new tracking position in one transaction, under an advisory lock, so two
+processes catching up at once never apply a notification twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+
+from engine.run_state import TI, RunState
+from engine.store import EVENTS_TABLE, Ledger
+from projections.fold import Folded, decode
+
+VIEWS = "views"
+_LOCK_KEY = 7_220_417_002
+BATCH = 50_000
+
+RUN_COLUMNS = (
+    "run_uuid", "version", "dag_id", "run_id", "logical_date", "data_interval_start",
+    "data_interval_end", "run_type", "state", "conf", "dag_fingerprint", "clear_number",
+)
+
+
+def position(curs: Cursor[Any], name: str = VIEWS) -> int:
+    curs.execute(
+        "SELECT notification_id FROM ledgerflow_tracking WHERE application_name = %s", (name,)
+    )
+    row = curs.fetchone()
+    return int(row["notification_id"]) if row else 0
+
+
+def head(curs: Cursor[Any]) -> int:
+    curs.execute(f"SELECT coalesce(max(notification_id), 0) AS m FROM {EVENTS_TABLE}")
+    row = curs.fetchone()
+    return int(row["m"]) if row else 0
+
+
+def _load_runs(curs: Cursor[Any], ids: list[UUID], folded: Folded) -> None:
+    """Reads the current view state of runs a batch touches but did not create."""
+    if not ids:
+        return
+    curs.execute(
+        "SELECT run_uuid, version, dag_id, run_id, logical_date, data_interval_start, "
+        "data_interval_end, run_type, state, conf, dag_fingerprint, clear_number "
+        "FROM dag_run WHERE run_uuid = ANY(%s)",
+        (ids,),
+    )
+    for row in curs.fetchall():
+        folded.runs[row["run_uuid"]] = run_from_row(row)
+        folded.versions[row["run_uuid"]] = row["version"]
+    curs.execute(
+        "SELECT run_uuid, task_id, state, try_number, max_tries FROM task_instance "
+        "WHERE run_uuid = ANY(%s)",
+        (ids,),
+    )
+    for row in curs.fetchall():
+        folded.runs[row["run_uuid"]].tis[row["task_id"]] = TI(
+            row["state"], row["try_number"], row["max_tries"]
+        )
+
+
+def run_from_row(row: dict[str, Any]) -> RunState:
+    run = RunState(
+        {
+            "dag_id": row["dag_id"],
+            "run_id": row["run_id"],
+            "logical_date": row["logical_date"].isoformat(),
+            "data_interval_start": row["data_interval_start"].isoformat(),
+            "data_interval_end": row["data_interval_end"].isoformat(),
+            "run_type": row["run_type"],
+            "state": row["state"],
+            "conf": row["conf"],
+            "dag_fingerprint": row["dag_fingerprint"],
+            "clear_number": row["clear_number"],
+            "tasks": {},
+        }
+    )
+    return run
+
+
+def fold_notifications(
+    rows: list[dict[str, Any]], folded: Folded, load: Callable[[list[UUID]], None]
+) -> None:
+    known = set(folded.runs)
+    missing: list[UUID] = []
+    for row in rows:
+        oid = row["originator_id"]
+        if oid not in known and not row["topic"].endswith("DagRun.Created") and "DagRun." in row["topic"]:
+            missing.append(oid)
+            known.add(oid)
+    load(missing)
+    for row in rows:
+        folded.apply(row["originator_id"], row["originator_version"], row["topic"], decode(row["state"]))
+
+
+def _write(curs: Cursor[Any], folded: Folded) -> None:
+    if folded.runs:
+        curs.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _run (LIKE dag_run) ON COMMIT DELETE ROWS;"
+            "CREATE TEMP TABLE IF NOT EXISTS _ti (LIKE task_instance) ON COMMIT DELETE ROWS"
+        )
+        with curs.copy(f"COPY _run ({', '.join(RUN_COLUMNS)}) FROM STDIN") as copy:
+            for uid, run in folded.runs.items():
+                copy.write_row((
+                    uid, folded.versions[uid], run.dag_id, run.run_id, run.logical_date,
+                    run.data_interval_start, run.data_interval_end, run.run_type, run.state,
+                    json.dumps(run.conf, sort_keys=True), run.dag_fingerprint, run.clear_number,
+                ))
+        with curs.copy("COPY _ti (run_uuid, task_id, state, try_number, max_tries) FROM STDIN") as copy:
+            for uid, task_ids in folded.dirty_tis.items():
+                tis = folded.runs[uid].tis
+                for tid in task_ids:
+                    ti = tis[tid]
+                    copy.write_row((uid, tid, ti.state, ti.try_number, ti.max_tries))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RUN_COLUMNS[1:])
+        curs.execute(
+            f"INSERT INTO dag_run SELECT * FROM _run ON CONFLICT (run_uuid) DO UPDATE SET {updates}"
+        )
+        curs.execute(
+            "INSERT INTO task_instance SELECT * FROM _ti ON CONFLICT (run_uuid, task_id) DO UPDATE "
+            "SET state = EXCLUDED.state, try_number = EXCLUDED.try_number, "
+            "max_tries = EXCLUDED.max_tries"
+        )
+    for name, slots in folded.pools.items():
+        curs.execute(
+            "INSERT INTO pool (name, slots) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET slots = EXCLUDED.slots",
+            (name, slots),
+        )
+    for op_id, op in folded.operations.items():
+        if "name" in op:
+            curs.execute(
+                "INSERT INTO operation (operation_id, name, arguments, actor, reason, host, "
+                "ledgerflow_version, started_at, ended_at, outcome, summary) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (op_id, op["name"], json.dumps(op["arguments"]), op["actor"], op["reason"],
+                 op["host"], op["ledgerflow_version"], op["started_at"], op.get("ended_at"),
+                 op.get("outcome"), json.dumps(op["summary"]) if "summary" in op else None),
+            )
+        else:
+            curs.execute(
+                "UPDATE operation SET ended_at = %s, outcome = %s, summary = %s "
+                "WHERE operation_id = %s",
+                (op["ended_at"], op["outcome"], json.dumps(op["summary"]), op_id),
+            )
+
+
+class ViewProjector:
+    """Folds notifications into dag_run, task_instance, pool and operation."""
+
+    def __init__(self, ledger: Ledger, batch: int = BATCH) -> None:
+        self.ledger = ledger
+        self.batch = batch
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Applies every new notification; returns how many were applied."""
+        with self.ledger.transaction() as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            return self._apply_new(curs, progress)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Drops every view row and replays the whole log, atomically."""
+        with self.ledger.transaction() as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            curs.execute("TRUNCATE task_instance, dag_run, pool, operation")
+            curs.execute("DELETE FROM ledgerflow_tracking WHERE application_name = %s", (VIEWS,))
+            return self._apply_new(curs, progress)
+
+    def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
+        applied = 0
+        start = position(curs)
+        while True:
+            curs.execute(
+                f"SELECT notification_id, originator_id, originator_version, topic, state "
+                f"FROM {EVENTS_TABLE} WHERE notification_id > %s "
+                f"ORDER BY notification_id LIMIT %s",
+                (start, self.batch),
+            )
+            rows = curs.fetchall()
+            if not rows:
+                return applied
+            folded = Folded()
+            fold_notifications(rows, folded, lambda ids: _load_runs(curs, ids, folded))
+            _write(curs, folded)
+            start = rows[-1]["notification_id"]
+            curs.execute(
+                "INSERT INTO ledgerflow_tracking (application_name, notification_id) "
+                "VALUES (%s, %s) ON CONFLICT (application_name) "
+                "DO UPDATE SET notification_id = EXCLUDED.notification_id",
+                (VIEWS, start),
+            )
+            applied += len(rows)
+            if progress:
+                progress(applied, start)
+
+    def status(self) -> dict[str, int]:
+        with self.ledger.cursor() as curs:
+            pos = position(curs)
+            top = head(curs)
+        return {"position": pos, "head": top, "lag": top - pos}

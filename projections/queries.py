@@ -1,0 +1,154 @@
+"""Reads of the caught-up views, shaped as the JSON contract lists them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from engine.dates import iso
+from engine.run_state import TI, RunState
+from engine.store import Ledger
+from projections.projector import run_from_row
+
+_RUN_SELECT = (
+    "SELECT run_uuid, version, dag_id, run_id, logical_date, data_interval_start, "
+    "data_interval_end, run_type, state, conf, dag_fingerprint, clear_number FROM dag_run"
+)
+
+
+def _range_clause(start: datetime | None, end: datetime | None, params: list[Any]) -> str:
+    clause = ""
+    if start is not None:
+        clause += " AND logical_date >= %s"
+        params.append(start)
+    if end is not None:
+        clause += " AND logical_date <= %s"
+        params.append(end)
+    return clause
+
+
+def run_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "dag_id": row["dag_id"],
+        "run_id": row["run_id"],
+        "logical_date": iso(row["logical_date"]),
+        "data_interval_start": iso(row["data_interval_start"]),
+        "data_interval_end": iso(row["data_interval_end"]),
+        "run_type": row["run_type"],
+        "state": row["state"],
+        "conf": row["conf"],
+    }
+
+
+def list_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
+              end: datetime | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    params: list[Any] = [dag_id]
+    sql = _RUN_SELECT + " WHERE dag_id = %s" + _range_clause(start, end, params)
+    if state:
+        sql += " AND state = %s"
+        params.append(state)
+    with ledger.cursor() as curs:
+        curs.execute(sql + " ORDER BY logical_date", params)
+        return [run_json(r) for r in curs.fetchall()]
+
+
+def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
+                end: datetime | None = None, task_regex: str | None = None,
+                run_id: str | None = None) -> list[dict[str, Any]]:
+    params: list[Any] = [dag_id]
+    sql = (
+        "SELECT r.dag_id, r.run_id, t.task_id, r.logical_date, t.state, t.try_number, t.max_tries "
+        "FROM task_instance t JOIN dag_run r USING (run_uuid) WHERE r.dag_id = %s"
+    ) + _range_clause(start, end, params).replace("logical_date", "r.logical_date")
+    if run_id is not None:
+        sql += " AND r.run_id = %s"
+        params.append(run_id)
+    with ledger.cursor() as curs:
+        curs.execute(sql + " ORDER BY r.logical_date, t.task_id", params)
+        rows = curs.fetchall()
+    pattern = re.compile(task_regex) if task_regex else None
+    return [
+        {
+            "dag_id": r["dag_id"], "run_id": r["run_id"], "task_id": r["task_id"],
+            "logical_date": iso(r["logical_date"]), "state": r["state"],
+            "try_number": r["try_number"], "max_tries": r["max_tries"],
+        }
+        for r in rows
+        if pattern is None or pattern.search(r["task_id"])
+    ]
+
+
+def run_exists(ledger: Ledger, dag_id: str, run_id: str) -> bool:
+    with ledger.cursor() as curs:
+        curs.execute("SELECT 1 FROM dag_run WHERE dag_id = %s AND run_id = %s", (dag_id, run_id))
+        return curs.fetchone() is not None
+
+
+def load_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
+              end: datetime | None = None, *, states: tuple[str, ...] | None = None,
+              ) -> dict[UUID, tuple[int, RunState]]:
+    """Full run states with their versions, for commands that append to them."""
+    params: list[Any] = [dag_id]
+    sql = _RUN_SELECT + " WHERE dag_id = %s" + _range_clause(start, end, params)
+    if states:
+        sql += " AND state = ANY(%s)"
+        params.append(list(states))
+    found: dict[UUID, tuple[int, RunState]] = {}
+    with ledger.cursor() as curs:
+        curs.execute(sql + " ORDER BY logical_date", params)
+        for row in curs.fetchall():
+            found[row["run_uuid"]] = (row["version"], run_from_row(row))
+        if found:
+            curs.execute(
+                "SELECT run_uuid, task_id, state, try_number, max_tries FROM task_instance "
+                "WHERE run_uuid = ANY(%s)",
+                (list(found),),
+            )
+            for row in curs.fetchall():
+                found[row["run_uuid"]][1].tis[row["task_id"]] = TI(
+                    row["state"], row["try_number"], row["max_tries"]
+                )
+    return found
+
+
+def previous_run(ledger: Ledger, dag_id: str, before: datetime, *, exclude_manual: bool
+                 ) -> tuple[UUID, int, RunState] | None:
+    """The run with the greatest logical date strictly before `before` (depends_on_past)."""
+    sql = _RUN_SELECT + " WHERE dag_id = %s AND logical_date < %s"
+    if exclude_manual:
+        sql += " AND run_type <> 'manual'"
+    with ledger.cursor() as curs:
+        curs.execute(sql + " ORDER BY logical_date DESC LIMIT 1", (dag_id, before))
+        row = curs.fetchone()
+        if row is None:
+            return None
+        run = run_from_row(row)
+        curs.execute(
+            "SELECT task_id, state, try_number, max_tries FROM task_instance WHERE run_uuid = %s",
+            (row["run_uuid"],),
+        )
+        for ti in curs.fetchall():
+            run.tis[ti["task_id"]] = TI(ti["state"], ti["try_number"], ti["max_tries"])
+        return row["run_uuid"], row["version"], run
+
+
+def task_ever_ran_before(ledger: Ledger, dag_id: str, task_id: str, before: datetime) -> bool:
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT 1 FROM task_instance t JOIN dag_run r USING (run_uuid) "
+            "WHERE r.dag_id = %s AND t.task_id = %s AND r.logical_date < %s LIMIT 1",
+            (dag_id, task_id, before),
+        )
+        return curs.fetchone() is not None
+
+
+def pools(ledger: Ledger) -> dict[str, int]:
+    from engine.pools import DEFAULT_POOL, DEFAULT_POOL_SLOTS
+
+    with ledger.cursor() as curs:
+        curs.execute("SELECT name, slots FROM pool ORDER BY name")
+        found = {r["name"]: r["slots"] for r in curs.fetchall()}
+    found.setdefault(DEFAULT_POOL, DEFAULT_POOL_SLOTS)
+    return dict(sorted(found.items()))
