@@ -38,12 +38,21 @@ class Timetable:
         return self.cron is not None
 
     def _iter(self, after: datetime) -> Iterator[datetime]:
+        local = after.astimezone(self.zone)
         try:
-            it = croniter(self.cron, after.astimezone(self.zone))
+            every_hour = croniter(self.cron).expanded[1] == ["*"]
+            # A fixed-hour cron is wall-clock time: once per local day even when DST
+            # repeats an hour, and a skipped time moves forward by the gap (as Airflow).
+            it = croniter(self.cron, local if every_hour else local.replace(tzinfo=None))
         except CroniterBadCronError as exc:  # pragma: no cover - validated in __init__
             raise DagDefinitionError(str(exc)) from None
+        last = after
         while True:
-            yield it.get_next(datetime).astimezone(UTC)
+            point = it.get_next(datetime)
+            point = (point if every_hour else point.replace(tzinfo=self.zone)).astimezone(UTC)
+            if point > last:
+                last = point
+                yield point
 
     def next_after(self, moment: datetime) -> datetime:
         """The first schedule point strictly after moment."""
