@@ -144,11 +144,13 @@ class DAG:
                 clone.upstream_task_ids &= task_ids
                 clone.downstream_task_ids &= task_ids
                 sub.tasks[tid] = clone
+        sub._partial = self.is_partial or len(sub.tasks) < len(self.tasks)
         return sub
 
     @property
     def is_partial(self) -> bool:
-        return False
+        """True for a partial_subset that left out some of the DAG's tasks."""
+        return bool(self.__dict__.get("_partial", False))
 
     def leaves(self) -> list[str]:
         return [tid for tid, t in self.tasks.items() if not (t.downstream_task_ids & self.tasks.keys())]
@@ -261,9 +263,10 @@ class SubDagTask(BaseTask):
     def __init__(self, task_id: str, subdag: DAG, **common: Any) -> None:
         self.subdag = subdag
         super().__init__(task_id, **common)
-        if subdag.dag_id != f"{self.dag.dag_id}.{task_id}":
+        expected = f"{self.dag.dag_id}.{task_id}"
+        if subdag.dag_id != expected:
+            del self.dag.tasks[task_id]
             raise DagDefinitionError(
-                f"subdag of {task_id!r} must have dag_id {self.dag.dag_id}.{task_id!r}, "
-                f"not {subdag.dag_id!r}"
+                f"subdag of {task_id!r} must have dag_id {expected!r}, not {subdag.dag_id!r}"
             )
         subdag.parent = self.dag
