@@ -19,6 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 from engine.database import conninfo, resolve_url
 from engine.errors import ConcurrentModification
+from engine.hashchain import extend
 
 APP_NAME = "ledgerflow"
 EVENTS_TABLE = "ledgerflow_events"
@@ -56,6 +57,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
 
     def after_append(self, curs: Cursor[Any], first_id: int, stored: Sequence[StoredEvent]) -> None:
         """Hook run in the append transaction (the audit hash chain extends it)."""
+        extend(curs, first_id, stored)
 
 
 def store_env(url: str, *, create_table: bool = False) -> dict[str, str]:

@@ -1,0 +1,136 @@
+"""Tamper evidence: a SHA-256 hash chain over every stored event, in notification order.
+
+Each link commits to the link before it and to every byte of one stored event
+(position, originator, version, topic, state) plus the instant it was recorded,
+so rewriting, deleting, inserting or reordering any event breaks the chain from
+that position on, even when done by a superuser with the append-only triggers
+disabled. Rewriting the whole tail consistently is only caught against a digest
+kept outside the database (`audit digest`), which `check_digest` compares.
+
+The serialisation is versioned: each link stores the version it was made with,
+and sql/003_hash_chain.sql computes version 1 with the same bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from hashlib import sha256
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+
+GENESIS = bytes(32)
+VERSION = 1
+CHAIN_TABLE = "ledgerflow_chain"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICRO
+
+
+def _field(data: bytes | None) -> bytes:
+    if data is None:
+        return struct.pack(">i", -1)
+    return struct.pack(">i", len(data)) + data
+
+
+def link_v1(prev: bytes, position: int, originator_id: UUID | str, originator_version: int,
+            recorded_at: datetime, topic: str | None, state: bytes | None) -> bytes:
+    oid = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+    return sha256(
+        struct.pack(">h", 1) + prev
+        + struct.pack(">q", position) + oid.bytes
+        + struct.pack(">qq", originator_version, micros(recorded_at))
+        + _field(None if topic is None else topic.encode())
+        + _field(None if state is None else bytes(state))
+    ).digest()
+
+
+LINKS: dict[int, Callable[..., bytes]] = {1: link_v1}
+
+_HEAD = (
+    f"SELECT clock_timestamp() AS now, h.hash, h.recorded_at FROM (SELECT 1) AS one "
+    f"LEFT JOIN LATERAL (SELECT hash, recorded_at FROM {CHAIN_TABLE} "
+    f"ORDER BY notification_id DESC LIMIT 1) AS h ON true"
+)
+
+
+def extend(curs: Cursor[Any], first_id: int, stored: Sequence[Any]) -> None:
+    """Links freshly appended events; runs inside the append transaction, under its lock.
+
+    All events of one append share one recorded_at, never earlier than the last
+    link's, so "recorded at or before T" always selects a prefix of the log.
+    """
+    curs.execute(_HEAD)
+    row = curs.fetchone()
+    assert row is not None
+    prev = bytes(row["hash"]) if row["hash"] is not None else GENESIS
+    at = row["now"] if row["recorded_at"] is None else max(row["now"], row["recorded_at"])
+    with curs.copy(
+        f"COPY {CHAIN_TABLE} (notification_id, recorded_at, chain_version, hash) "
+        f"FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["int8", "timestamptz", "int2", "bytea"])
+        for offset, e in enumerate(stored):
+            position = first_id + offset
+            prev = link_v1(prev, position, e.originator_id, e.originator_version, at,
+                           e.topic, e.state)
+            copy.write_row((position, at, VERSION, prev))
+
+
+@dataclass
+class Head:
+    position: int
+    hash: bytes
+
+    def text(self) -> str:
+        return f"position={self.position} sha256={self.hash.hex()}"
+
+
+class ChainBroken(Exception):
+    """Internal signal: the first position where the chain does not hold."""
+
+    def __init__(self, position: int, problem: str) -> None:
+        super().__init__(f"position {position}: {problem}")
+        self.position = position
+        self.problem = problem
+
+
+class Walker:
+    """Recomputes links one event at a time and compares them with the stored ones."""
+
+    def __init__(self, prev: bytes = GENESIS) -> None:
+        self.prev = prev
+        self.count = 0
+        self.position = 0
+
+    def step(self, position: int, event: Sequence[Any] | None, link: Sequence[Any] | None) -> None:
+        """event: (originator_id, version, topic, state); link: (recorded_at, version, hash)."""
+        if event is None:
+            raise ChainBroken(position, "the chain has a link here but the event is gone (deleted)")
+        if link is None:
+            raise ChainBroken(position, "this event has no chain link (inserted outside the ledger)")
+        recorded_at, version, stored = link
+        make = LINKS.get(version)
+        if make is None:
+            raise ChainBroken(position, f"unknown chain version {version}")
+        computed = make(self.prev, position, *event[:2], recorded_at, *event[2:])
+        if computed != bytes(stored):
+            raise ChainBroken(
+                position,
+                "the event does not match its chain link: it was rewritten or moved, "
+                "or an event before it was removed",
+            )
+        self.prev = computed
+        self.count += 1
+        self.position = position
+
+    @property
+    def head(self) -> Head:
+        return Head(self.position, self.prev)
