@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from engine.run_state import RunState, evolve
+from projections.audit import entries as audit_entries
 
 
 def split_topic(topic: str) -> tuple[str, str]:
@@ -39,8 +40,11 @@ class Folded:
     dirty_tis: dict[UUID, set[str]] = field(default_factory=dict)
     pools: dict[str, int] = field(default_factory=dict)
     operations: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    audit: list[tuple[Any, ...]] = field(default_factory=list)
 
-    def apply(self, originator_id: UUID, version: int, topic: str, payload: dict[str, Any]) -> None:
+    def apply(self, originator_id: UUID, version: int, topic: str, payload: dict[str, Any],
+              position: int = 0, recorded_at: Any = None) -> None:
+        """position > 0 also derives the audit entries of the event."""
         aggregate, kind = split_topic(topic)
         if aggregate == "DagRun":
             run = evolve(self.runs.get(originator_id), kind, payload)
@@ -51,6 +55,9 @@ class Folded:
                 dirty.update(run.tis)
             elif "changes" in payload:
                 dirty.update(c["task_id"] for c in payload["changes"])
+            if position:
+                at = recorded_at or timestamp_of(payload)
+                self.audit.extend(audit_entries(kind, payload, run, position, at))
         elif aggregate == "Pool":
             self.pools[payload["name"]] = payload["slots"]
         elif aggregate == "Operation":

@@ -14,8 +14,11 @@ from uuid import UUID
 
 from psycopg import Cursor
 
+from engine.hashchain import CHAIN_TABLE
+from engine.dates import iso
 from engine.run_state import TI, RunState
 from engine.store import EVENTS_TABLE, Ledger
+from projections import audit
 from projections.fold import Folded, decode
 
 VIEWS = "views"
@@ -71,9 +74,9 @@ def run_from_row(row: dict[str, Any]) -> RunState:
         {
             "dag_id": row["dag_id"],
             "run_id": row["run_id"],
-            "logical_date": row["logical_date"].isoformat(),
-            "data_interval_start": row["data_interval_start"].isoformat(),
-            "data_interval_end": row["data_interval_end"].isoformat(),
+            "logical_date": iso(row["logical_date"]),
+            "data_interval_start": iso(row["data_interval_start"]),
+            "data_interval_end": iso(row["data_interval_end"]),
             "run_type": row["run_type"],
             "state": row["state"],
             "conf": row["conf"],
@@ -97,10 +100,12 @@ def fold_notifications(
             known.add(oid)
     load(missing)
     for row in rows:
-        folded.apply(row["originator_id"], row["originator_version"], row["topic"], decode(row["state"]))
+        folded.apply(row["originator_id"], row["originator_version"], row["topic"], decode(row["state"]),
+                     row["notification_id"], row["recorded_at"])
 
 
 def _write(curs: Cursor[Any], folded: Folded) -> None:
+    audit.write(curs, folded.audit)
     if folded.runs:
         curs.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _run (LIKE dag_run) ON COMMIT DELETE ROWS;"
@@ -169,7 +174,7 @@ class ViewProjector:
         """Drops every view row and replays the whole log, atomically."""
         with self.ledger.transaction() as curs:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            curs.execute("TRUNCATE task_instance, dag_run, pool, operation")
+            curs.execute("TRUNCATE task_instance, dag_run, pool, operation, audit_entry")
             curs.execute("DELETE FROM ledgerflow_tracking WHERE application_name = %s", (VIEWS,))
             return self._apply_new(curs, progress)
 
@@ -178,9 +183,10 @@ class ViewProjector:
         start = position(curs)
         while True:
             curs.execute(
-                f"SELECT notification_id, originator_id, originator_version, topic, state "
-                f"FROM {EVENTS_TABLE} WHERE notification_id > %s "
-                f"ORDER BY notification_id LIMIT %s",
+                f"SELECT e.notification_id, originator_id, originator_version, topic, state, "
+                f"c.recorded_at FROM {EVENTS_TABLE} e LEFT JOIN {CHAIN_TABLE} c "
+                f"ON c.notification_id = e.notification_id WHERE e.notification_id > %s "
+                f"ORDER BY e.notification_id LIMIT %s",
                 (start, self.batch),
             )
             rows = curs.fetchall()
