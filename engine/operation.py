@@ -83,6 +83,11 @@ class OperationContext:
             )
         return self.aggregate
 
+    def pending(self) -> list[Operation]:
+        """The operation aggregate when it has events not yet appended."""
+        agg = self.aggregate
+        return [agg] if agg is not None and agg.pending_events else []
+
     def ended(self, outcome: str, **summary: Any) -> Operation:
         agg = self.started()
         agg.trigger_event(Operation.Ended, outcome=outcome, summary=summary)

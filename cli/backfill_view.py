@@ -1,0 +1,121 @@
+"""Rendering for `dags backfill`: the plan, the progress bar, the summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import typer
+
+from engine.backfill_plan import BackfillPlan
+from engine.dates import iso
+from engine.runner import Outcome, Progress, label
+
+
+def print_dry_run(plan: BackfillPlan) -> None:
+    from engine.templating import build_context, rendered_fields
+
+    dag = plan.dag
+    typer.echo(f"Dry run of DAG {dag.dag_id} on {plan.start.isoformat(sep=' ')}")
+    print_plan(plan)
+    conf = plan.conf or {}
+    for moment in sorted(plan.dates):
+        start, end = plan.full_dag.timetable.data_interval(moment)
+        for task_id in dag.topological_order():
+            task = dag.tasks[task_id]
+            context = build_context(
+                dag_params=plan.full_dag.params, conf=conf, run_id=f"backfill__{iso(moment)}",
+                run_type="backfill", task_id=task_id, logical_date=moment,
+                data_interval_start=start, data_interval_end=end,
+            )
+            typer.echo(f"Task {task_id} located in DAG {dag.dag_id} for {label(iso(moment))}")
+            try:
+                fields = rendered_fields(task, context)
+            except Exception as exc:  # a template error is part of what a dry run must show
+                typer.echo(f"    template error: {type(exc).__name__}: {exc}")
+                continue
+            for name, value in fields.items():
+                typer.echo(f"    {name}: {value}")
+
+
+def print_plan(plan: BackfillPlan) -> None:
+    typer.echo(
+        f"Plan: {len(plan.dates)} run(s), {len(plan.to_create)} to create, "
+        f"{len(plan.to_adopt)} to adopt; tasks: {', '.join(plan.dag.topological_order())}"
+    )
+    for line in plan.decisions:
+        typer.echo(f"  {line}")
+
+
+def print_resets(plan: BackfillPlan) -> None:
+    typer.echo(f"--reset-dagruns will reset these {len(plan.resets)} task instances:")
+    for found, task_id in plan.resets:
+        typer.echo(f"  {plan.full_dag.dag_id}.{task_id} {found.run.run_id} "
+                   f"[{found.run.tis[task_id].state}]")
+
+
+class ProgressView:
+    """A rich bar on a terminal; plain periodic lines otherwise."""
+
+    def __init__(self, total_runs: int) -> None:
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self._last_line = 0.0
+        self._bar: Any = None
+        if self.tty:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("[bold]backfill"), BarColumn(),
+                TextColumn("runs {task.fields[runs]}  TIs {task.completed:.0f}/{task.total:.0f}"
+                           "  running {task.fields[running]}  failed {task.fields[failed]}"),
+                TimeRemainingColumn(), transient=False,
+            )
+            self._task = self._bar.add_task("backfill", total=1, runs=f"0/{total_runs}",
+                                            running=0, failed=0)
+            self._bar.start()
+
+    def update(self, p: Progress) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, total=max(p.tis_total, 1), completed=p.tis_done,
+                             runs=f"{p.runs_done}/{p.runs_total}", running=p.running, failed=p.failed)
+            return
+        now = time.monotonic()
+        if now - self._last_line >= 5:
+            self._last_line = now
+            typer.echo(
+                f"[backfill] runs {p.runs_done}/{p.runs_total} | task instances "
+                f"{p.tis_done}/{p.tis_total} | running {p.running} | failed {p.failed} | "
+                f"elapsed {now - self.started:.0f}s", err=True,
+            )
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def print_outcome(plan: BackfillPlan, outcome: Outcome, elapsed: float) -> None:
+    from cli.common import emit_table
+
+    if outcome.failed:
+        typer.echo("Some task instances failed:")
+        rows = [
+            {"DAG ID": run.dag_id, "Task ID": t, "Run ID": run.run_id,
+             "State": run.tis[t].state, "Try number": run.tis[t].try_number}
+            for run, t in sorted(outcome.failed, key=lambda x: (x[0].run_id, x[1]))
+        ]
+        emit_table(rows, ("DAG ID", "Task ID", "Run ID", "State", "Try number"))
+    if outcome.blocked:
+        typer.echo("Blocked: nothing can run and these task instances are unfinished "
+                   "(their runs are left queued):")
+        for b in outcome.blocked:
+            typer.echo(f"  {b.describe()}")
+    if outcome.held_by:
+        typer.echo(f"Not started: {outcome.held_by}.")
+    elif outcome.not_started:
+        typer.echo(f"Not started because of failures: {len(outcome.not_started)} date(s) from "
+                   f"{label(iso(min(outcome.not_started)))}; fix them and run the command again.")
+    status = "done" if outcome.ok else "finished with problems"
+    typer.echo(f"Backfill {status} for DAG {plan.full_dag.dag_id}: {outcome.runs_done} of "
+               f"{len(plan.dates)} run(s) finished in {elapsed:.1f}s.")

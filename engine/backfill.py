@@ -1,0 +1,217 @@
+"""`dags backfill`, part two: append the plan and drive its runs with the runner."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine import settings
+from engine.backfill_plan import BackfillPlan, ExistingRun
+from engine.dagrun import DagRun
+from engine.errors import LedgerflowError, RefusedCommand
+from engine.executors import make_executor
+from engine.operation import OperationContext
+from engine.run_state import FAILED_LIKE, FINISHED
+from engine.runner import Outcome, Progress, Runner, RunnerOptions
+from engine.store import Ledger
+from engine.trigger import new_run
+
+LIMIT_CHECKS = 10
+ORPHANED = frozenset({"scheduled", "queued", "running", "restarting"})
+
+
+class Interrupted(LedgerflowError):
+    """The backfill was stopped by a signal; what it finished is recorded."""
+
+
+@dataclass
+class BackfillResult:
+    outcome: Outcome
+    plan: BackfillPlan
+
+
+@contextmanager
+def dag_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
+    """One driver per DAG: a session advisory lock held for the whole command.
+
+    Holding it also proves that task instances left running or queued in this
+    DAG's runs belong to a process that is gone, so they can be reset.
+    """
+    with ledger.datastore.get_connection() as conn:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (f"ledgerflow-dag:{dag_id}",)
+        ).fetchone()
+        if not row["ok"]:
+            raise RefusedCommand(
+                f"another backfill or the scheduler is driving DAG {dag_id} right now"
+            )
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"ledgerflow-dag:{dag_id}",))
+
+
+def apply_resets(plan: BackfillPlan, op: OperationContext) -> dict[datetime, DagRun]:
+    """--reset-dagruns as Reset events: task instances back to none, runs queued."""
+    aggs: dict[datetime, DagRun] = {}
+    by_run: dict[datetime, list[dict]] = {}
+    for existing, task_id in plan.resets:
+        moment = datetime.fromisoformat(existing.run.logical_date)
+        ti = existing.run.tis[task_id]
+        by_run.setdefault(moment, []).append({
+            "task_id": task_id, "from": ti.state, "to": None, "try_number": ti.try_number,
+            "max_tries": ti.try_number + plan.full_dag.tasks[task_id].retries,
+        })
+    for moment, changes in by_run.items():
+        existing = plan.existing[moment]
+        agg = DagRun.resume(existing.uuid, existing.version, existing.run)
+        run_to = "queued" if agg.run.state in ("success", "failed") else agg.run.state
+        agg.trigger_event(DagRun.Reset, **op.stamp, changes=changes, run_from=agg.run.state,
+                          run_to=run_to)
+        aggs[moment] = agg
+    return aggs
+
+
+def _adopt(plan: BackfillPlan, found: ExistingRun, agg: DagRun | None, op: OperationContext) -> DagRun:
+    agg = agg or DagRun.resume(found.uuid, found.version, found.run)
+    run = agg.run
+    if plan.conf is not None and plan.conf != run.conf:
+        agg.trigger_event(DagRun.Adopted, **op.stamp, run_type=run.run_type, conf=plan.conf,
+                          from_run_type=run.run_type)
+    missing = {t: plan.full_dag.tasks[t].retries for t in plan.dag.tasks if t not in run.tis}
+    if missing:
+        agg.trigger_event(DagRun.TasksAdded, **op.stamp, tasks=missing)
+    changes = []
+    for task_id in plan.dag.tasks:
+        ti = run.tis[task_id]
+        if ti.state in ORPHANED:
+            changes.append({"task_id": task_id, "from": ti.state, "to": None,
+                            "try_number": ti.try_number, "max_tries": ti.max_tries,
+                            "orphan_reset": True})
+        elif ti.state in FAILED_LIKE and plan.request.rerun_failed_tasks:
+            changes.append({"task_id": task_id, "from": ti.state, "to": None,
+                            "try_number": ti.try_number, "max_tries": ti.max_tries,
+                            "rerun": True})
+    if changes:
+        agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
+    return agg
+
+
+def _has_work(plan: BackfillPlan, agg: DagRun) -> bool:
+    return any(agg.run.tis[t].state not in FINISHED for t in plan.dag.tasks if t in agg.run.tis)
+
+
+def _foreign_active(ledger: Ledger, plan: BackfillPlan) -> list[str]:
+    """Runs of this DAG, outside this backfill, that hold a max_active_runs slot."""
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT run_id, logical_date FROM dag_run WHERE dag_id = %s AND state = 'running' "
+            "AND run_type <> 'manual'",
+            (plan.full_dag.dag_id,),
+        )
+        ours = set(plan.dates)
+        return [r["run_id"] for r in curs.fetchall() if r["logical_date"] not in ours]
+
+
+def run_backfill(
+    ledger: Ledger,
+    plan: BackfillPlan,
+    op: OperationContext,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> BackfillResult:
+    req = plan.request
+    options = RunnerOptions(
+        ignore_dependencies=req.ignore_dependencies, mark_success=req.mark_success,
+        donot_pickle=req.donot_pickle, pool=req.pool,
+        continue_on_failures=req.continue_on_failures, rerun_failed=req.rerun_failed_tasks,
+    )
+    executor = None
+    if not req.mark_success:
+        executor = make_executor("local" if req.local else None, settings.parallelism())
+    op.started()
+    with dag_lock(ledger, plan.full_dag.dag_id):
+        reset_aggs = apply_resets(plan, op)
+        history = {datetime.fromisoformat(r.run.logical_date): r.run for r in plan.existing.values()}
+        if plan.previous is not None:
+            history[datetime.fromisoformat(plan.previous.run.logical_date)] = plan.previous.run
+        first = plan.dates[0] if plan.dates else None
+        runner = Runner(
+            ledger, plan.dag, plan.full_dag, op, executor, options,
+            history=history, ran_before=plan.ran_before, pool_slots=plan.pool_slots,
+            on_progress=on_progress,
+        )
+        runner.progress.runs_total = len(plan.dates)
+        for agg in reset_aggs.values():
+            runner.track(agg)
+        queue = list(plan.dates)
+
+        def acquire(n: int) -> list[DagRun]:
+            fresh: list[DagRun] = []
+            while queue and len(fresh) < n:
+                moment = queue.pop(0)
+                found = plan.existing.get(moment)
+                if found is None:
+                    agg = new_run(plan.full_dag, moment, "backfill", "running", plan.conf or {}, op,
+                                  task_ids=list(plan.dag.tasks))
+                else:
+                    agg = _adopt(plan, found, reset_aggs.get(moment), op)
+                runner.track(agg)
+                if moment == first and req.ignore_first_depends_on_past:
+                    runner.waive_past_for = agg.id
+                if found is not None and not _has_work(plan, agg):
+                    _close_finished(runner, plan, agg)
+                    continue
+                fresh.append(agg)
+            return fresh
+
+        capacity, held = _capacity(ledger, plan, on_wait) if plan.dates else (1, None)
+        try:
+            outcome = runner.drive(acquire, capacity) if capacity > 0 else runner.outcome
+            outcome.held_by = held
+            outcome.not_started = list(queue)
+        except KeyboardInterrupt:
+            stopped = runner.interrupt()
+            op.ended("interrupted", stopped=stopped)
+            runner.flush()
+            raise Interrupted(
+                "backfill interrupted; finished work is recorded, run the same command to resume"
+            ) from None
+        op.ended(
+            "success" if outcome.ok else "failed",
+            runs=len(plan.dates), failed=len(outcome.failed), blocked=len(outcome.blocked),
+            not_started=len(outcome.not_started),
+        )
+        runner.flush()
+    return BackfillResult(outcome, plan)
+
+
+def _close_finished(runner: Runner, plan: BackfillPlan, agg: DagRun) -> None:
+    """A run with nothing left to do: its failures are reported, nothing re-runs."""
+    runner.outcome.runs_done += 1
+    for t in plan.dag.tasks:
+        if t in agg.run.tis and agg.run.tis[t].state in FAILED_LIKE:
+            runner.outcome.failed.append((agg.run, t))
+
+
+def _capacity(ledger: Ledger, plan: BackfillPlan,
+              on_wait: Callable[[str], None] | None) -> tuple[int, str | None]:
+    """Free max_active_runs slots; waits --delay-on-limit between checks while others hold them."""
+    limit = plan.full_dag.max_active_runs
+    holders: list[str] = []
+    for _ in range(LIMIT_CHECKS):
+        holders = _foreign_active(ledger, plan)
+        free = limit - len(holders)
+        if free > 0:
+            return free, None
+        if on_wait:
+            on_wait(
+                f"max_active_runs limit ({limit}) for DAG {plan.full_dag.dag_id} is reached by "
+                f"{', '.join(holders)}; waiting {plan.request.delay_on_limit:g}s"
+            )
+        time.sleep(plan.request.delay_on_limit)
+    return 0, f"max_active_runs ({limit}) is held by running runs {', '.join(holders)}"

@@ -1,0 +1,153 @@
+"""Runs one try of one task instance and reports how it ended.
+
+The worker checks the DAG file's fingerprint against the one the command
+planned with: by default a changed file refuses to run (the code that ran must
+be the code that was planned); with --donot-pickle it runs its own version and
+records that version's fingerprint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import subprocess
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine.dag import DAG, BashTask, PythonTask, SubDagTask
+from engine.dagbag import fingerprint_of, load_file
+
+_LOADED: dict[tuple[str, str], DAG] = {}
+
+
+def remember(dag: DAG) -> None:
+    """Keeps a loaded DAG so forked workers reuse it instead of re-importing its file."""
+    if dag.fileloc and dag.fingerprint:
+        _LOADED[(dag.fileloc, dag.fingerprint)] = dag
+
+
+@dataclass(frozen=True)
+class TaskJob:
+    run_uuid: str
+    dag_id: str
+    task_id: str
+    run_id: str
+    run_type: str
+    try_number: int
+    logical_date: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    conf: dict[str, Any]
+    fileloc: str
+    planned_fingerprint: str
+    check_fingerprint: bool
+    log_path: str
+    timeout: float | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.run_uuid, self.task_id)
+
+
+@dataclass
+class TaskResult:
+    key: tuple[str, str]
+    state: str  # "success" or "failed"
+    error: str | None = None
+    log_sha256: str | None = None
+    fingerprint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ExecutionTimeout(Exception):
+    pass
+
+
+def _dag_for(job: TaskJob) -> tuple[DAG, str]:
+    found = fingerprint_of(Path(job.fileloc))
+    if found != job.planned_fingerprint and job.check_fingerprint:
+        raise RuntimeError(
+            f"DAG file {job.fileloc} changed since the command planned "
+            f"(planned {job.planned_fingerprint[:12]}, found {found[:12]}); "
+            f"refusing to run a different version (use -x/--donot-pickle to allow it)"
+        )
+    dag = _LOADED.get((job.fileloc, found))
+    if dag is None:
+        for candidate in load_file(Path(job.fileloc)):
+            remember(candidate)
+        dag = _LOADED[(job.fileloc, found)]
+    if dag.dag_id != job.dag_id:
+        dag = next(d for (f, fp), d in _LOADED.items() if fp == found and d.dag_id == job.dag_id)
+    return dag, found
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float | None):  # type: ignore[no-untyped-def]
+    if not seconds:
+        yield
+        return
+
+    def expire(*_: Any) -> None:
+        raise ExecutionTimeout(f"execution_timeout of {seconds:g}s exceeded")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run_bash(command: str, env: dict[str, str] | None, log: Any, timeout: float | None) -> None:
+    full_env = None if env is None else {**env}
+    proc = subprocess.Popen(
+        ["bash", "-c", command], stdout=log, stderr=subprocess.STDOUT, env=full_env,
+        start_new_session=True,
+    )
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise ExecutionTimeout(f"execution_timeout of {timeout:g}s exceeded") from None
+    if code != 0:
+        raise RuntimeError(f"bash command exited with code {code}")
+
+
+def execute(job: TaskJob) -> TaskResult:
+    """Runs the task; every outcome, including a refused fingerprint, becomes a TaskResult."""
+    from engine.templating import build_context, call_with_context, rendered_fields
+
+    log_path = Path(job.log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    error: str | None = None
+    fingerprint: str | None = None
+    with open(log_path, "w", buffering=1) as log:
+        try:
+            dag, fingerprint = _dag_for(job)
+            task = dag.tasks[job.task_id]
+            context = build_context(
+                dag_params=dag.params, conf=job.conf, run_id=job.run_id, run_type=job.run_type,
+                task_id=job.task_id, logical_date=job.logical_date,
+                data_interval_start=job.data_interval_start,
+                data_interval_end=job.data_interval_end, try_number=job.try_number,
+            )
+            fields = rendered_fields(task, context)
+            if isinstance(task, BashTask):
+                _run_bash(fields["bash_command"], fields["env"], log, job.timeout)
+            elif isinstance(task, PythonTask):
+                with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), _alarm(job.timeout):
+                    call_with_context(task.python_callable, context, fields["op_kwargs"])
+            elif isinstance(task, SubDagTask):
+                raise RuntimeError("SubDagTask runs through the runner, not a worker")
+        except Exception as exc:  # the task's own failure: record it, never crash the runner
+            error = f"{type(exc).__name__}: {exc}"
+            log.write(traceback.format_exc())
+    digest = hashlib.sha256(log_path.read_bytes()).hexdigest()
+    return TaskResult(job.key, "failed" if error else "success", error, digest, fingerprint)
