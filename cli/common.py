@@ -36,6 +36,10 @@ ActorOpt = Annotated[
 YesOpt = Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")]
 StartOpt = Annotated[str | None, typer.Option("-s", "--start-date", help="Start (inclusive), YYYY-MM-DD[THH:MM:SS][+HH:MM].")]
 EndOpt = Annotated[str | None, typer.Option("-e", "--end-date", help="End (inclusive), YYYY-MM-DD[THH:MM:SS][+HH:MM].")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Show the state as recorded at this instant (UTC unless an offset is given)."),
+]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
