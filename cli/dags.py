@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from cli.common import (
-    CONTEXT, ActorOpt, EndOpt, Output, OutputOpt, ReasonOpt, StartOpt, SubdirOpt, domain_errors,
-    emit, fail, ledger, load_dag, parse_conf,
+    CONTEXT, ActorOpt, AsOfOpt, EndOpt, Output, OutputOpt, ReasonOpt, StartOpt, SubdirOpt,
+    domain_errors, emit, fail, ledger, load_dag, parse_conf,
 )
 
 app = typer.Typer(help="DAGs and their runs.", context_settings=CONTEXT, no_args_is_help=True)
@@ -65,6 +65,7 @@ def list_runs(
     start: StartOpt = None,
     end: EndOpt = None,
     state: Annotated[str | None, typer.Option("--state", help="Only runs in this state.")] = None,
+    as_of: AsOfOpt = None,
     subdir: SubdirOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
@@ -80,7 +81,13 @@ def list_runs(
             from engine.errors import InvalidInput
 
             raise InvalidInput(f"unknown run state {state!r}: queued, running, success or failed")
-        rows = query(ledger(), dag_id, lo, hi, state)
+        if as_of is None:
+            rows = query(ledger(), dag_id, lo, hi, state)
+        else:
+            from projections.as_of import run_rows, runs_as_of
+
+            when = parse_date(as_of, "UTC", option="--as-of")
+            rows = run_rows(runs_as_of(ledger(), dag_id, when, lo, hi), state)
     emit(rows, output, RUN_COLUMNS)
 
 

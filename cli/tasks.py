@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import (
-    CONTEXT, EndOpt, Output, OutputOpt, StartOpt, SubdirOpt, domain_errors, emit, ledger,
+    CONTEXT, AsOfOpt, EndOpt, Output, OutputOpt, StartOpt, SubdirOpt, domain_errors, emit, ledger,
 )
 from cli.dags import _zone_for
 
@@ -22,6 +22,7 @@ def states(
     start: StartOpt = None,
     end: EndOpt = None,
     task_regex: Annotated[str | None, typer.Option("-t", "--task-regex", help="Only matching task ids.")] = None,
+    as_of: AsOfOpt = None,
     subdir: SubdirOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
@@ -41,19 +42,36 @@ def states(
                 re.compile(task_regex)
             except re.error as exc:
                 raise InvalidInput(f"invalid --task-regex {task_regex!r}: {exc}") from None
-        rows = task_states(ledger(), dag_id, lo, hi, task_regex)
+        if as_of is None:
+            rows = task_states(ledger(), dag_id, lo, hi, task_regex)
+        else:
+            from projections.as_of import runs_as_of, task_rows
+
+            when = parse_date(as_of, "UTC", option="--as-of")
+            rows = task_rows(runs_as_of(ledger(), dag_id, when, lo, hi), task_regex)
     emit(rows, output, TI_COLUMNS)
 
 
 @app.command("states-for-dag-run")
-def states_for_dag_run(dag_id: str, run_id: str, output: OutputOpt = Output.table) -> None:
+def states_for_dag_run(dag_id: str, run_id: str, as_of: AsOfOpt = None,
+                       output: OutputOpt = Output.table) -> None:
     """Task instance states of one run."""
     from engine.errors import RunNotFound
     from projections.queries import run_exists, task_states
 
     with domain_errors():
         led = ledger()
-        if not run_exists(led, dag_id, run_id):
+        if as_of is not None:
+            from engine.dates import parse_date
+            from projections.as_of import runs_as_of, task_rows
+
+            when = parse_date(as_of, "UTC", option="--as-of")
+            runs = runs_as_of(led, dag_id, when, run_id=run_id)
+            if not runs:
+                raise RunNotFound(f"DAG {dag_id!r} had no run {run_id!r} as of {as_of}")
+            rows = task_rows(runs)
+        elif not run_exists(led, dag_id, run_id):
             raise RunNotFound(f"DAG {dag_id!r} has no run {run_id!r}")
-        rows = task_states(led, dag_id, run_id=run_id)
+        else:
+            rows = task_states(led, dag_id, run_id=run_id)
     emit(rows, output, TI_COLUMNS)
