@@ -43,3 +43,11 @@ class ConcurrentModification(LedgerflowError):
 
 class DatabaseUnavailable(LedgerflowError):
     pass
+
+
+class OperationNotFound(InvalidInput):
+    pass
+
+
+class BadDigest(InvalidInput):
+    """A digest or export file that cannot be read as one."""
