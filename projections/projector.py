@@ -100,8 +100,8 @@ def fold_notifications(
             known.add(oid)
     load(missing)
     for row in rows:
-        folded.apply(row["originator_id"], row["originator_version"], row["topic"], decode(row["state"]),
-                     row["notification_id"], row["recorded_at"])
+        folded.apply(row["originator_id"], row["originator_version"], row["topic"],
+                     decode(row["state"]), row["notification_id"], row["recorded_at"])
 
 
 def _write(curs: Cursor[Any], folded: Folded) -> None:
