@@ -104,10 +104,10 @@ def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: st
 
     table = Table(title=title)
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def emit(rows: Sequence[dict[str, Any]], output: Output, columns: Sequence[str]) -> None:

@@ -146,6 +146,7 @@ def run_backfill(
             on_progress=on_progress,
         )
         runner.progress.runs_total = len(plan.dates)
+        runner.progress.tis_total = len(plan.dates) * len(plan.dag.tasks)
         for agg in reset_aggs.values():
             runner.track(agg)
         queue = list(plan.dates)
@@ -157,7 +158,7 @@ def run_backfill(
                 found = plan.existing.get(moment)
                 if found is None:
                     agg = new_run(plan.full_dag, moment, "backfill", "running", plan.conf or {}, op,
-                                  task_ids=list(plan.dag.tasks))
+                                  interval=plan.intervals[moment], task_ids=list(plan.dag.tasks))
                 else:
                     agg = _adopt(plan, found, reset_aggs.get(moment), op)
                 runner.track(agg)
@@ -193,6 +194,7 @@ def run_backfill(
 def _close_finished(runner: Runner, plan: BackfillPlan, agg: DagRun) -> None:
     """A run with nothing left to do: its failures are reported, nothing re-runs."""
     runner.outcome.runs_done += 1
+    runner.count_closed(agg)
     for t in plan.dag.tasks:
         if t in agg.run.tis and agg.run.tis[t].state in FAILED_LIKE:
             runner.outcome.failed.append((agg.run, t))

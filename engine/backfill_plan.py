@@ -77,6 +77,7 @@ class BackfillPlan:
     previous: ExistingRun | None
     ran_before: dict[str, datetime | None]
     pool_slots: dict[str, int]
+    intervals: dict[datetime, tuple[datetime, datetime]]
     resets: list[tuple[ExistingRun, str]] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
 
@@ -129,7 +130,8 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     if end < start:
         raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
     dag = select_tasks(full_dag, req.task_regex, include_upstream=not req.ignore_dependencies)
-    dates = full_dag.timetable.logical_dates(start, end)
+    intervals = full_dag.timetable.intervals(start, end)
+    dates = list(intervals)
     future = [d for d in dates if d > now()]
     if future:
         raise RefusedCommand(
@@ -166,7 +168,7 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
         )
     plan = BackfillPlan(
         request=req, full_dag=full_dag, dag=dag, start=start, end=end, dates=dates, conf=conf,
-        existing=existing, previous=None, ran_before={}, pool_slots=slots,
+        existing=existing, previous=None, ran_before={}, pool_slots=slots, intervals=intervals,
     )
     if not dates:
         return plan

@@ -11,7 +11,7 @@ runner reports each with its reason, leaves their runs queued, and returns.
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -129,10 +129,10 @@ class Runner:
 
     # -- bookkeeping ---------------------------------------------------------------
 
-    def track(self, agg: Any) -> None:
+    def track(self, agg: Any, new_events: int = 1) -> None:
         """Marks an aggregate as having events to append."""
         self.dirty[agg.id] = agg
-        self._pending_events = sum(len(a.pending_events) for a in self.dirty.values())
+        self._pending_events += new_events
 
     def flush(self, *, force: bool = True) -> None:
         if not self.dirty and not self.op.pending():
@@ -162,13 +162,11 @@ class Runner:
     def open(self, agg: DagRun) -> None:
         """Adds an acquired run (already holding its create/adopt events) to the window."""
         self.active[agg.id] = agg
-        self.history[from_iso(agg.run.logical_date)] = agg.run
-        self.history_dates = sorted(self.history)
+        moment = from_iso(agg.run.logical_date)
+        if moment not in self.history:
+            insort(self.history_dates, moment)
+        self.history[moment] = agg.run
         self.set_run_state(agg, "running")
-        self.progress.tis_total += sum(1 for t in self.order if t in agg.run.tis)
-        self.progress.tis_done += sum(
-            1 for t in self.order if t in agg.run.tis and agg.run.tis[t].state in FINISHED
-        )
 
     def previous_run(self, run: RunState) -> RunState | None:
         moment = from_iso(run.logical_date)
@@ -336,8 +334,12 @@ class Runner:
                     self.outcome.failed.append((agg.run, t))
             del self.active[uid]
             self.outcome.runs_done += 1
+            self.count_closed(agg)
             closed.append(agg)
         return closed
+
+    def count_closed(self, agg: DagRun) -> None:
+        self._closed_tis += sum(1 for t in self.order if t in agg.run.tis)
 
     def _refresh_progress(self) -> None:
         p = self.progress
@@ -373,9 +375,6 @@ class Runner:
                 for job in jobs:
                     self.executor.submit(job)  # type: ignore[union-attr]
             closed = self.finish_runs()
-            self._closed_tis += sum(
-                sum(1 for t in self.order if t in a.run.tis) for a in closed
-            )
             if self.outcome.failed and not self.options.continue_on_failures:
                 stop_opening = True
             self.flush(force=False)

@@ -43,7 +43,11 @@ class Timetable:
             every_hour = croniter(self.cron).expanded[1] == ["*"]
             # A fixed-hour cron is wall-clock time: once per local day even when DST
             # repeats an hour, and a skipped time moves forward by the gap (as Airflow).
-            it = croniter(self.cron, local if every_hour else local.replace(tzinfo=None))
+            # Stepping starts one gap earlier so a moved time just after `after` is found.
+            day_before = (after - timedelta(days=1)).astimezone(self.zone)
+            gap = max(timedelta(0), local.utcoffset() - day_before.utcoffset())
+            wall = local.replace(tzinfo=None) - gap
+            it = croniter(self.cron, local if every_hour else wall)
         except CroniterBadCronError as exc:  # pragma: no cover - validated in __init__
             raise DagDefinitionError(str(exc)) from None
         last = after
@@ -74,6 +78,14 @@ class Timetable:
                 break
             dates.append(point)
         return dates
+
+    def intervals(self, start: datetime, end: datetime) -> dict[datetime, tuple[datetime, datetime]]:
+        """Data intervals of every logical date in [start, end], from one cron walk."""
+        points = self.logical_dates(start, end)
+        if not points:
+            return {}
+        points.append(self.next_after(points[-1]))
+        return {a: (a, b) for a, b in zip(points, points[1:], strict=False)}
 
     def is_on_schedule(self, moment: datetime) -> bool:
         return self.cron is not None and self.next_after(moment - _TICK) == moment
