@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import dags, db, pools, projections, tasks
+from cli import audit, dags, db, pools, projections, tasks
 from cli.common import CONTEXT
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(dags.app, name="dags")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(projections.app, name="projections")
 app.add_typer(pools.app, name="pools")
+app.add_typer(audit.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,100 @@
+"""Reads of the audit view: the log of changes, and one operation with all it changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.dates import iso
+from engine.errors import OperationNotFound
+from engine.store import Ledger
+
+LOG_FIELDS = (
+    "seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "from_state", "to_state",
+    "actor", "reason", "operation_id", "operation",
+)
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    dag_id: str | None = None
+    task_id: str | None = None
+    run_id: str | None = None
+    actor: str | None = None
+    operation_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None  # the newest N entries, still printed oldest first
+
+
+def _where(f: LogFilter) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for column in ("dag_id", "task_id", "run_id", "actor", "operation_id"):
+        value = getattr(f, column)
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
+    if f.since is not None:
+        clauses.append("recorded_at >= %s")
+        params.append(f.since)
+    if f.until is not None:
+        clauses.append("recorded_at <= %s")
+        params.append(f.until)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _entry(row: dict[str, Any]) -> dict[str, Any]:
+    entry = {k: row[k] for k in LOG_FIELDS}
+    entry["recorded_at"] = iso(row["recorded_at"])
+    return entry
+
+
+def log(ledger: Ledger, f: LogFilter) -> list[dict[str, Any]]:
+    """Entries matching every given filter, oldest first (seq order)."""
+    where, params = _where(f)
+    sql = f"SELECT {', '.join(LOG_FIELDS)} FROM audit_entry{where} ORDER BY seq"
+    if f.limit is not None:
+        sql = f"SELECT * FROM ({sql} DESC LIMIT %s) AS newest ORDER BY seq"
+        params.append(f.limit)
+    with ledger.cursor() as curs:
+        curs.execute(sql, params)
+        return [_entry(r) for r in curs.fetchall()]
+
+
+def _resolve(curs: Any, operation_id: str) -> dict[str, Any]:
+    """An operation by id, or by a unique prefix of it (as short git hashes)."""
+    curs.execute(
+        "SELECT operation_id::text AS operation_id, name, arguments, actor, reason, host, "
+        "ledgerflow_version, started_at, ended_at, outcome, summary FROM operation "
+        "WHERE operation_id::text LIKE %s ORDER BY started_at LIMIT 2",
+        (operation_id.strip().lower().replace("%", "").replace("_", "") + "%",),
+    )
+    rows = curs.fetchall()
+    if not rows or not operation_id.strip():
+        raise OperationNotFound(f"no operation {operation_id!r}")
+    if len(rows) > 1:
+        raise OperationNotFound(f"operation id {operation_id!r} is ambiguous: give more of it")
+    return rows[0]
+
+
+def show(ledger: Ledger, operation_id: str) -> dict[str, Any]:
+    """The operation (command, arguments, who, why, where, when, outcome) and its changes."""
+    with ledger.cursor() as curs:
+        op = _resolve(curs, operation_id)
+        curs.execute(
+            "SELECT seq, position, recorded_at, event, dag_id, run_id, task_id, from_state, "
+            "to_state, try_number, details FROM audit_entry WHERE operation_id = %s ORDER BY seq",
+            (op["operation_id"],),
+        )
+        changes = curs.fetchall()
+    for change in changes:
+        change["recorded_at"] = iso(change["recorded_at"])
+    return {
+        "operation_id": op["operation_id"], "command": op["name"], "arguments": op["arguments"],
+        "actor": op["actor"], "reason": op["reason"], "host": op["host"],
+        "ledgerflow_version": op["ledgerflow_version"],
+        "started_at": iso(op["started_at"]),
+        "ended_at": iso(op["ended_at"]) if op["ended_at"] else None,
+        "outcome": op["outcome"], "summary": op["summary"], "changes": changes,
+    }
