@@ -11,7 +11,9 @@ import multiprocessing
 import os
 import signal
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Protocol
 
 from engine.worker import TaskJob, TaskResult, execute
@@ -55,8 +57,8 @@ class SequentialExecutor:
         return []
 
 
-def _child(job: TaskJob, conn: Connection) -> None:
-    """Entry point of a forked worker: dies with its parent, owns a process group."""
+def _serve(conn: Connection) -> None:
+    """A worker process: dies with its parent, owns a process group, runs tries until told to stop."""
     try:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
@@ -64,71 +66,109 @@ def _child(job: TaskJob, conn: Connection) -> None:
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    conn.send(execute(job))
-    conn.close()
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        conn.send(execute(job))
+
+
+@dataclass
+class _Worker:
+    proc: BaseProcess
+    conn: Connection
+    job: TaskJob | None = None
+    deadline: float = float("inf")
 
 
 class LocalExecutor:
-    """One forked process per try, up to `slots` at once; can kill any one of them."""
+    """Up to `slots` forked worker processes, reused across tries; any one can be killed.
+
+    Workers are forked from this process, so they share the DAG it already
+    loaded; a worker killed (stop, timeout) or dead is replaced on demand.
+    """
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
         self._ctx = multiprocessing.get_context("fork")
-        self._running: dict[tuple[str, str], tuple[multiprocessing.process.BaseProcess, Connection, TaskJob, float]] = {}
+        self._idle: list[_Worker] = []
+        self._busy: dict[tuple[str, str], _Worker] = {}
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
 
     def submit(self, job: TaskJob) -> None:
-        reader, writer = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(target=_child, args=(job, writer), daemon=False)
-        proc.start()
-        writer.close()
-        deadline = time.monotonic() + job.timeout + 5 if job.timeout else float("inf")
-        self._running[job.key] = (proc, reader, job, deadline)
+        worker = self._idle.pop() if self._idle else self._spawn()
+        worker.job = job
+        worker.deadline = time.monotonic() + job.timeout + 5 if job.timeout else float("inf")
+        try:
+            worker.conn.send(job)
+        except (BrokenPipeError, OSError):
+            self._discard(worker)
+            worker = self._spawn()
+            worker.job, worker.deadline = job, worker.deadline
+            worker.conn.send(job)
+        self._busy[job.key] = worker
 
     def poll(self, timeout: float) -> list[TaskResult]:
-        if not self._running:
+        if not self._busy:
             time.sleep(min(timeout, 0.05))
             return []
-        readers = {entry[1]: key for key, entry in self._running.items()}
-        ready = wait(list(readers), timeout=timeout)
-        results: list[TaskResult] = []
-        for conn in ready:
-            key = readers[conn]
-            results.append(self._collect(key))
+        by_conn = {w.conn: key for key, w in self._busy.items()}
+        results = [self._collect(by_conn[c]) for c in wait(list(by_conn), timeout=timeout)]
         now = time.monotonic()
-        for key, (_, _, job, deadline) in list(self._running.items()):
-            if now > deadline:
-                self._kill(key)
-                results.append(TaskResult(key, "failed", f"execution_timeout of {job.timeout:g}s exceeded"))
+        for key, worker in list(self._busy.items()):
+            if now > worker.deadline:
+                timeout_s = worker.job.timeout if worker.job else 0
+                self.stop(key)
+                results.append(TaskResult(key, "failed", f"execution_timeout of {timeout_s:g}s exceeded"))
         return results
 
     def _collect(self, key: tuple[str, str]) -> TaskResult:
-        proc, conn, job, _ = self._running.pop(key)
+        worker = self._busy.pop(key)
         try:
-            result: TaskResult = conn.recv()
+            result: TaskResult = worker.conn.recv()
         except (EOFError, OSError):
-            proc.join(1)
-            result = TaskResult(key, "failed", f"worker process died (exit code {proc.exitcode})")
-        conn.close()
-        proc.join(5)
+            worker.proc.join(1)
+            self._discard(worker)
+            return TaskResult(key, "failed", f"worker process died (exit code {worker.proc.exitcode})")
+        worker.job = None
+        self._idle.append(worker)
         return result
 
-    def _kill(self, key: tuple[str, str]) -> None:
-        proc, conn, _, _ = self._running.pop(key)
+    def _discard(self, worker: _Worker) -> None:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(worker.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            proc.kill()
-        proc.join(5)
-        conn.close()
+            worker.proc.kill()
+        worker.proc.join(5)
+        worker.conn.close()
 
     def stop(self, key: tuple[str, str]) -> None:
-        if key in self._running:
-            self._kill(key)
+        worker = self._busy.pop(key, None)
+        if worker is not None:
+            self._discard(worker)
 
     def shutdown(self) -> list[tuple[str, str]]:
-        stopped = list(self._running)
+        stopped = list(self._busy)
         for key in stopped:
-            self._kill(key)
+            self.stop(key)
+        for worker in self._idle:
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+            worker.proc.join(2)
+            if worker.proc.is_alive():
+                self._discard(worker)
+        self._idle.clear()
         return stopped
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from engine.dag import DAG, BashTask, PythonTask, SubDagTask
 from engine.dagbag import fingerprint_of, load_file
+from engine.templating import build_context, call_with_context, rendered_fields
 
 _LOADED: dict[tuple[str, str], DAG] = {}
 
@@ -104,6 +105,27 @@ def _alarm(seconds: float | None):  # type: ignore[no-untyped-def]
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextlib.contextmanager
+def _captured(log: Any):  # type: ignore[no-untyped-def]
+    """Sends Python-level and file-descriptor-level stdout/stderr to the try's log."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            yield
+    finally:
+        log.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
 def _run_bash(command: str, env: dict[str, str] | None, log: Any, timeout: float | None) -> None:
     full_env = None if env is None else {**env}
     proc = subprocess.Popen(
@@ -122,8 +144,6 @@ def _run_bash(command: str, env: dict[str, str] | None, log: Any, timeout: float
 
 def execute(job: TaskJob) -> TaskResult:
     """Runs the task; every outcome, including a refused fingerprint, becomes a TaskResult."""
-    from engine.templating import build_context, call_with_context, rendered_fields
-
     log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     error: str | None = None
@@ -142,7 +162,7 @@ def execute(job: TaskJob) -> TaskResult:
             if isinstance(task, BashTask):
                 _run_bash(fields["bash_command"], fields["env"], log, job.timeout)
             elif isinstance(task, PythonTask):
-                with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), _alarm(job.timeout):
+                with _captured(log), _alarm(job.timeout):
                     call_with_context(task.python_callable, context, fields["op_kwargs"])
             elif isinstance(task, SubDagTask):
                 raise RuntimeError("SubDagTask runs through the runner, not a worker")
