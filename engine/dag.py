@@ -39,6 +39,7 @@ _COMMON_DEFAULTS: dict[str, Any] = {
 }
 
 _dag_context: list[DAG] = []
+_entered: list[DAG] | None = None  # set while the loader runs a DAG file
 
 
 class DAG:
@@ -81,6 +82,8 @@ class DAG:
 
     def __enter__(self) -> DAG:
         _dag_context.append(self)
+        if _entered is not None and self not in _entered:
+            _entered.append(self)  # `with DAG(...):` registers the DAG, as in Airflow 2.4+
         return self
 
     def __exit__(self, *exc: object) -> None:

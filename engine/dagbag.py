@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import dag as dag_module
 from engine.dag import DAG
 from engine.errors import BrokenDagFile, DagNotFound, LedgerflowError
 
@@ -48,6 +49,8 @@ def load_file(path: Path) -> list[DAG]:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    entered: list[DAG] = []
+    dag_module._entered = entered
     try:
         spec.loader.exec_module(module)
     except LedgerflowError as exc:
@@ -56,8 +59,10 @@ def load_file(path: Path) -> list[DAG]:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise BrokenDagFile(f"broken DAG file {path}: {type(exc).__name__}: {exc}") from None
+    finally:
+        dag_module._entered = None
     found: list[DAG] = []
-    for value in vars(module).values():
+    for value in [*vars(module).values(), *entered]:
         if isinstance(value, DAG) and value not in found:
             found.append(value)
     for dag in list(found):
@@ -90,7 +95,9 @@ def load_dagbag(folder: Path, only: str | None = None) -> DagBag:
             bag.errors[str(path)] = str(exc).split(": ", 1)[1]
             continue
         for dag in dags:
-            bag.dags.setdefault(dag.dag_id, dag)
+            other = bag.dags.setdefault(dag.dag_id, dag)
+            if other.fileloc != dag.fileloc:
+                bag.errors[str(path)] = f"DAG {dag.dag_id!r} is already defined in {other.fileloc}"
     return bag
 
 
