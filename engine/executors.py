@@ -6,7 +6,6 @@ can plug in without touching the runner.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -16,9 +15,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Protocol
 
-from engine.worker import TaskJob, TaskResult, execute
+from engine.worker import TaskJob, TaskResult, die_with_parent, execute
 
-_PR_SET_PDEATHSIG = 1
 
 
 class Executor(Protocol):
@@ -59,10 +57,7 @@ class SequentialExecutor:
 
 def _serve(conn: Connection) -> None:
     """A worker process: dies with its parent, owns a process group, runs tries until told to stop."""
-    try:
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    die_with_parent()
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

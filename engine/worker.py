@@ -9,6 +9,7 @@ records that version's fingerprint.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import signal
@@ -23,6 +24,7 @@ from engine.dag import DAG, BashTask, PythonTask, SubDagTask
 from engine.dagbag import fingerprint_of, load_file
 from engine.templating import build_context, call_with_context, rendered_fields
 
+_PR_SET_PDEATHSIG = 1
 _LOADED: dict[tuple[str, str], DAG] = {}
 
 
@@ -126,11 +128,19 @@ def _captured(log: Any):  # type: ignore[no-untyped-def]
         os.close(saved[1])
 
 
+def die_with_parent() -> None:
+    """Asks Linux to SIGKILL this process when its parent dies (no orphaned tries)."""
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 def _run_bash(command: str, env: dict[str, str] | None, log: Any, timeout: float | None) -> None:
     full_env = None if env is None else {**env}
     proc = subprocess.Popen(
         ["bash", "-c", command], stdout=log, stderr=subprocess.STDOUT, env=full_env,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=die_with_parent,
     )
     try:
         code = proc.wait(timeout=timeout)
