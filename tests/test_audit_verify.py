@@ -165,13 +165,10 @@ def test_python_and_sql_compute_the_same_links(history):
                         "USING (notification_id) ORDER BY 1")
     prev = GENESIS
     for position, oid, version, at, topic, state, stored in rows:
-        prev = link_v1(prev, position, oid, version, at, topic, state)
-        assert prev == bytes(stored)
         (in_sql,) = sql(history, "SELECT ledgerflow_chain_link_v1(%s, %s, %s, %s, %s, %s, %s)",
-                        params=(GENESIS if position == 1 else previous, position, oid, version, at,
-                                topic, state))
-        assert bytes(in_sql[0]) == prev
-        previous = prev
+                        params=(prev, position, oid, version, at, topic, state))
+        prev = link_v1(prev, position, oid, version, at, topic, state)
+        assert prev == bytes(stored) == bytes(in_sql[0])
 
 
 def test_the_migration_links_events_stored_before_the_chain_existed(history):
