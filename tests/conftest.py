@@ -65,14 +65,17 @@ def _admin(url: str) -> psycopg.Connection:
 
 
 @pytest.fixture(scope="session")
-def template_db(server_url: str) -> str:
+def template_db(server_url: str) -> Iterator[str]:
+    """Named per session, so test sessions sharing one server do not drop each other's."""
     from engine.migrations import migrate
 
+    name = f"{TEMPLATE}_{uuid.uuid4().hex[:8]}"
     with _admin(server_url) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {TEMPLATE}")
-    migrate(_with_db(server_url, TEMPLATE))
-    return TEMPLATE
+        conn.execute(f"CREATE DATABASE {name}")
+    migrate(_with_db(server_url, name))
+    yield name
+    with _admin(server_url) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
