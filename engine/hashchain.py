@@ -115,7 +115,8 @@ class Walker:
         if event is None:
             raise ChainBroken(position, "the chain has a link here but the event is gone (deleted)")
         if link is None:
-            raise ChainBroken(position, "this event has no chain link (inserted outside the ledger)")
+            raise ChainBroken(position,
+                              "this event has no chain link (inserted outside the ledger)")
         recorded_at, version, stored = link
         make = LINKS.get(version)
         if make is None:
