@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from engine import settings
+from engine.clear_watch import ClearWatch
 from engine.dag import DAG, EmptyTask
 from engine.dagrun import DagRun
 from engine.dates import from_iso, now
@@ -125,6 +126,7 @@ class Runner:
         self._pending_events = 0
         self._last_flush = time.monotonic()
         self._closed_tis = 0
+        self.clears = ClearWatch(self)
         remember(full_dag)
 
     # -- bookkeeping ---------------------------------------------------------------
@@ -141,7 +143,7 @@ class Runner:
             time.monotonic() - self._last_flush < FLUSH_SECONDS
         ):
             return
-        self.ledger.append(*self.op.pending(), *self.dirty.values())
+        self.clears.append()
         self.dirty.clear()
         self._pending_events = 0
         self._last_flush = time.monotonic()
@@ -364,6 +366,7 @@ class Runner:
         stop_opening = False
         exhausted = False
         while True:
+            self.clears.poll()
             if not stop_opening and not exhausted and len(self.active) < capacity:
                 fresh = acquire(capacity - len(self.active))
                 exhausted = not fresh
@@ -373,7 +376,8 @@ class Runner:
             if jobs:
                 self.flush()
                 for job in jobs:
-                    self.executor.submit(job)  # type: ignore[union-attr]
+                    if job.key in self.in_flight:  # a clear that got in first drops the start
+                        self.executor.submit(job)  # type: ignore[union-attr]
             closed = self.finish_runs()
             if self.outcome.failed and not self.options.continue_on_failures:
                 stop_opening = True
