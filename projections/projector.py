@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from psycopg import Cursor
 
-from engine.hashchain import CHAIN_TABLE
 from engine.dates import iso
+from engine.hashchain import CHAIN_TABLE
 from engine.run_state import TI, RunState
 from engine.store import EVENTS_TABLE, Ledger
 from projections import audit
@@ -45,7 +46,7 @@ def head(curs: Cursor[Any]) -> int:
     return int(row["m"]) if row else 0
 
 
-def _load_runs(curs: Cursor[Any], ids: list[UUID], folded: Folded) -> None:
+def _load_runs(curs: Cursor[Any], ids: list[UUID], *, folded: Folded) -> None:
     """Reads the current view state of runs a batch touches but did not create."""
     if not ids:
         return
@@ -109,7 +110,10 @@ def _write(curs: Cursor[Any], folded: Folded) -> None:
     if folded.runs:
         curs.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _run (LIKE dag_run) ON COMMIT DELETE ROWS;"
-            "CREATE TEMP TABLE IF NOT EXISTS _ti (LIKE task_instance) ON COMMIT DELETE ROWS"
+            "CREATE TEMP TABLE IF NOT EXISTS _ti (LIKE task_instance) ON COMMIT DELETE ROWS;"
+            # a rebuild or a long catch-up writes many batches in one transaction: each batch
+            # upserts only its own rows
+            "TRUNCATE _run, _ti"
         )
         with curs.copy(f"COPY _run ({', '.join(RUN_COLUMNS)}) FROM STDIN") as copy:
             for uid, run in folded.runs.items():
@@ -193,7 +197,7 @@ class ViewProjector:
             if not rows:
                 return applied
             folded = Folded()
-            fold_notifications(rows, folded, lambda ids: _load_runs(curs, ids, folded))
+            fold_notifications(rows, folded, partial(_load_runs, curs, folded=folded))
             _write(curs, folded)
             start = rows[-1]["notification_id"]
             curs.execute(
