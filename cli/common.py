@@ -80,20 +80,6 @@ def ledger(*, catch_up: bool = True) -> Ledger:
     return led
 
 
-def parse_conf(text: str | None) -> dict[str, Any] | None:
-    from engine.errors import BadConf
-
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadConf(f"invalid JSON in --conf: {exc}") from None
-    if not isinstance(value, dict):
-        raise BadConf(f"--conf must be a JSON object, not {type(value).__name__}")
-    return value
-
-
 def emit_json(rows: Sequence[dict[str, Any]]) -> None:
     sys.stdout.write(json.dumps(list(rows), default=str) + "\n")
 

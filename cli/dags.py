@@ -20,7 +20,6 @@ from cli.common import (
     emit,
     ledger,
     load_dag,
-    parse_conf,
 )
 
 app = typer.Typer(help="DAGs and their runs.", context_settings=CONTEXT, no_args_is_help=True)
@@ -58,6 +57,7 @@ def trigger(
     actor: ActorOpt = None,
 ) -> None:
     """Create a queued manual run; the scheduler runs it."""
+    from engine.conf import parse_conf
     from engine.dates import parse_date
     from engine.operation import new_operation
     from engine.trigger import trigger as run_trigger

@@ -6,7 +6,6 @@ refusal happens here, before a single event exists.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,11 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from engine import settings
+from engine.conf import parse_conf
 from engine.dag import DAG
 from engine.dagbag import load_dag
 from engine.dates import iso, now, parse_date
 from engine.deps import WAIT, past_verdict
-from engine.errors import BadConf, InvalidInput, RefusedCommand
+from engine.errors import InvalidInput, RefusedCommand
 from engine.run_state import FAILED_LIKE, RunState
 from engine.runner import label
 from engine.store import Ledger
@@ -88,18 +88,6 @@ class BackfillPlan:
     @property
     def to_adopt(self) -> list[datetime]:
         return [d for d in self.dates if d in self.existing]
-
-
-def parse_conf(text: str | None) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadConf(f"invalid JSON in --conf: {exc}") from None
-    if not isinstance(value, dict):
-        raise BadConf(f"--conf must be a JSON object, not {type(value).__name__}")
-    return value
 
 
 def select_tasks(dag: DAG, regex: str | None, include_upstream: bool) -> DAG:
