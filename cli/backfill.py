@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from typing import Annotated
 
@@ -150,20 +151,22 @@ def _plan_and_run(led, req, op) -> bool:  # type: ignore[no-untyped-def]
             typer.echo("Cancelled, nothing was reset or run.")
             raise typer.Exit(1)
     view = ProgressView(len(plan.dates))
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    stop = threading.Event()  # signals only set it: the runner stops between appends, never inside one
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     started = time.monotonic()
     try:
-        result = run_backfill(led, plan, op, on_progress=view.update, on_wait=lambda msg: typer.echo(msg, err=True))
+        result = run_backfill(
+            led, plan, op, on_progress=view.update, on_wait=lambda msg: typer.echo(msg, err=True),
+            should_stop=stop.is_set,
+        )
     except Interrupted as exc:
         ViewProjector(led).catch_up()
         raise fail(str(exc), 1) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         view.close()
     ViewProjector(led).catch_up()
     print_outcome(plan, result.outcome, time.monotonic() - started)
     return result.outcome.ok
 
-
-def _raise_interrupt(signum, frame):  # type: ignore[no-untyped-def]
-    raise KeyboardInterrupt

@@ -153,6 +153,7 @@ def run_backfill(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> BackfillResult:
     """Appends the plan and drives it; the caller holds dag_lock() around plan and run."""
     req = plan.request
@@ -172,7 +173,7 @@ def run_backfill(
     runner = Runner(
         ledger, plan.dag, plan.full_dag, op, executor, options,
         history=history, ran_before=plan.ran_before, pool_slots=plan.pool_slots,
-        on_progress=on_progress,
+        on_progress=on_progress, should_stop=should_stop,
     )
     runner.progress.runs_total = len(plan.dates)
     runner.progress.tis_total = len(plan.dates) * len(plan.dag.tasks)

@@ -101,8 +101,10 @@ class Runner:
         busy_pools: dict[str, int] | None = None,
         waive_past_for: UUID | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.ledger = ledger
+        self.should_stop = should_stop
         self.dag = dag
         self.full_dag = full_dag
         self.op = op
@@ -366,6 +368,8 @@ class Runner:
         stop_opening = False
         exhausted = False
         while True:
+            if self.should_stop():
+                raise KeyboardInterrupt  # only here: never in the middle of an append
             self.clears.poll()
             if not stop_opening and not exhausted and len(self.active) < capacity:
                 fresh = acquire(capacity - len(self.active))
