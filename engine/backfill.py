@@ -160,7 +160,7 @@ def run_backfill(
     options = RunnerOptions(
         ignore_dependencies=req.ignore_dependencies, mark_success=req.mark_success,
         donot_pickle=req.donot_pickle, pool=req.pool,
-        continue_on_failures=req.continue_on_failures, rerun_failed=req.rerun_failed_tasks,
+        continue_on_failures=req.continue_on_failures,
     )
     executor = None
     if not req.mark_success:

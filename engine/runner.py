@@ -41,7 +41,6 @@ class RunnerOptions:
     donot_pickle: bool = False
     pool: str | None = None
     continue_on_failures: bool = False
-    rerun_failed: bool = False
 
 
 @dataclass
@@ -98,7 +97,6 @@ class Runner:
         history: dict[datetime, RunState],
         ran_before: dict[str, datetime | None],
         pool_slots: dict[str, int],
-        busy_pools: dict[str, int] | None = None,
         waive_past_for: UUID | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
@@ -116,7 +114,7 @@ class Runner:
         self.history_dates = sorted(history)
         self.ran_before = ran_before
         self.pool_slots = pool_slots
-        self.pool_busy: dict[str, int] = dict(busy_pools or {})
+        self.pool_busy: dict[str, int] = {}
         self.waive_past_for = waive_past_for
         self.on_progress = on_progress
         self.active: dict[UUID, DagRun] = {}
