@@ -1,0 +1,131 @@
+"""`ledgerflow tasks clear`: parse, plan, list, confirm, clear, say who runs it next."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cli.common import (
+    ActorOpt,
+    EndOpt,
+    ReasonOpt,
+    StartOpt,
+    SubdirOpt,
+    YesOpt,
+    confirm,
+    domain_errors,
+    ledger,
+)
+
+if TYPE_CHECKING:
+    from engine.clear import ClearPlan
+
+GROUP_ABOVE = 40
+PARENT_HELP = "Clearing a sub-DAG: do not clear the parent's SubDagTask and its downstream."
+LINEAGE_HELP = (
+    "Accept that later depends_on_past runs keep results built on a cleared past "
+    "(recorded; needs --reason)."
+)
+TaskRegexOpt = Annotated[
+    str | None, typer.Option("-t", "--task-regex", help="Only tasks whose id matches (unanchored search).")
+]
+
+
+def _flag(short: str, long: str | None, help_text: str) -> Any:
+    names = (short,) if long is None else (short, long)
+    return Annotated[bool, typer.Option(*names, help=help_text)]
+
+
+def clear(
+    dag_id: Annotated[str, typer.Argument(help="DAG id (a regex with -R).")],
+    task_regex: TaskRegexOpt = None,
+    dag_regex: _flag("-R", "--dag-regex", "Treat DAG_ID as a regex over the DAG folder's DAGs.") = False,
+    upstream: _flag("-u", "--upstream", "With -t, add every upstream task.") = False,
+    downstream: _flag("-d", "--downstream", "With -t, add every downstream task.") = False,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    only_failed: _flag("-f", "--only-failed", "Only failed and upstream_failed task instances.") = False,
+    only_running: _flag("-r", "--only-running", "Only running task instances (they restart).") = False,
+    exclude_subdags: _flag("-x", "--exclude-subdags", "Do not clear sub-DAG runs of cleared SubDagTasks.") = False,
+    exclude_parentdag: _flag("-X", "--exclude-parentdag", PARENT_HELP) = False,
+    future: _flag("--future", None, "Also every later run of the selected tasks (no upper bound).") = False,
+    past: _flag("--past", None, "Also every earlier run of the selected tasks (no lower bound).") = False,
+    break_lineage: _flag("--break-lineage", None, LINEAGE_HELP) = False,
+    subdir: SubdirOpt = None,
+    dry_run: _flag("--dry-run", None, "List what would be cleared; write nothing.") = False,
+    yes: YesOpt = False,
+    reason: ReasonOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Set task instances back to no state (running ones restart), as `airflow tasks clear`."""
+    from engine.clear import ClearTaskInstances, clear_task_instances, plan_clear
+    from engine.clear_handoff import handoff
+    from engine.operation import new_operation
+    from projections.projector import ViewProjector
+
+    cmd = ClearTaskInstances(
+        dag_id=dag_id, dag_regex=dag_regex, task_regex=task_regex, upstream=upstream,
+        downstream=downstream, start=start, end=end, only_failed=only_failed,
+        only_running=only_running, exclude_subdags=exclude_subdags,
+        exclude_parentdag=exclude_parentdag, future=future, past=past,
+        break_lineage=break_lineage, subdir=subdir, dry_run=dry_run, yes=yes, reason=reason,
+        actor=actor,
+    )
+    with domain_errors():
+        op = new_operation("tasks clear", actor=actor, reason=reason, arguments=cmd.arguments(),
+                           mutating=not dry_run)
+        led = ledger()
+        plan = plan_clear(led, cmd)
+        for note in plan.selection.notes:
+            typer.echo(note, err=True)
+        if not plan.runs:
+            typer.echo("Nothing to clear.")
+            return
+        if dry_run:
+            _list(plan, "Dry run: these {n} task instances would be cleared")
+            _lineage(plan)
+            typer.echo("Dry run: nothing was cleared.")
+            return
+        if not yes:
+            _list(plan, "You are about to clear these {n} task instances")
+            _lineage(plan)
+            if not confirm("Are you sure?"):
+                typer.echo("Cancelled, nothing was cleared.")
+                raise typer.Exit(1)
+        done = clear_task_instances(led, plan, op)
+        ViewProjector(led).catch_up()
+        lines = handoff(led, done)
+    typer.echo(
+        f"Cleared {done.task_instances} task instance(s) in {len(done.runs)} run(s)"
+        f" ({done.restarting} restarting); {len(done.queued)} run(s) moved to queued."
+    )
+    for brk in done.breaks:
+        typer.echo(f"Lineage break accepted and recorded: {brk.describe()}")
+    for line in lines:
+        typer.echo(f"Next: {line}")
+
+
+def _list(plan: ClearPlan, title: str) -> None:
+    n = plan.task_instances
+    if n <= GROUP_ABOVE:
+        typer.echo(title.format(n=n) + ":")
+        for rc in plan.runs:
+            for c in rc.changes:
+                typer.echo(f"<TaskInstance: {rc.run.dag_id}.{c['task_id']} {rc.run.run_id} "
+                           f"[{c['from'] or 'none'}]>" + _arrow(c))
+    else:
+        typer.echo(title.format(n=n) + f", in {len(plan.runs)} runs:")
+        for rc in plan.runs:
+            tis = ", ".join(f"{c['task_id']} [{c['from'] or 'none'}]" for c in rc.changes)
+            typer.echo(f"{rc.run.dag_id} {rc.run.run_id} [{rc.run_from}]: {tis}")
+    typer.echo("")
+
+
+def _arrow(change: dict) -> str:  # type: ignore[type-arg]
+    return " -> restarting" if change["to"] == "restarting" else ""
+
+
+def _lineage(plan: ClearPlan) -> None:
+    for brk in plan.breaks:
+        typer.echo(f"Lineage break accepted (--break-lineage): {brk.describe()}")
