@@ -6,8 +6,18 @@ from typing import Annotated
 
 import typer
 
+from cli.clear import clear as clear_command
 from cli.common import (
-    CONTEXT, AsOfOpt, EndOpt, Output, OutputOpt, StartOpt, SubdirOpt, domain_errors, emit, ledger,
+    CONTEXT,
+    AsOfOpt,
+    EndOpt,
+    Output,
+    OutputOpt,
+    StartOpt,
+    SubdirOpt,
+    domain_errors,
+    emit,
+    ledger,
 )
 from cli.dags import _zone_for
 
@@ -75,3 +85,6 @@ def states_for_dag_run(dag_id: str, run_id: str, as_of: AsOfOpt = None,
         else:
             rows = task_states(led, dag_id, run_id=run_id)
     emit(rows, output, TI_COLUMNS)
+
+
+app.command("clear")(clear_command)
