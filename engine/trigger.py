@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.dag import DAG
@@ -12,18 +12,24 @@ from engine.errors import RefusedCommand
 from engine.operation import OperationContext
 from engine.store import Ledger
 
+_LOOKBACK = (timedelta(hours=2), timedelta(days=1), timedelta(days=8), timedelta(days=32),
+             timedelta(days=367), timedelta(days=1462))
+
 
 def manual_interval(dag: DAG, logical_date: datetime) -> tuple[datetime, datetime]:
     """The last complete schedule interval at or before the logical date, as Airflow infers it."""
     tt = dag.timetable
     if not tt.periodic:
         return logical_date, logical_date
-    end = logical_date if tt.is_on_schedule(logical_date) else None
-    if end is None:
-        candidates = tt.logical_dates(logical_date.replace(year=logical_date.year - 1), logical_date)
-        end = candidates[-1] if candidates else logical_date
-    previous = tt.logical_dates(end.replace(year=end.year - 1), end)
-    start = previous[-2] if len(previous) >= 2 else end
+    points: list[datetime] = []
+    for back in _LOOKBACK:  # widen step by step: a minutely cron must not walk a whole year
+        points = tt.logical_dates(logical_date - back, logical_date)
+        if len(points) >= 2:
+            break
+    if not points:
+        return logical_date, logical_date
+    end = points[-1]
+    start = points[-2] if len(points) >= 2 else end
     return start, end
 
 
