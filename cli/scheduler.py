@@ -1,0 +1,64 @@
+"""`ledgerflow scheduler`: create scheduled runs and run every queued run, loop after loop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, ledger
+
+
+def scheduler(
+    num_runs: Annotated[
+        int | None, typer.Option("-n", "--num-runs", help="Stop after this many loops (default: run until stopped).")
+    ] = None,
+    subdir: SubdirOpt = None,
+    reason: ReasonOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Create due scheduled runs and drive every queued run of every DAG (any run_type)."""
+    import signal
+    import threading
+
+    from engine.errors import InvalidInput
+    from engine.operation import new_operation
+    from engine.scheduler import DagPass, Scheduler
+
+    def report(done: DagPass) -> None:
+        if done.skipped:
+            typer.echo(f"{done.dag_id}: skipped this loop, {done.skipped}")
+            return
+        parts = []
+        if done.created:
+            parts.append(f"created {done.created} scheduled run(s)")
+        if done.finished:
+            parts.append(f"{len(done.finished)} run(s) succeeded")
+        if done.failed:
+            parts.append(f"{len(done.failed)} run(s) failed: {', '.join(done.failed)}")
+        if done.interrupted:
+            parts.append(f"interrupted tries of {', '.join(done.interrupted)} (recorded, runs queued)")
+        if parts:
+            typer.echo(f"{done.dag_id}: {'; '.join(parts)}")
+        for line in done.blocked:
+            typer.echo(f"{done.dag_id}: left queued, {line}")
+
+    stop = threading.Event()  # signals only set it: the runner stops between appends
+    with domain_errors():
+        if num_runs is not None and num_runs < 1:
+            raise InvalidInput("--num-runs must be >= 1")
+        op = new_operation("scheduler", actor=actor, reason=reason,
+                           arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
+        sched = Scheduler(ledger(), op, folder=subdir, should_stop=stop.is_set)
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            sched.run(num_runs, report,
+                      on_broken=lambda path, error: typer.echo(f"Broken DAG file {path}: {error}", err=True),
+                      sleep=stop.wait)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    if sched.stopped:
+        typer.echo(f"Scheduler stopped after {sched.loops} loop(s); unfinished work is queued and resumes on restart.")
+    else:
+        typer.echo(f"Scheduler done: {sched.loops} loop(s).")
