@@ -8,6 +8,7 @@ import typer
 
 from cli import audit, dags, db, pools, projections, tasks
 from cli.common import CONTEXT
+from cli.scheduler import scheduler
 
 app = typer.Typer(
     name="ledgerflow",
@@ -23,6 +24,7 @@ app.add_typer(tasks.app, name="tasks")
 app.add_typer(projections.app, name="projections")
 app.add_typer(pools.app, name="pools")
 app.add_typer(audit.app, name="audit")
+app.command("scheduler", context_settings=CONTEXT)(scheduler)
 
 
 def _version(value: bool) -> None:
