@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
-from uuid import UUID
 
 from engine.run_state import RunState, evolve
 from projections.audit import entries as audit_entries
 
 
+@cache
 def split_topic(topic: str) -> tuple[str, str]:
     """'engine.dagrun:DagRun.Created' -> ('DagRun', 'Created')."""
     qualname = topic.rpartition(":")[2]
@@ -23,8 +24,9 @@ def split_topic(topic: str) -> tuple[str, str]:
     return aggregate, kind
 
 
-def decode(state: bytes | memoryview) -> dict[str, Any]:
-    return json.loads(bytes(state))
+def decode(state: str | bytes | memoryview) -> dict[str, Any]:
+    """The payload; the projector reads it already as text (decoded by the server)."""
+    return json.loads(state if isinstance(state, str) else bytes(state))
 
 
 def timestamp_of(payload: dict[str, Any]) -> str:
@@ -33,16 +35,19 @@ def timestamp_of(payload: dict[str, Any]) -> str:
 
 @dataclass
 class Folded:
-    """States touched by a batch of notifications, with the versions they reached."""
+    """States touched by a batch of notifications, with the versions they reached.
 
-    runs: dict[UUID, RunState] = field(default_factory=dict)
-    versions: dict[UUID, int] = field(default_factory=dict)
-    dirty_tis: dict[UUID, set[str]] = field(default_factory=dict)
+    Keyed by the text form of the originator uuid, as the projector reads it.
+    """
+
+    runs: dict[str, RunState] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    dirty_tis: dict[str, set[str]] = field(default_factory=dict)
     pools: dict[str, int] = field(default_factory=dict)
-    operations: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: list[tuple[Any, ...]] = field(default_factory=list)
 
-    def apply(self, originator_id: UUID, version: int, topic: str, payload: dict[str, Any],
+    def apply(self, originator_id: str, version: int, topic: str, payload: dict[str, Any],
               position: int = 0, recorded_at: Any = None) -> None:
         """position > 0 also derives the audit entries of the event."""
         aggregate, kind = split_topic(topic)
@@ -63,7 +68,7 @@ class Folded:
         elif aggregate == "Operation":
             self._fold_operation(originator_id, kind, payload)
 
-    def _fold_operation(self, op_id: UUID, kind: str, payload: dict[str, Any]) -> None:
+    def _fold_operation(self, op_id: str, kind: str, payload: dict[str, Any]) -> None:
         if kind == "Started":
             self.operations[op_id] = {
                 "name": payload["name"],

@@ -11,9 +11,10 @@ import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
-from uuid import UUID
 
 from psycopg import Cursor
+from psycopg.rows import tuple_row
+from psycopg.types.string import TextLoader
 
 from engine.dates import iso
 from engine.hashchain import CHAIN_TABLE
@@ -46,22 +47,25 @@ def head(curs: Cursor[Any]) -> int:
     return int(row["m"]) if row else 0
 
 
-def _load_runs(curs: Cursor[Any], ids: list[UUID], *, folded: Folded) -> None:
-    """Reads the current view state of runs a batch touches but did not create."""
+def _load_runs(curs: Cursor[Any], ids: list[str], *, folded: Folded) -> None:
+    """Reads the current view state of runs a batch touches but did not create.
+
+    Run ids are the text form of their uuids, as the batch reads them (see _BATCH).
+    """
     if not ids:
         return
     curs.execute(
-        "SELECT run_uuid, version, dag_id, run_id, logical_date, data_interval_start, "
-        "data_interval_end, run_type, state, conf, dag_fingerprint, clear_number "
-        "FROM dag_run WHERE run_uuid = ANY(%s)",
+        "SELECT run_uuid::text AS run_uuid, version, dag_id, run_id, logical_date, "
+        "data_interval_start, data_interval_end, run_type, state, conf, dag_fingerprint, "
+        "clear_number FROM dag_run WHERE run_uuid = ANY(%s::uuid[])",
         (ids,),
     )
     for row in curs.fetchall():
         folded.runs[row["run_uuid"]] = run_from_row(row)
         folded.versions[row["run_uuid"]] = row["version"]
     curs.execute(
-        "SELECT run_uuid, task_id, state, try_number, max_tries FROM task_instance "
-        "WHERE run_uuid = ANY(%s)",
+        "SELECT run_uuid::text AS run_uuid, task_id, state, try_number, max_tries "
+        "FROM task_instance WHERE run_uuid = ANY(%s::uuid[])",
         (ids,),
     )
     for row in curs.fetchall():
@@ -89,20 +93,39 @@ def run_from_row(row: dict[str, Any]) -> RunState:
     return run
 
 
+# One batch of notifications, as plain tuples in _BATCH's column order. The uuid and the
+# recorded_at are kept as the server's text (see _batch_cursor) and the payload arrives as
+# text, so no value is parsed that the fold does not need and the views' COPY writes back.
+_BATCH = (
+    f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
+    f"convert_from(e.state, 'UTF8'), c.recorded_at FROM {EVENTS_TABLE} e "
+    f"LEFT JOIN {CHAIN_TABLE} c ON c.notification_id = e.notification_id "
+    f"WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s"
+)
+
+
+def _batch_cursor(curs: Cursor[Any]) -> Cursor[Any]:
+    batch = curs.connection.cursor(row_factory=tuple_row)
+    batch.adapters.register_loader("uuid", TextLoader)
+    batch.adapters.register_loader("timestamptz", TextLoader)
+    return batch
+
+
 def fold_notifications(
-    rows: list[dict[str, Any]], folded: Folded, load: Callable[[list[UUID]], None]
+    rows: list[tuple[Any, ...]], folded: Folded, load: Callable[[list[str]], None]
 ) -> None:
+    """Folds (notification_id, originator_id, version, topic, state, recorded_at) rows."""
     known = set(folded.runs)
-    missing: list[UUID] = []
+    missing: list[str] = []
     for row in rows:
-        oid = row["originator_id"]
-        if oid not in known and not row["topic"].endswith("DagRun.Created") and "DagRun." in row["topic"]:
+        oid, topic = row[1], row[3]
+        if oid not in known and "DagRun." in topic and not topic.endswith("DagRun.Created"):
             missing.append(oid)
             known.add(oid)
     load(missing)
-    for row in rows:
-        folded.apply(row["originator_id"], row["originator_version"], row["topic"],
-                     decode(row["state"]), row["notification_id"], row["recorded_at"])
+    apply = folded.apply
+    for position, oid, version, topic, state, recorded_at in rows:
+        apply(oid, version, topic, decode(state), position, recorded_at)
 
 
 def _write(curs: Cursor[Any], folded: Folded) -> None:
@@ -185,21 +208,16 @@ class ViewProjector:
     def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
         applied = 0
         start = position(curs)
+        batch = _batch_cursor(curs)
         while True:
-            curs.execute(
-                f"SELECT e.notification_id, originator_id, originator_version, topic, state, "
-                f"c.recorded_at FROM {EVENTS_TABLE} e LEFT JOIN {CHAIN_TABLE} c "
-                f"ON c.notification_id = e.notification_id WHERE e.notification_id > %s "
-                f"ORDER BY e.notification_id LIMIT %s",
-                (start, self.batch),
-            )
-            rows = curs.fetchall()
+            batch.execute(_BATCH, (start, self.batch))
+            rows = batch.fetchall()
             if not rows:
                 return applied
             folded = Folded()
             fold_notifications(rows, folded, partial(_load_runs, curs, folded=folded))
             _write(curs, folded)
-            start = rows[-1]["notification_id"]
+            start = rows[-1][0]
             curs.execute(
                 "INSERT INTO ledgerflow_tracking (application_name, notification_id) "
                 "VALUES (%s, %s) ON CONFLICT (application_name) "
