@@ -83,12 +83,12 @@ def clear(
             typer.echo("Nothing to clear.")
             return
         if dry_run:
-            _list(plan, "Dry run: these {n} task instances would be cleared")
+            _list(plan, "Dry run: these {n} task instance(s) would be cleared")
             _lineage(plan)
             typer.echo("Dry run: nothing was cleared.")
             return
         if not yes:
-            _list(plan, "You are about to clear these {n} task instances")
+            _list(plan, "You are about to clear these {n} task instance(s)")
             _lineage(plan)
             if not confirm("Are you sure?"):
                 typer.echo("Cancelled, nothing was cleared.")

@@ -1,0 +1,109 @@
+"""A SubDagTask try: drive the child DAG's run for the parent's logical date to its end.
+
+The child run (dag_id `parent.child`, the parent's logical date, data interval,
+run_id and run_type) is created, or taken over when it exists: a failed child run
+gets its failed task instances back to no state, so a retry of the parent task
+re-runs them. The try runs in its own ledger connection under the child DAG's
+advisory lock, so `tasks clear` sees a live driver and the child's runner picks up
+clears of the child run like any other. The try succeeds iff the child run ends
+success.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from engine.backfill import dag_lock
+from engine.dag import SubDagTask
+from engine.dagrun import DagRun, dagrun_id
+from engine.dates import from_iso, iso
+from engine.executors import SequentialExecutor
+from engine.operation import OperationContext, new_operation
+from engine.run_state import FAILED_LIKE
+from engine.runner import Runner, RunnerOptions
+from engine.scheduling import first_seen, take_over
+from engine.store import Ledger
+from engine.stored_runs import load_run
+from engine.trigger import new_run
+from engine.worker import TaskJob, remember
+
+
+class SubDagFailed(RuntimeError):
+    """The child run did not end success, so the parent's try fails."""
+
+
+def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
+    from engine.migrations import open_ledger
+
+    child = task.subdag
+    ledger = open_ledger()
+    try:
+        op = new_operation(
+            f"subdag {child.dag_id}", actor=None, reason=None, mutating=False,
+            arguments={"parent_dag_id": job.dag_id, "parent_task_id": job.task_id,
+                       "parent_run_id": job.run_id, "try_number": job.try_number},
+        )
+        with dag_lock(ledger, child.dag_id):
+            state, blocked = _drive(ledger, task, job, op)
+    finally:
+        ledger.close()
+        remember(task.dag)  # the child's runner cached the child under the file they share
+    log.write(f"sub-DAG {child.dag_id} run {job.run_id} ended {state}\n")
+    for line in blocked:
+        log.write(f"  {line}\n")
+    if state != "success":
+        detail = f" ({'; '.join(blocked)})" if blocked else ""
+        raise SubDagFailed(f"sub-DAG {child.dag_id} run {job.run_id} ended {state}{detail}")
+
+
+def _child_run(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext) -> DagRun:
+    child = task.subdag
+    uid = dagrun_id(child.dag_id, iso(job.logical_date))
+    found = load_run(ledger, uid)
+    if found is None:
+        return new_run(child, job.logical_date, job.run_type, "queued", dict(job.conf), op,
+                       run_id=job.run_id, interval=(job.data_interval_start, job.data_interval_end))
+    agg = DagRun.resume(uid, *found)
+    run = agg.run
+    if run.run_type != job.run_type:
+        agg.trigger_event(DagRun.Adopted, **op.stamp, run_type=job.run_type, conf=run.conf,
+                          from_run_type=run.run_type)
+    take_over(agg, child, op)
+    if run.state == "failed":
+        changes = [
+            {"task_id": t, "from": ti.state, "to": None, "try_number": ti.try_number,
+             "max_tries": ti.max_tries, "rerun": True}
+            for t, ti in run.tis.items() if t in child.tasks and ti.state in FAILED_LIKE
+        ]
+        if changes:
+            agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
+    return agg
+
+
+def _drive(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext
+           ) -> tuple[str, list[str]]:
+    from projections.projector import ViewProjector
+    from projections.queries import load_runs, pools
+
+    child = task.subdag
+    ViewProjector(ledger).catch_up()
+    history = {from_iso(run.logical_date): run for _, run in load_runs(ledger, child.dag_id).values()}
+    agg = _child_run(ledger, task, job, op)
+    moment = from_iso(agg.run.logical_date)
+    history[moment] = agg.run
+    runner = Runner(
+        ledger, child, child, op, SequentialExecutor(), RunnerOptions(continue_on_failures=True),
+        history=history, ran_before=first_seen(history, child), pool_slots=pools(ledger),
+    )
+    runner.track(agg, len(agg.pending_events))
+    pending = [agg]
+
+    def acquire(n: int) -> list[DagRun]:
+        fresh, pending[:] = pending[:n], pending[n:]
+        return fresh
+
+    outcome = runner.drive(acquire, 1)
+    state = runner.history[moment].state
+    runner.op.ended("success" if state == "success" else "failed", run_id=job.run_id, state=state)
+    runner.flush()
+    return state, [b.describe() for b in outcome.blocked]
