@@ -175,7 +175,9 @@ def execute(job: TaskJob) -> TaskResult:
                 with _captured(log), _alarm(job.timeout):
                     call_with_context(task.python_callable, context, fields["op_kwargs"])
             elif isinstance(task, SubDagTask):
-                raise RuntimeError("SubDagTask runs through the runner, not a worker")
+                from engine.subdag import run_subdag
+
+                run_subdag(task, job, log)
         except Exception as exc:  # the task's own failure: record it, never crash the runner
             error = f"{type(exc).__name__}: {exc}"
             log.write(traceback.format_exc())
