@@ -1,0 +1,315 @@
+"""`tasks clear`: every flag, each test failing if the flag were ignored (scenarios 50-61 adapted)."""
+
+from __future__ import annotations
+
+import pytest
+from clear_support import (
+    CHAIN, backfill, clear, cli, event_count, make_dags, query, run_events, runs, states, tis,
+)
+
+
+@pytest.fixture(autouse=True)
+def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+
+
+@pytest.fixture
+def chain(tmp_path):
+    """chain (a >> b >> c) backfilled and successful for 2024-01-10 .. 2024-01-12."""
+    dags = make_dags(tmp_path, chain=CHAIN)
+    result = backfill(dags, "chain", "-s", "2024-01-10", "-e", "2024-01-12")
+    assert result.exit_code == 0, result.output
+    return dags
+
+
+def listed(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("<TaskInstance:")]
+
+
+# -- scenario 50: nothing in range ---------------------------------------------------------------
+
+def test_nothing_in_range_prints_nothing_to_clear_and_exits_0(chain, database_url):
+    before = event_count(database_url)
+    result = clear(chain, "chain", "-s", "2023-01-01", "-e", "2023-01-02", "-y")
+    assert result.exit_code == 0, result.output
+    assert "Nothing to clear." in result.output
+    assert event_count(database_url) == before
+
+
+# -- scenario 51/52: -t, -d, prompt, -y ----------------------------------------------------------
+
+def test_declining_lists_exactly_the_selected_task_instances_writes_nothing_and_exits_1(chain, database_url):
+    before = event_count(database_url)
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-11", "-t", "^b$", "-d", input="n\n")
+    assert result.exit_code == 1, result.output
+    assert sorted(listed(result.output)) == sorted(
+        f"<TaskInstance: chain.{t} backfill__2024-01-{d}T00:00:00+00:00 [success]>"
+        for t in "bc" for d in ("10", "11")
+    )
+    assert "Are you sure? [y/n]" in result.output
+    assert "Cancelled, nothing was cleared." in result.output
+    assert event_count(database_url) == before
+    assert set(states("chain").values()) == {"success"}
+
+
+def test_yes_clears_selected_task_instances_bumps_max_tries_and_queues_finished_runs(chain, database_url):
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-11", "-t", "^b$", "-d", "-y")
+    assert result.exit_code == 0, result.output
+    assert "Cleared 4 task instance(s) in 2 run(s)" in result.output
+    assert "2 run(s) moved to queued" in result.output
+    got = tis("chain")
+    for d in ("2024-01-10", "2024-01-11"):
+        assert got[("a", d)]["state"] == "success"
+        for t in "bc":
+            assert got[(t, d)]["state"] is None
+            assert got[(t, d)]["try_number"] == 1
+            assert got[(t, d)]["max_tries"] == 1  # try_number + retries
+    assert {d: r["state"] for d, r in runs("chain").items()} == {
+        "2024-01-10": "queued", "2024-01-11": "queued", "2024-01-12": "success"}
+    numbers = query(database_url, "SELECT logical_date::date::text AS d, clear_number FROM dag_run")
+    assert {r["d"]: r["clear_number"] for r in numbers} == {
+        "2024-01-10": 1, "2024-01-11": 1, "2024-01-12": 0}
+    cleared = run_events(database_url, "Cleared")
+    assert len(cleared) == 2 and len({e["operation_id"] for e in cleared}) == 1
+    assert {(e["run_from"], e["run_to"]) for e in cleared} == {("success", "queued")}
+
+
+def test_after_a_clear_it_says_who_runs_the_queued_runs_next(chain):
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-y")
+    assert "1 queued run(s) (1 backfill) will be run by `ledgerflow scheduler`" in result.output
+
+
+def test_without_downstream_only_the_matching_task_is_cleared(chain):
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^b$", "-y")
+    assert result.exit_code == 0, result.output
+    got = states("chain")
+    assert (got[("a", "2024-01-10")], got[("b", "2024-01-10")], got[("c", "2024-01-10")]) == (
+        "success", None, "success")
+
+
+# -- scenario 53: -u and an unanchored -t -----------------------------------------------------------
+
+def test_upstream_adds_every_upstream_task(chain):
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^c$", "-u", "--dry-run")
+    assert sorted(line.split()[1] for line in listed(result.output)) == ["chain.a", "chain.b", "chain.c"]
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^c$", "--dry-run")
+    assert [line.split()[1] for line in listed(result.output)] == ["chain.c"]
+
+
+def test_task_regex_is_an_unanchored_search(chain):
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "b|c", "--dry-run")
+    assert sorted(line.split()[1] for line in listed(result.output)) == ["chain.b", "chain.c"]
+
+
+def test_a_task_regex_matching_nothing_clears_nothing(chain, database_url):
+    before = event_count(database_url)
+    result = clear(chain, "chain", "-t", "zzz", "-y")
+    assert result.exit_code == 0 and "Nothing to clear." in result.output
+    assert event_count(database_url) == before
+
+
+# -- -s / -e / --past / --future ----------------------------------------------------------------------
+
+def test_start_and_end_are_inclusive_bounds_on_the_logical_date(chain):
+    clear(chain, "chain", "-s", "2024-01-11", "-e", "2024-01-11", "-t", "^a$", "-y")
+    got = states("chain")
+    assert [got[("a", d)] for d in ("2024-01-10", "2024-01-11", "2024-01-12")] == ["success", None, "success"]
+
+
+def test_no_start_means_all_history_and_no_end_means_up_to_now(chain):
+    result = clear(chain, "chain", "-t", "^a$", "-y")
+    assert result.exit_code == 0, result.output
+    assert [v for (t, _), v in states("chain").items() if t == "a"] == [None, None, None]
+
+
+def test_future_extends_the_clear_to_every_later_run(chain):
+    clear(chain, "chain", "-s", "2024-01-11", "-e", "2024-01-11", "-t", "^a$", "--future", "-y")
+    got = states("chain")
+    assert [got[("a", d)] for d in ("2024-01-10", "2024-01-11", "2024-01-12")] == ["success", None, None]
+
+
+def test_past_extends_the_clear_to_every_earlier_run(chain):
+    clear(chain, "chain", "-s", "2024-01-11", "-e", "2024-01-11", "-t", "^a$", "--past", "-y")
+    got = states("chain")
+    assert [got[("a", d)] for d in ("2024-01-10", "2024-01-11", "2024-01-12")] == [None, None, "success"]
+
+
+def test_an_end_before_the_start_is_refused_with_exit_2(chain, database_url):
+    before = event_count(database_url)
+    result = clear(chain, "chain", "-s", "2024-01-12", "-e", "2024-01-10", "-y")
+    assert result.exit_code == 2
+    assert event_count(database_url) == before
+
+
+def test_an_unparseable_date_is_refused_with_exit_2(chain):
+    assert clear(chain, "chain", "-s", "notadate", "-y").exit_code == 2
+
+
+# -- scenario 54: -f, -r and both -------------------------------------------------------------------
+
+@pytest.fixture
+def failed(tmp_path):
+    """chain on 2024-01-20 with b failing: a success, b failed, c upstream_failed."""
+    dags = make_dags(tmp_path, chain=CHAIN)
+    dags.fail("b", "2024-01-20")
+    backfill(dags, "chain", "-s", "2024-01-20", "-e", "2024-01-21", "--continue-on-failures")
+    assert states("chain")[("c", "2024-01-20")] == "upstream_failed"
+    return dags
+
+
+def test_only_failed_clears_failed_and_upstream_failed_only(failed):
+    result = clear(failed, "chain", "-f", "-y")
+    assert result.exit_code == 0, result.output
+    got = states("chain")
+    assert got[("a", "2024-01-20")] == "success"
+    assert got[("b", "2024-01-20")] is None
+    assert got[("c", "2024-01-20")] is None
+    assert all(got[(t, "2024-01-21")] == "success" for t in "abc")
+
+
+def test_only_running_selects_nothing_when_nothing_runs(failed, database_url):
+    before = event_count(database_url)
+    result = clear(failed, "chain", "-r", "-y")
+    assert "Nothing to clear." in result.output
+    assert event_count(database_url) == before
+
+
+def test_only_failed_and_only_running_together_are_the_union(failed):
+    result = clear(failed, "chain", "-f", "-r", "--dry-run")
+    assert sorted(line.split()[1] for line in listed(result.output)) == ["chain.b", "chain.c"]
+
+
+# -- -R, -S, unknown DAGs (scenario 59) -------------------------------------------------------------
+
+def test_dag_regex_clears_every_matching_dag(tmp_path):
+    dags = make_dags(tmp_path, chain=CHAIN, chain2=CHAIN.replace('"chain"', '"chain2"'),
+                     other=CHAIN.replace('"chain"', '"other"'))
+    for dag_id in ("chain", "chain2", "other"):
+        backfill(dags, dag_id, "-s", "2024-01-10", "-e", "2024-01-10")
+    result = clear(dags, "cha", "-R", "-t", "^a$", "-y")
+    assert result.exit_code == 0, result.output
+    assert states("chain")[("a", "2024-01-10")] is None
+    assert states("chain2")[("a", "2024-01-10")] is None
+    assert states("other")[("a", "2024-01-10")] == "success"
+
+
+def test_an_unknown_dag_id_is_refused_with_exit_2(chain):
+    result = clear(chain, "nope", "-y")
+    assert result.exit_code == 2
+    assert "nope" in result.output
+
+
+def test_a_dag_regex_matching_nothing_is_refused_with_exit_2(chain):
+    result = clear(chain, "nope", "-R", "-y")
+    assert result.exit_code == 2
+    assert "dag_id could not be found with regex: nope" in result.output
+
+
+def test_subdir_is_where_the_dag_is_found(chain, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGERFLOW_DAGS_FOLDER", raising=False)
+    (tmp_path / "dags").rename(tmp_path / "elsewhere")
+    assert cli("tasks", "clear", "chain", "-y").exit_code == 2
+    result = cli("tasks", "clear", "chain", "-S", str(tmp_path / "elsewhere"), "-y")
+    assert result.exit_code == 0, result.output
+
+
+# -- scenario 60: the prompt ------------------------------------------------------------------------
+
+def test_the_prompt_asks_again_until_it_gets_y_yes_n_or_no(chain):
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^a$", input="maybe\nYES\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Please respond with y/yes or n/no.") == 1
+    assert states("chain")[("a", "2024-01-10")] is None
+
+
+def test_end_of_input_at_the_prompt_writes_nothing_and_exits_1(chain, database_url):
+    before = event_count(database_url)
+    result = clear(chain, "chain", "-t", "^a$", input="")
+    assert result.exit_code == 1
+    assert event_count(database_url) == before
+
+
+def test_a_long_listing_is_grouped_by_run(chain):
+    result = clear(chain, "chain", "--dry-run")
+    assert "9 task instance(s)" in result.output  # short: one line per task instance
+    assert len(listed(result.output)) == 9
+    dags = chain
+    backfill(dags, "chain", "-s", "2024-01-01", "-e", "2024-01-20")
+    result = clear(dags, "chain", "--dry-run")
+    lines = [line for line in result.output.splitlines() if line.startswith("chain backfill__")]
+    assert len(lines) == 20 and not listed(result.output)
+    assert lines[0] == ("chain backfill__2024-01-01T00:00:00+00:00 [success]: "
+                        "a [success], b [success], c [success]")
+
+
+# -- --dry-run, --reason, --actor, scenario 61 --------------------------------------------------------
+
+def test_dry_run_lists_and_writes_nothing(chain, database_url):
+    before = event_count(database_url)
+    result = clear(chain, "chain", "-t", "^a$", "--dry-run")
+    assert result.exit_code == 0
+    assert len(listed(result.output)) == 3
+    assert "Dry run: nothing was cleared." in result.output
+    assert event_count(database_url) == before
+
+
+def test_actor_and_reason_are_recorded_on_every_event_and_the_operation(chain, database_url):
+    result = clear(chain, "chain", "-t", "^a$", "-y", "--actor", "alice", "--reason", "bad vendor file")
+    assert result.exit_code == 0, result.output
+    cleared = run_events(database_url, "Cleared")
+    assert {(e["actor"], e["reason"], e["operation"]) for e in cleared} == {
+        ("alice", "bad vendor file", "tasks clear")}
+    ops = query(database_url, "SELECT name, actor, reason, arguments, outcome, summary FROM operation "
+                              "WHERE name = 'tasks clear'")
+    assert len(ops) == 1
+    assert ops[0]["actor"] == "alice" and ops[0]["reason"] == "bad vendor file"
+    assert ops[0]["arguments"]["task_regex"] == "^a$" and ops[0]["arguments"]["yes"] is True
+    assert ops[0]["outcome"] == "success" and ops[0]["summary"]["task_instances"] == 3
+    audit = query(database_url, "SELECT task_id, from_state, to_state, actor, reason FROM audit_entry "
+                                "WHERE event = 'Cleared' AND task_id IS NOT NULL")
+    assert {(r["task_id"], r["from_state"], r["to_state"], r["actor"], r["reason"]) for r in audit} == {
+        ("a", "success", None, "alice", "bad vendor file")}
+
+
+def test_a_declined_clear_records_no_operation(chain, database_url):
+    clear(chain, "chain", input="n\n")
+    assert query(database_url, "SELECT count(*) AS n FROM ledgerflow_events WHERE topic LIKE '%%Operation%%' "
+                               "AND convert_from(state, 'UTF8') LIKE '%%tasks clear%%'")[0]["n"] == 0
+
+
+def test_a_required_reason_is_enforced(chain, monkeypatch, database_url):
+    monkeypatch.setenv("LEDGERFLOW_REQUIRE_REASON", "1")
+    before = event_count(database_url)
+    assert clear(chain, "chain", "-y").exit_code == 2
+    assert event_count(database_url) == before
+    assert clear(chain, "chain", "-y", "--reason", "rerun after fix").exit_code == 0
+
+
+# -- scenario 57: queued or running runs keep their state --------------------------------------------
+
+def test_clearing_a_queued_run_leaves_its_state_alone(chain, database_url):
+    clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^c$", "-y")
+    assert runs("chain")["2024-01-10"]["state"] == "queued"
+    result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^a$", "-y")
+    assert result.exit_code == 0, result.output
+    assert runs("chain")["2024-01-10"]["state"] == "queued"
+    last = run_events(database_url, "Cleared")[-1]
+    assert (last["run_from"], last["run_to"]) == ("queued", "queued")
+    numbers = query(database_url, "SELECT clear_number FROM dag_run WHERE logical_date = '2024-01-10'")
+    assert numbers[0]["clear_number"] == 1
+
+
+def test_the_states_before_a_clear_stay_readable_as_of_then(chain, database_url):
+    import time
+    from datetime import UTC, datetime
+
+    time.sleep(0.01)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^a$", "-y")
+    result = cli("tasks", "states", "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^a$",
+                 "--as-of", before, "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert '"state": "success"' in result.stdout
+    assert states("chain")[("a", "2024-01-10")] is None
