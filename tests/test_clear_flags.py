@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 from clear_support import (
-    CHAIN, backfill, clear, cli, event_count, make_dags, query, run_events, runs, states, tis,
+    CHAIN,
+    backfill,
+    clear,
+    cli,
+    event_count,
+    make_dags,
+    query,
+    run_events,
+    runs,
+    states,
+    tis,
 )
 
 
