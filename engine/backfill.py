@@ -11,6 +11,7 @@ from datetime import datetime
 from engine import settings
 from engine.backfill_plan import BackfillPlan, ExistingRun
 from engine.dagrun import DagRun
+from engine.deps import run_outcome
 from engine.errors import LedgerflowError, RefusedCommand
 from engine.executors import make_executor
 from engine.operation import OperationContext
@@ -205,7 +206,10 @@ def run_backfill(
 
 
 def _close_finished(runner: Runner, plan: BackfillPlan, agg: DagRun) -> None:
-    """A run with nothing left to do: its failures are reported, nothing re-runs."""
+    """A run with nothing left to do: its failures are reported, nothing re-runs, its state is final."""
+    final = run_outcome({t: agg.run.tis[t].state for t in runner.order if t in agg.run.tis}, runner.leaves)
+    if final is not None:
+        runner.set_run_state(agg, final)
     runner.outcome.runs_done += 1
     runner.count_closed(agg)
     for t in plan.dag.tasks:
