@@ -412,6 +412,9 @@ class Runner:
 
     def interrupt(self) -> list[str]:
         """Stops running tries, records them as interrupted, parks unfinished runs as queued."""
+        if self.executor is not None and self.in_flight:
+            self.apply_results(self.executor.poll(0))  # tries that already ended are recorded, not re-run
+            self.finish_runs()
         stopped = self.executor.shutdown() if self.executor else []
         by_run: dict[UUID, list[dict[str, Any]]] = {}
         for key in stopped:
