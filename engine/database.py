@@ -73,7 +73,22 @@ def stop_embedded() -> bool:
 
 
 def resolve_url() -> str:
-    return settings.database_url() or embedded_url() or ""
+    configured = settings.database_url()
+    if configured:
+        check_reachable(configured)
+        return configured
+    return embedded_url() or ""
+
+
+def check_reachable(url: str) -> None:
+    """Fails at once with the server's reason, not after the pool's 30 s wait with a traceback."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        raise DatabaseUnavailable(f"cannot connect to LEDGERFLOW_DATABASE_URL: {reason}") from None
 
 
 def conninfo(url: str) -> dict[str, str]:

@@ -311,3 +311,18 @@ def test_a_refused_trigger_is_not_recorded_as_an_operation(one_run, database_url
     with psycopg.connect(database_url) as conn:
         topics = [t for (t,) in conn.execute("SELECT topic FROM ledgerflow_events")]
     assert sum(t.endswith("Operation.Started") for t in topics) == 1
+
+
+def test_an_unreachable_database_is_one_line_on_stderr_at_once_not_a_traceback(
+    database_url, monkeypatch
+):
+    missing = psycopg.conninfo.make_conninfo(database_url, dbname="missing_database")
+    monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", missing)
+    started = datetime.now(UTC)
+    result = run("dags", "list-runs", "daily", "-o", "json")
+    assert datetime.now(UTC) - started < timedelta(seconds=10)
+    assert result.exit_code == 1
+    assert result.stdout == "" and "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: cannot connect to LEDGERFLOW_DATABASE_URL:")
+    assert "does not exist" in line
