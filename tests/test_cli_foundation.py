@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from engine.migrations import latest_version, migrations
 from engine.operation import version
 
 RUN_FIELDS = {"dag_id", "run_id", "logical_date", "data_interval_start", "data_interval_end",
@@ -326,3 +328,77 @@ def test_an_unreachable_database_is_one_line_on_stderr_at_once_not_a_traceback(
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("Error: cannot connect to LEDGERFLOW_DATABASE_URL:")
     assert "does not exist" in line
+
+
+# db migrate and db check ---------------------------------------------------------------------
+
+@pytest.fixture
+def empty_database_url(server_url, monkeypatch):
+    name = f"lf_empty_{uuid.uuid4().hex[:10]}"
+    admin = psycopg.conninfo.make_conninfo(server_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = psycopg.conninfo.make_conninfo(server_url, dbname=name)
+    monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def schema_rows(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT version, name, applied_at FROM ledgerflow_schema "
+                            "ORDER BY version").fetchall()
+
+
+def test_db_check_on_an_empty_database_says_to_migrate_and_exits_1(empty_database_url):
+    result = run("db", "check")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Server: PostgreSQL ")
+    assert f"Schema version 0, latest {latest_version()}" in result.stdout
+    assert "ledgerflow db migrate" in result.stdout
+
+
+def test_db_migrate_applies_every_migration_once_and_a_second_run_changes_nothing(
+    empty_database_url
+):
+    first = run("db", "migrate")
+    assert first.exit_code == 0, first.output
+    names = [f"{v:03d}_{n}" for v, n, _ in migrations()]
+    assert first.stdout == f"Applied: {', '.join(names)}\n"
+    applied = schema_rows(empty_database_url)
+    assert [(v, n) for v, n, _ in applied] == [(v, n) for v, n, _ in migrations()]
+    guards = event_triggers(empty_database_url)
+    assert {"ledgerflow_events_no_update", "ledgerflow_events_no_truncate"} <= set(guards)
+    second = run("db", "migrate")
+    assert second.exit_code == 0
+    assert second.stdout == "Database is up to date.\n"
+    assert schema_rows(empty_database_url) == applied
+    assert event_triggers(empty_database_url) == guards
+
+
+def event_triggers(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return sorted(name for (name,) in conn.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'ledgerflow_events'::regclass "
+            "AND NOT tgisinternal"))
+
+
+def test_db_check_lists_each_applied_migration_and_says_the_schema_is_current(
+    empty_database_url
+):
+    run("db", "migrate")
+    result = run("db", "check")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Server: PostgreSQL ")
+    for number, name, _ in migrations():
+        assert any(line.startswith(f"Migration {number:03d}_{name} applied at ")
+                   for line in lines), name
+    assert lines[-1] == f"Schema is current (version {latest_version()})."
+
+
+def test_the_first_command_on_an_empty_database_migrates_it(empty_database_url, dags):
+    assert run("dags", "trigger", "daily", "-e", "2024-01-02").exit_code == 0
+    assert [v for v, _, _ in schema_rows(empty_database_url)] == [v for v, _, _ in migrations()]
+    assert len(run_json("dags", "list-runs", "daily")) == 1
