@@ -149,3 +149,11 @@ def test_rebuilding_the_views_gives_the_same_audit_entries(database_url, ledger)
     ViewProjector(ledger).rebuild()
     assert sql(database_url, query) == before
     assert len(before) == 6
+
+
+def test_reasons_with_tabs_newlines_and_backslashes_read_back_unchanged(database_url, ledger):
+    reason = "line one\nline two\twith a tab and a \\ backslash \\N"
+    run = start_run(ledger, reason=reason)
+    record(ledger, run, DagRun.TaskInstancesChanged, actor="dave", reason=reason,
+           changes=[ti("a", None, "success", 1)])
+    assert {e["reason"] for e in cli_json("audit", "log", "-o", "json")} == {reason}
