@@ -8,10 +8,11 @@ from typing import Any
 from engine.dag import DAG
 from engine.dagrun import DagRun, dagrun_id
 from engine.dates import iso, now
-from engine.errors import RefusedCommand
+from engine.errors import InvalidInput, RefusedCommand
 from engine.operation import OperationContext
 from engine.store import Ledger
 
+_RESERVED_PREFIXES = ("scheduled__", "backfill__", "dataset_triggered__")
 _LOOKBACK = (timedelta(hours=2), timedelta(days=1), timedelta(days=8), timedelta(days=32),
              timedelta(days=367), timedelta(days=1462))
 
@@ -61,6 +62,10 @@ def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: dat
     moment = logical_date or now()
     if moment > now():
         raise RefusedCommand(f"logical date {iso(moment)} is in the future")
+    if run_id and run_id.startswith(_RESERVED_PREFIXES):
+        # as Airflow: a generated run id of another date would later collide with this one
+        raise InvalidInput(f"run_id {run_id!r} is reserved for {run_id.split('__')[0]} runs; "
+                           f"a manual run cannot use it")
     run_id = run_id or f"manual__{iso(moment)}"
     if run_exists(ledger, dag.dag_id, run_id):
         raise RefusedCommand(f"DAG {dag.dag_id} already has a run with run_id {run_id!r}")
