@@ -87,12 +87,19 @@ def emit_json(rows: Sequence[dict[str, Any]]) -> None:
 def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def cell(value: Any) -> Text:
+        """Plain text, never rich markup: a conf or run id may contain [brackets]."""
+        if value is None:
+            return Text("")
+        return Text(json.dumps(value) if isinstance(value, dict | list) else str(value))
 
     table = Table(title=title)
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*(cell(row.get(c)) for c in columns))
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 

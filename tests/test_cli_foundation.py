@@ -180,6 +180,15 @@ def test_list_runs_as_a_table_shows_the_run(dags, database_url):
     assert result.exit_code == 0 and "tabled" in result.stdout and "queued" in result.stdout
 
 
+def test_tables_print_conf_as_json_and_brackets_literally(dags, database_url):
+    run("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "run[bold]1",
+        "-c", '{"path": ["[/tmp]"]}')
+    result = run("dags", "list-runs", "daily")
+    assert result.exit_code == 0, result.output
+    assert "run[bold]1" in result.stdout
+    assert '{"path": ["[/tmp]"]}' in result.stdout
+
+
 # tasks states --------------------------------------------------------------------------------
 
 def test_tasks_states_json_lists_every_task_instance_with_the_contract_fields(dags, database_url):
