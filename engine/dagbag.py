@@ -58,7 +58,8 @@ def load_file(path: Path) -> list[DAG]:
     except BaseException as exc:  # a DAG file may raise anything; report it, never crash
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise BrokenDagFile(f"broken DAG file {path}: {type(exc).__name__}: {exc}") from None
+        detail = " ".join(str(exc).split())  # one line: the CLI reports it as one
+        raise BrokenDagFile(f"broken DAG file {path}: {type(exc).__name__}: {detail}") from None
     finally:
         dag_module._entered = None
     found: list[DAG] = []

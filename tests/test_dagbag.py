@@ -111,6 +111,11 @@ def test_each_kind_of_broken_file_is_reported_never_raised(tmp_path, source, err
     assert error in bag.errors[str(path)]
 
 
+def test_a_multi_line_error_is_reported_on_one_line(tmp_path):
+    path = write(tmp_path, "bad.py", "raise ValueError('first line\\n  second line')\n")
+    assert load_dagbag(tmp_path).errors == {str(path): "ValueError: first line second line"}
+
+
 def test_asking_for_a_dag_when_a_file_is_broken_names_the_file_and_its_error(tmp_path):
     path = write(tmp_path, "d.py", "from engine import DAG\nDAG('d')\n1 / 0\n")
     with pytest.raises(BrokenDagFile) as refused:
