@@ -100,7 +100,8 @@ _BATCH = (
     f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
     f"convert_from(e.state, 'UTF8'), c.recorded_at FROM {EVENTS_TABLE} e "
     f"LEFT JOIN {CHAIN_TABLE} c ON c.notification_id = e.notification_id "
-    f"WHERE e.notification_id > %s ORDER BY e.notification_id LIMIT %s"
+    f"AND c.notification_id > %(after)s "  # else the merge join reads the chain from its start
+    f"WHERE e.notification_id > %(after)s ORDER BY e.notification_id LIMIT %(limit)s"
 )
 
 
@@ -210,7 +211,7 @@ class ViewProjector:
         start = position(curs)
         batch = _batch_cursor(curs)
         while True:
-            batch.execute(_BATCH, (start, self.batch))
+            batch.execute(_BATCH, {"after": start, "limit": self.batch})
             rows = batch.fetchall()
             if not rows:
                 return applied
