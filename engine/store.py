@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
@@ -106,11 +106,11 @@ class Ledger(Application):
 
         What Application.save() does for this application (it takes no snapshots, keeps
         no aggregate cache and has no notify hooks), without the Recording and
-        Notification objects save() builds for every event and nothing here reads.
+        Notification objects save() builds for every event and nothing here reads, and
+        without its two runtime Protocol isinstance() checks per aggregate (~10 us).
         """
-        collected: ProcessingEvent[Any] = ProcessingEvent()
-        collected.collect_events(*aggregates)
-        stored = list(map(self.mapper.to_stored_event, collected.events))
+        events = [e for agg in aggregates if agg is not None for e in agg.collect_events()]
+        stored = list(map(self.mapper.to_stored_event, events))
         try:
             self.recorder.insert_events(stored)
         except IntegrityError as exc:
