@@ -181,8 +181,8 @@ def run_backfill(
     for agg in reset_aggs.values():
         runner.track(agg)
     acquire = _Acquirer(plan, op, runner, reset_aggs)
-    capacity, held = _capacity(ledger, plan, on_wait)
     try:
+        capacity, held = _capacity(ledger, plan, on_wait, should_stop)
         outcome = runner.drive(acquire, capacity) if capacity > 0 else runner.outcome
     except KeyboardInterrupt:
         stopped = runner.interrupt()
@@ -217,9 +217,12 @@ def _close_finished(runner: Runner, plan: BackfillPlan, agg: DagRun) -> None:
             runner.outcome.failed.append((agg.run, t))
 
 
-def _capacity(ledger: Ledger, plan: BackfillPlan,
-              on_wait: Callable[[str], None] | None) -> tuple[int, str | None]:
-    """Free max_active_runs slots; waits --delay-on-limit between checks while others hold them."""
+def _capacity(ledger: Ledger, plan: BackfillPlan, on_wait: Callable[[str], None] | None,
+              should_stop: Callable[[], bool] = lambda: False) -> tuple[int, str | None]:
+    """Free max_active_runs slots; waits --delay-on-limit between checks while others hold them.
+
+    A stop request (signal) ends the wait at once, as KeyboardInterrupt, like the runner's.
+    """
     limit = plan.full_dag.max_active_runs
     holders: list[str] = []
     for _ in range(LIMIT_CHECKS):
@@ -232,5 +235,12 @@ def _capacity(ledger: Ledger, plan: BackfillPlan,
                 f"max_active_runs limit ({limit}) for DAG {plan.full_dag.dag_id} is reached by "
                 f"{', '.join(holders)}; waiting {plan.request.delay_on_limit:g}s"
             )
-        time.sleep(plan.request.delay_on_limit)
+        deadline = time.monotonic() + plan.request.delay_on_limit
+        while True:
+            if should_stop():
+                raise KeyboardInterrupt
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, 0.1))
     return 0, f"max_active_runs ({limit}) is held by running runs {', '.join(holders)}"
