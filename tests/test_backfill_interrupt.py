@@ -13,6 +13,7 @@ from dagfiles import (
     make_dags,
     pooled_database,
     run_states,
+    seed_run,
     spawn_backfill,
     states,
     ti_changes,
@@ -130,3 +131,20 @@ def test_a_second_backfill_of_a_dag_being_backfilled_is_refused(tmp_path, databa
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, out + err
     assert run_states("sleepy") == {"2024-01-01": "success"}
+
+
+def test_a_sigterm_while_waiting_for_a_max_active_runs_slot_stops_the_backfill_at_once(tmp_path, database_url):
+    dags = make_dags(tmp_path, "mar1")
+    seed_run(dags, "mar1", "2023-12-25", run_type="scheduled", state="running", ti_states={"t": "running"})
+    proc = spawn_backfill(dags, database_url, "mar1", "-s", "2024-01-01", "--delay-on-limit", "5")
+    first = proc.stderr.readline()
+    assert "max_active_runs" in first, first
+    signalled = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - signalled < 3, "the signal was ignored while waiting for a slot"
+    assert proc.returncode == 1, out + err
+    assert "interrupted" in err
+    ended = [e for e in events(database_url) if e["topic"].endswith("Operation.Ended")]
+    assert [e["outcome"] for e in ended][-1] == "interrupted"
+    assert dags.executions() == []
