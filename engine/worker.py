@@ -178,7 +178,7 @@ def execute(job: TaskJob) -> TaskResult:
                 from engine.subdag import run_subdag
 
                 run_subdag(task, job, log)
-        except Exception as exc:  # the task's own failure: record it, never crash the runner
+        except (Exception, SystemExit) as exc:  # the task's own failure, sys.exit() too: record it, never crash
             error = f"{type(exc).__name__}: {exc}"
             log.write(traceback.format_exc())
     digest = hashlib.sha256(log_path.read_bytes()).hexdigest()
