@@ -243,6 +243,19 @@ with DAG("d_always", schedule="@daily", start_date=datetime(2024, 1, 1), catchup
     PythonTask("long", timed, op_kwargs={{"seconds": "1.5"}}) >> PythonTask(
         "eager", timed, op_kwargs={{"seconds": "0"}}, trigger_rule="always")
 """,
+    # A task that ends its process the way scripts do: sys.exit(3).
+    "exits": """
+import sys
+
+
+def bye(ds, task_id):
+    record(f"{{task_id}} {{ds}}")
+    sys.exit(3)
+
+
+with DAG("exits", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=True) as dag:
+    PythonTask("bye", bye) >> PythonTask("after", work)
+""",
     "noisy": """
 def shout(ds):
     print(f"hello from {{ds}}")

@@ -158,3 +158,28 @@ def test_every_try_of_a_retried_task_gets_its_own_log_file(tmp_path, database_ur
         if c["task_id"] == "always_fails" and c.get("log_sha256")
     )
     assert recorded == sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in failing)
+
+
+@pytest.mark.parametrize("executor", ["sequential", "local"])
+def test_a_task_that_calls_sys_exit_fails_its_try_and_the_backfill_goes_on(
+    tmp_path, database_url, monkeypatch, executor
+):
+    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", executor)
+    dags = make_dags(tmp_path, "exits")
+    result = backfill(dags, "exits", "-s", "2024-01-01")
+    assert result.exit_code == 1, result.output
+    assert {k[0]: v["state"] for k, v in ti_map("exits").items()} == {"bye": "failed", "after": "upstream_failed"}
+    assert run_states("exits") == {"2024-01-01": "failed"}
+    (failure,) = [c for c in ti_changes(database_url, "exits") if c["to"] == "failed"]
+    assert "SystemExit" in failure["error"]
+    assert "Some task instances failed:" in result.output
+
+
+def test_a_pool_without_slots_leaves_the_work_blocked_with_the_reason_instead_of_waiting(tmp_path):
+    _pool("closed", 0)
+    dags = make_dags(tmp_path, "pychain")
+    result = backfill(dags, "pychain", "-s", "2024-01-01", "--pool", "closed")
+    assert result.exit_code == 1, result.output
+    assert "a @ 2024-01-01 blocked: pool closed has no free slot (0 slots)" in result.output
+    assert run_states("pychain") == {"2024-01-01": "queued"}
+    assert dags.executions() == []
