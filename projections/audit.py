@@ -9,6 +9,8 @@ the audit view is exactly as current as dag_run and task_instance.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from psycopg import Cursor
@@ -85,3 +87,23 @@ def write(curs: Cursor[Any], lines: list[str]) -> None:
     data = "".join([f"{seq}\t{line}" for seq, line in enumerate(lines, start=top + 1)])
     with curs.copy(f"COPY audit_entry ({', '.join(COLUMNS)}) FROM STDIN") as copy:
         copy.write(data)
+
+
+@contextmanager
+def indexes_deferred(curs: Cursor[Any]) -> Iterator[None]:
+    """Drops audit_entry's secondary indexes for a rebuild and builds them again after it.
+
+    A rebuild refills the table from empty, and building an index once over all rows
+    costs about half of maintaining it row by row. DDL is transactional, so a failed
+    rebuild rolls the indexes back with everything else.
+    """
+    curs.execute(
+        "SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS ddl "
+        "FROM pg_index WHERE indrelid = 'audit_entry'::regclass AND NOT indisprimary"
+    )
+    found = [(row["name"], row["ddl"]) for row in curs.fetchall()]
+    for name, _ in found:
+        curs.execute(f"DROP INDEX {name}")
+    yield
+    for _, ddl in found:
+        curs.execute(ddl)

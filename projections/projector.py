@@ -204,7 +204,8 @@ class ViewProjector:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             curs.execute("TRUNCATE task_instance, dag_run, pool, operation, audit_entry")
             curs.execute("DELETE FROM ledgerflow_tracking WHERE application_name = %s", (VIEWS,))
-            return self._apply_new(curs, progress)
+            with audit.indexes_deferred(curs):
+                return self._apply_new(curs, progress)
 
     def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
         applied = 0
