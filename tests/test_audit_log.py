@@ -1,7 +1,7 @@
 import getpass
 import socket
 
-from audit_support import cli, cli_json, dag_folder, record, sql, start_run, ti
+from audit_support import cli, cli_json, dag_folder, head_recorded_at, record, sql, start_run, ti
 
 from engine.dagrun import DagRun
 from engine.operation import version
@@ -157,3 +157,25 @@ def test_reasons_with_tabs_newlines_and_backslashes_read_back_unchanged(database
     record(ledger, run, DagRun.TaskInstancesChanged, actor="dave", reason=reason,
            changes=[ti("a", None, "success", 1)])
     assert {e["reason"] for e in cli_json("audit", "log", "-o", "json")} == {reason}
+
+
+def test_a_clear_stamps_its_operation_on_every_change_and_as_of_still_sees_before(
+        database_url, tmp_path):
+    dags = dag_folder(tmp_path)
+    cli("dags", "backfill", "d", "-S", str(dags), "-s", "2024-01-02", "-e", "2024-01-03",
+        "--reason", "first load", "-y")
+    before = head_recorded_at(database_url)
+    result = cli("tasks", "clear", "d", "-S", str(dags), "-s", "2024-01-02", "-e", "2024-01-02",
+                 "-t", "^b$", "--reason", "vendor resent the file", "--actor", "hana", "-y")
+    assert result.exit_code == 0, result.output
+    cleared = [e for e in cli_json("audit", "log", "-o", "json") if e["operation"] == "tasks clear"]
+    assert cleared and {(e["actor"], e["reason"]) for e in cleared} == {
+        ("hana", "vendor resent the file")}
+    assert len({e["operation_id"] for e in cleared}) == 1
+    assert [(e["task_id"], e["from_state"], e["to_state"]) for e in cleared if e["task_id"]] == [
+        ("b", "success", None)]
+    run = "backfill__2024-01-02T00:00:00+00:00"
+    past = cli_json("tasks", "states-for-dag-run", "d", run, "--as-of", before, "-o", "json")
+    assert {r["task_id"]: r["state"] for r in past} == {"a": "success", "b": "success"}
+    now = cli_json("tasks", "states-for-dag-run", "d", run, "-o", "json")
+    assert {r["task_id"]: r["state"] for r in now} == {"a": "success", "b": None}
