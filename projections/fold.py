@@ -45,7 +45,7 @@ class Folded:
     dirty_tis: dict[str, set[str]] = field(default_factory=dict)
     pools: dict[str, int] = field(default_factory=dict)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    audit: list[tuple[Any, ...]] = field(default_factory=list)
+    audit: list[str] = field(default_factory=list)  # COPY lines, see projections.audit
 
     def apply(self, originator_id: str, version: int, topic: str, payload: dict[str, Any],
               position: int = 0, recorded_at: Any = None) -> None:
