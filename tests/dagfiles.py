@@ -256,6 +256,12 @@ def bye(ds, task_id):
 with DAG("exits", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=True) as dag:
     PythonTask("bye", bye) >> PythonTask("after", work)
 """,
+    # Midnight in Amsterdam: 23:00Z in winter.
+    "ams": """
+with DAG("ams", schedule="0 0 * * *", start_date=datetime(2024, 1, 1), catchup=True,
+         timezone="Europe/Amsterdam") as dag:
+    PythonTask("t", work)
+""",
     "noisy": """
 def shout(ds):
     print(f"hello from {{ds}}")
@@ -540,6 +546,28 @@ def seed_run(
     led = Ledger()
     try:
         led.append(op.started(), agg, op.ended("success"))
+    finally:
+        led.close()
+
+
+def finish_run(dag_id: str, logical_date: str, state: str = "success") -> None:
+    """Records that another component finished a run (its task instances untouched), views caught up."""
+    from engine.dagrun import DagRun
+    from engine.dates import parse_date
+    from engine.operation import new_operation
+    from engine.store import Ledger
+    from projections.projector import ViewProjector
+    from projections.queries import load_runs
+
+    moment = parse_date(logical_date)
+    led = Ledger()
+    try:
+        ((uid, (version, run)),) = load_runs(led, dag_id, moment, moment).items()
+        agg = DagRun.resume(uid, version, run)
+        op = new_operation("scheduler", actor="scheduler", reason=None)
+        agg.trigger_event(DagRun.StateChanged, **op.stamp, from_state=run.state, to_state=state)
+        led.append(op.started(), agg, op.ended("success"))
+        ViewProjector(led).catch_up()
     finally:
         led.close()
 

@@ -128,3 +128,13 @@ def test_a_range_reaching_into_the_future_is_refused_up_front(tmp_path, database
     assert "future" in result.output
     assert event_count(database_url) == 0
     assert dags.executions() == []
+
+
+def test_naive_dates_are_read_in_the_dags_timezone_and_offsets_are_honoured(tmp_path):
+    dags = make_dags(tmp_path, "ams")
+    naive = backfill(dags, "ams", "-s", "2024-01-02", "-e", "2024-01-03")
+    assert naive.exit_code == 0, naive.output
+    assert [r["logical_date"] for r in runs("ams")] == ["2024-01-01T23:00:00+00:00", "2024-01-02T23:00:00+00:00"]
+    utc = backfill(dags, "ams", "-s", "2024-01-04T00:00:00Z", "-e", "2024-01-05T00:00:00Z")
+    assert utc.exit_code == 0, utc.output
+    assert [r["logical_date"] for r in runs("ams")][2:] == ["2024-01-04T23:00:00+00:00"]

@@ -15,6 +15,7 @@ from dagfiles import (
     cli,
     event_count,
     events,
+    finish_run,
     make_dags,
     pooled_database,
     run_states,
@@ -130,6 +131,19 @@ def test_a_slot_held_by_a_foreign_scheduled_run_makes_the_backfill_give_up_after
     assert slow_elapsed - fast_elapsed >= (0.2 - 0.02) * len(waits) * 0.8
     assert "max_active_runs" in out + err
     assert [r["logical_date"][:10] for r in runs("mar1")] == ["2023-12-25"]
+
+
+def test_the_backfill_waits_for_a_held_slot_and_runs_once_it_is_released(tmp_path, database_url):
+    dags = make_dags(tmp_path, "mar1")
+    _foreign_running_run(dags)
+    proc = spawn_backfill(dags, database_url, "mar1", "-s", "2024-01-01", "--delay-on-limit", "0.3")
+    first = proc.stderr.readline()
+    assert "scheduled__2023-12-25T00:00:00+00:00" in first and "waiting 0.3s" in first, first
+    finish_run("mar1", "2023-12-25")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out + err
+    assert run_states("mar1") == {"2023-12-25": "success", "2024-01-01": "success"}
+    assert dags.executions() == [("t", "2024-01-01")]
 
 
 def test_a_backfill_run_left_running_by_a_killed_backfill_holds_the_slot_and_is_named(tmp_path):
