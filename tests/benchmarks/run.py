@@ -680,18 +680,18 @@ def scenario_clear(ctx: Context) -> None:
     cleared, runs = count_tis(url, "bench_hourly", None)
     if cleared != tis:
         raise RuntimeError(f"tasks clear left {cleared} of {tis} task instances with no state")
-    with psycopg.connect(url) as conn:
-        conn.execute("CREATE TEMP TABLE scratch AS SELECT * FROM task_instance")
+    with psycopg.connect(url) as conn:  # what a mutable-row design does: one UPDATE, undone
         t0 = time.perf_counter()
-        conn.execute("UPDATE scratch SET state = NULL")
+        conn.execute("UPDATE task_instance SET state = 'success'")
+        conn.execute("UPDATE dag_run SET state = 'success'")
         update_s = time.perf_counter() - t0
         conn.rollback()
     total = ran.seconds + extra
     target, ok = at_most(total, 3.0, ctx.quick, ctx.sizes.hourly_runs / 8_760)
     note = f" + catch-up {extra:.2f} s" if extra else ", views caught up by the command"
     ctx.report.add("6 tasks clear", "clear_seconds", total, "s", target, ok,
-                   f"{tis:,} TIs; command {ran.seconds:.2f} s{note}; plain SQL UPDATE of the "
-                   f"same rows in a scratch table {update_s:.2f} s")
+                   f"{tis:,} TIs; command {ran.seconds:.2f} s{note}; plain SQL UPDATE of every "
+                   f"task_instance and dag_run row (rolled back) {update_s:.2f} s")
 
 
 def _dbname(url: str) -> str:
