@@ -9,6 +9,7 @@ the audit view is exactly as current as dag_run and task_instance.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -107,3 +108,32 @@ def indexes_deferred(curs: Cursor[Any]) -> Iterator[None]:
     yield
     for _, ddl in found:
         curs.execute(ddl)
+
+
+@contextmanager
+def sending(curs: Cursor[Any], lines: list[str]) -> Iterator[None]:
+    """Writes `lines` from a worker thread while the caller's block runs.
+
+    The block must not use the connection: it is the projector's pure-Python fold
+    of the next batch, so the server stores one batch while the client folds the
+    next (the audit COPY is the largest write of a rebuild).
+    """
+    if not lines:
+        yield
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write(curs, lines)
+        except BaseException as exc:  # handed to the caller's thread below
+            failed.append(exc)
+
+    worker = threading.Thread(target=run, name="ledgerflow-audit-copy", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.join()
+    if failed:
+        raise failed[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any
 
@@ -113,9 +114,13 @@ def _batch_cursor(curs: Cursor[Any]) -> Cursor[Any]:
 
 
 def fold_notifications(
-    rows: list[tuple[Any, ...]], folded: Folded, load: Callable[[list[str]], None]
+    rows: list[tuple[Any, ...]], folded: Folded, load: Callable[[list[str]], None],
+    meanwhile: AbstractContextManager[None] | None = None,
 ) -> None:
-    """Folds (notification_id, originator_id, version, topic, state, recorded_at) rows."""
+    """Folds (notification_id, originator_id, version, topic, state, recorded_at) rows.
+
+    `meanwhile` wraps the pure-Python part, after the last database read.
+    """
     known = set(folded.runs)
     missing: list[str] = []
     for row in rows:
@@ -125,12 +130,12 @@ def fold_notifications(
             known.add(oid)
     load(missing)
     apply = folded.apply
-    for position, oid, version, topic, state, recorded_at in rows:
-        apply(oid, version, topic, decode(state), position, recorded_at)
+    with meanwhile or nullcontext():
+        for position, oid, version, topic, state, recorded_at in rows:
+            apply(oid, version, topic, decode(state), position, recorded_at)
 
 
 def _write(curs: Cursor[Any], folded: Folded) -> None:
-    audit.write(curs, folded.audit)
     if folded.runs:
         curs.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _run (LIKE dag_run) ON COMMIT DELETE ROWS;"
@@ -211,14 +216,19 @@ class ViewProjector:
         applied = 0
         start = position(curs)
         batch = _batch_cursor(curs)
+        pending: list[str] = []  # audit lines of the previous batch
         while True:
             batch.execute(_BATCH, {"after": start, "limit": self.batch})
             rows = batch.fetchall()
             if not rows:
+                audit.write(curs, pending)
                 return applied
             folded = Folded()
-            fold_notifications(rows, folded, partial(_load_runs, curs, folded=folded))
+            # the server stores the previous batch's audit entries while this one folds
+            fold_notifications(rows, folded, partial(_load_runs, curs, folded=folded),
+                               audit.sending(curs, pending))
             _write(curs, folded)
+            pending = folded.audit
             start = rows[-1][0]
             curs.execute(
                 "INSERT INTO ledgerflow_tracking (application_name, notification_id) "
