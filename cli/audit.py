@@ -33,8 +33,17 @@ SinceOpt = Annotated[
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="Recorded at or before (UTC unless offset given).")
 ]
-TABLE_COLUMNS = ("seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "from_state",
-                 "to_state", "actor", "reason", "operation")
+TABLE_COLUMNS = ("seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "change", "actor",
+                 "reason", "operation")
+
+
+def _for_people(row: dict[str, Any]) -> dict[str, Any]:
+    """Table cells: the time to the second (UTC) and the change as `from -> to`."""
+    shown = dict(row)
+    shown["recorded_at"] = row["recorded_at"][:19].replace("T", " ")
+    if row["from_state"] is not None or row["to_state"] is not None:
+        shown["change"] = f"{row['from_state'] or 'none'} -> {row['to_state'] or 'none'}"
+    return shown
 
 
 def _instant(text: str | None, option: str):  # type: ignore[no-untyped-def]
@@ -76,7 +85,9 @@ def log(
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
     elif rows:
-        emit_table(rows, TABLE_COLUMNS)
+        fixed = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id}  # said by the filter
+        columns = [c for c in TABLE_COLUMNS if fixed.get(c) is None]
+        emit_table([_for_people(r) for r in rows], columns)
     else:
         typer.echo("No audit entries.")
 
