@@ -118,8 +118,9 @@ def show(
     changes = op["changes"]
     typer.echo(f"changes:   {len(changes)}")
     if changes:
-        emit_table(changes, ("seq", "recorded_at", "event", "dag_id", "run_id", "task_id",
-                             "from_state", "to_state", "try_number"))
+        emit_table([_for_people(c) for c in changes],
+                   ("seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "change",
+                    "try_number"))
 
 
 def _read_digest(path: Path):  # type: ignore[no-untyped-def]
