@@ -19,7 +19,8 @@ def rebuild(yes: YesOpt = False) -> None:
         led = ledger(catch_up=False)
         status = ViewProjector(led).status()
         if not yes and not confirm(
-            f"Drop dag_run, task_instance, pool and operation views and replay {status['head']} events?"
+            f"Drop the dag_run, task_instance, pool, operation and audit_entry views "
+            f"and replay {status['head']} events?"
         ):
             typer.echo("Cancelled, nothing was rebuilt.")
             raise typer.Exit(1)
