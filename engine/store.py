@@ -7,7 +7,7 @@ order, without the pipeline stall that large executemany() batches can hit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,9 +30,15 @@ class LedgerRecorder(PostgresApplicationRecorder):
     """Appends with COPY and returns the notification ids the rows received."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-        if not stored_events:
+        return self.insert_mapped(stored_events, _as_is)
+
+    def insert_mapped(self, events: Sequence[Any], to_stored: Callable[[Any], StoredEvent]) -> list[int]:
+        """Stores `to_stored(event)` of each event, mapping each one while the COPY streams the
+        ones before it, so the server ingests rows while this process serialises the rest."""
+        if not events:
             return []
         table = Identifier(self.datastore.schema, self.events_table_name)
+        stored_events: list[StoredEvent] = []
         with self.datastore.transaction(commit=True) as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
@@ -41,7 +47,9 @@ class LedgerRecorder(PostgresApplicationRecorder):
                     "FROM STDIN (FORMAT BINARY)").format(table)
             ) as copy:
                 copy.set_types(["uuid", "int8", "text", "bytea"])
-                for e in stored_events:
+                for event in events:
+                    e = to_stored(event)
+                    stored_events.append(e)
                     copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
             curs.execute(
                 SQL("SELECT currval(pg_get_serial_sequence({}, 'notification_id')) AS last").format(
@@ -58,6 +66,10 @@ class LedgerRecorder(PostgresApplicationRecorder):
     def after_append(self, curs: Cursor[Any], first_id: int, stored: Sequence[StoredEvent]) -> None:
         """Hook run in the append transaction (the audit hash chain extends it)."""
         extend(curs, first_id, stored)
+
+
+def _as_is(stored: StoredEvent) -> StoredEvent:
+    return stored
 
 
 def store_env(url: str, *, create_table: bool = False) -> dict[str, str]:
@@ -110,9 +122,8 @@ class Ledger(Application):
         without its two runtime Protocol isinstance() checks per aggregate (~10 us).
         """
         events = [e for agg in aggregates if agg is not None for e in agg.collect_events()]
-        stored = list(map(self.mapper.to_stored_event, events))
         try:
-            self.recorder.insert_events(stored)
+            self.recorder.insert_mapped(events, self.mapper.to_stored_event)
         except IntegrityError as exc:
             raise ConcurrentModification(
                 "another operation changed the same runs meanwhile; nothing was written"
