@@ -183,7 +183,7 @@ def _record_breaks(runs: list[RunClear], breaks: list[LineageBreak]) -> None:
                     c["lineage_break_accepted"] = brk.record()
 
 
-def _append(ledger: Ledger, plan: ClearPlan, op: OperationContext) -> None:
+def _append(ledger: Ledger, plan: ClearPlan, op: OperationContext, attempt: int) -> None:
     aggs = []
     for rc in plan.runs:
         agg = DagRun.resume(rc.uuid, rc.version, rc.run)
@@ -191,7 +191,7 @@ def _append(ledger: Ledger, plan: ClearPlan, op: OperationContext) -> None:
                           run_to=rc.run_to)
         aggs.append(agg)
     summary = {"task_instances": plan.task_instances, "runs": len(plan.runs),
-               "queued": len(plan.queued), "restarting": plan.restarting}
+               "queued": len(plan.queued), "restarting": plan.restarting, "attempts": attempt}
     if plan.breaks:
         summary["lineage_breaks_accepted"] = [f"{b.dag_id}.{b.task_id}" for b in plan.breaks]
     ledger.append(op.started(), *aggs, op.ended("success", **summary))
@@ -203,7 +203,7 @@ def clear_task_instances(ledger: Ledger, plan: ClearPlan, op: OperationContext) 
 
     for attempt in range(APPEND_ATTEMPTS):
         try:
-            _append(ledger, plan, op)
+            _append(ledger, plan, op, attempt + 1)
             return plan
         except ConcurrentModification:
             if attempt == APPEND_ATTEMPTS - 1:
