@@ -22,7 +22,7 @@ from engine.hashchain import CHAIN_TABLE
 from engine.run_state import TI, RunState
 from engine.store import EVENTS_TABLE, Ledger
 from projections import audit
-from projections.fold import Folded, decode
+from projections.fold import Folded, decode, split_topic
 
 VIEWS = "views"
 _LOCK_KEY = 7_220_417_002
@@ -48,10 +48,11 @@ def head(curs: Cursor[Any]) -> int:
     return int(row["m"]) if row else 0
 
 
-def _load_runs(curs: Cursor[Any], ids: list[str], *, folded: Folded) -> None:
+def _load_runs(curs: Cursor[Any], ids: list[str], with_tis: set[str], *, folded: Folded) -> None:
     """Reads the current view state of runs a batch touches but did not create.
 
-    Run ids are the text form of their uuids, as the batch reads them (see _BATCH).
+    Run ids are the text form of their uuids, as the batch reads them (see _BATCH). Task
+    instances are read only for the runs in `with_tis` (see _SELF_CONTAINED).
     """
     if not ids:
         return
@@ -64,10 +65,12 @@ def _load_runs(curs: Cursor[Any], ids: list[str], *, folded: Folded) -> None:
     for row in curs.fetchall():
         folded.runs[row["run_uuid"]] = run_from_row(row)
         folded.versions[row["run_uuid"]] = row["version"]
+    if not with_tis:
+        return
     curs.execute(
         "SELECT run_uuid::text AS run_uuid, task_id, state, try_number, max_tries "
         "FROM task_instance WHERE run_uuid = ANY(%s::uuid[])",
-        (ids,),
+        (list(with_tis),),
     )
     for row in curs.fetchall():
         folded.runs[row["run_uuid"]].tis[row["task_id"]] = TI(
@@ -113,8 +116,14 @@ def _batch_cursor(curs: Cursor[Any]) -> Cursor[Any]:
     return batch
 
 
+# DagRun events whose changes carry every field of each task instance they touch: folding
+# them needs the run's dag_run row, not its other task instances. Any other kind (TasksAdded,
+# or one added later) has the run's task instances read too.
+_SELF_CONTAINED = frozenset({"TaskInstancesChanged", "Cleared", "Reset", "StateChanged", "Adopted"})
+
+
 def fold_notifications(
-    rows: list[tuple[Any, ...]], folded: Folded, load: Callable[[list[str]], None],
+    rows: list[tuple[Any, ...]], folded: Folded, load: Callable[[list[str], set[str]], None],
     meanwhile: AbstractContextManager[None] | None = None,
 ) -> None:
     """Folds (notification_id, originator_id, version, topic, state, recorded_at) rows.
@@ -122,13 +131,19 @@ def fold_notifications(
     `meanwhile` wraps the pure-Python part, after the last database read.
     """
     known = set(folded.runs)
-    missing: list[str] = []
+    missing: dict[str, bool] = {}  # run not created in this batch -> needs its task instances
     for row in rows:
         oid, topic = row[1], row[3]
-        if oid not in known and "DagRun." in topic and not topic.endswith("DagRun.Created"):
-            missing.append(oid)
+        if oid in known or "DagRun." not in topic:
+            continue
+        kind = split_topic(topic)[1]
+        if kind == "Created":
             known.add(oid)
-    load(missing)
+        elif kind in _SELF_CONTAINED:
+            missing.setdefault(oid, False)
+        else:
+            missing[oid] = True
+    load(list(missing), {oid for oid, tis in missing.items() if tis})
     apply = folded.apply
     with meanwhile or nullcontext():
         for position, oid, version, topic, state, recorded_at in rows:
