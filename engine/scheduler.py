@@ -82,6 +82,9 @@ class Scheduler:
             self.stopped = self.stopped or self.should_stop()
             self.op.ended("stopped" if self.stopped else "success", loops=self.loops)
             self.ledger.append(*self.op.pending())
+            from projections.projector import ViewProjector
+
+            ViewProjector(self.ledger).catch_up()
 
     def loop_once(self, on_broken: Callable[[str, str], None] = lambda p, e: None) -> list[DagPass]:
         from projections.projector import ViewProjector

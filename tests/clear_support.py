@@ -87,8 +87,8 @@ class Dags:
 
 def make_dags(tmp_path: Path, **bodies: str) -> Dags:
     dags = Dags(tmp_path / "dags", tmp_path / "state")
-    dags.folder.mkdir(exist_ok=True)
-    dags.state.mkdir(exist_ok=True)
+    dags.folder.mkdir(parents=True, exist_ok=True)
+    dags.state.mkdir(parents=True, exist_ok=True)
     for name, body in bodies.items():
         dags.write(name, body)
     return dags
