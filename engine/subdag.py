@@ -3,20 +3,22 @@
 The child run (dag_id `parent.child`, the parent's logical date, data interval,
 run_id and run_type) is created, or taken over when it exists: a failed child run
 gets its failed task instances back to no state, so a retry of the parent task
-re-runs them. The try runs in its own ledger connection under the child DAG's
-advisory lock, so `tasks clear` sees a live driver and the child's runner picks up
-clears of the child run like any other. The try succeeds iff the child run ends
-success.
+re-runs them. The try runs in its own ledger connection, holding the child DAG's
+advisory lock shared and the child run's lock exclusively, so `tasks clear` sees a
+live driver and the child's runner picks up clears of the child run like any
+other. The try succeeds iff the child run ends success.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
-from engine.backfill import dag_lock
 from engine.dag import SubDagTask
 from engine.dagrun import DagRun, dagrun_id
 from engine.dates import from_iso, iso
+from engine.errors import RefusedCommand
 from engine.executors import SequentialExecutor
 from engine.operation import OperationContext, new_operation
 from engine.run_state import FAILED_LIKE
@@ -43,7 +45,7 @@ def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
             arguments={"parent_dag_id": job.dag_id, "parent_task_id": job.task_id,
                        "parent_run_id": job.run_id, "try_number": job.try_number},
         )
-        with dag_lock(ledger, child.dag_id):
+        with _child_run_lock(ledger, child.dag_id, iso(job.logical_date)):
             state, blocked = _drive(ledger, task, job, op)
     finally:
         ledger.close()
@@ -54,6 +56,29 @@ def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
     if state != "success":
         detail = f" ({'; '.join(blocked)})" if blocked else ""
         raise SubDagFailed(f"sub-DAG {child.dag_id} run {job.run_id} ended {state}{detail}")
+
+
+@contextmanager
+def _child_run_lock(ledger: Ledger, dag_id: str, logical_date: str) -> Iterator[None]:
+    """The child DAG's lock shared (parent runs of other dates drive other child runs at
+    the same time; a backfill of the child DAG itself takes it exclusively) and the run's
+    own lock exclusive."""
+    dag_key, run_key = f"ledgerflow-dag:{dag_id}", f"ledgerflow-run:{dag_id}|{logical_date}"
+    with ledger.datastore.get_connection() as conn:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock_shared(hashtext(%s)) AS dag, "
+            "pg_try_advisory_lock(hashtext(%s)) AS run", (dag_key, run_key),
+        ).fetchone()
+        try:
+            if not (row["dag"] and row["run"]):
+                raise RefusedCommand(f"another process is driving the {dag_id} run of {logical_date}")
+            yield
+        finally:
+            conn.execute(
+                "SELECT CASE WHEN %s THEN pg_advisory_unlock_shared(hashtext(%s)) END, "
+                "CASE WHEN %s THEN pg_advisory_unlock(hashtext(%s)) END",
+                (row["dag"], dag_key, row["run"], run_key),
+            )
 
 
 def _child_run(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext) -> DagRun:
