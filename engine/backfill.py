@@ -107,6 +107,9 @@ def _has_work(plan: BackfillPlan, agg: DagRun) -> bool:
 
 def _foreign_active(ledger: Ledger, plan: BackfillPlan) -> list[str]:
     """Runs of this DAG, outside this backfill, that hold a max_active_runs slot."""
+    from projections.projector import ViewProjector
+
+    ViewProjector(ledger).catch_up()  # their state may change while we wait
     with ledger.cursor() as curs:
         curs.execute(
             "SELECT run_id, logical_date FROM dag_run WHERE dag_id = %s AND state = 'running' "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,8 @@ from engine.errors import InvalidInput, RefusedCommand
 from engine.run_state import FAILED_LIKE, RunState
 from engine.runner import label
 from engine.store import Ledger
+
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -118,14 +120,15 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     if end < start:
         raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
     dag = select_tasks(full_dag, req.task_regex, include_upstream=not req.ignore_dependencies)
+    moment = now()
+    if end > moment and full_dag.timetable.periodic:
+        first_future = full_dag.timetable.next_after(max(start, moment) - _TICK)
+        if first_future <= end:
+            raise RefusedCommand(
+                f"logical date {iso(first_future)} is in the future; a backfill only reprocesses the past"
+            )
     intervals = full_dag.timetable.intervals(start, end)
     dates = list(intervals)
-    future = [d for d in dates if d > now()]
-    if future:
-        raise RefusedCommand(
-            f"{len(future)} logical date(s) are in the future, first {iso(future[0])}; "
-            f"a backfill only reprocesses the past"
-        )
     past_tasks = sorted(t for t, task in dag.tasks.items() if task.depends_on_past)
     if req.run_backwards:
         if past_tasks:

@@ -7,10 +7,12 @@ copy of it (CREATE DATABASE ... TEMPLATE is a file copy, far faster than migrati
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -78,17 +80,75 @@ def template_db(server_url: str) -> Iterator[str]:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+class DatabasePool:
+    """Fresh copies of the migrated template, made ahead and dropped behind in threads.
+
+    Creating and dropping a database each wait for a checkpoint; done inline that
+    is most of a backfill test's time. Copies are identical to the conftest's.
+    """
+
+    AHEAD = 4
+
+    def __init__(self, server_url: str, template: str) -> None:
+        self.server_url = server_url
+        self.template = template
+        self.makers = ThreadPoolExecutor(2, thread_name_prefix="test-db-create")
+        self.droppers = ThreadPoolExecutor(2, thread_name_prefix="test-db-drop")
+        self.ready: queue.Queue[Future[str]] = queue.Queue()
+        self.dropping: list[Future[None]] = []
+        for _ in range(self.AHEAD):
+            self.ready.put(self.makers.submit(self._create))
+
+    def url(self, name: str) -> str:
+        return _with_db(self.server_url, name)
+
+    def _admin(self, sql: str) -> None:
+        with _admin(self.server_url) as conn:
+            conn.execute(sql)
+
+    def _create(self) -> str:
+        name = f"lf_{uuid.uuid4().hex[:12]}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return name
+
+    def _drop(self, name: str) -> None:
+        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def take(self) -> str:
+        name = self.ready.get().result()
+        self.ready.put(self.makers.submit(self._create))
+        return name
+
+    def give_back(self, name: str) -> None:
+        self.dropping.append(self.droppers.submit(self._drop, name))
+
+    def close(self) -> None:
+        while not self.ready.empty():
+            try:
+                self.dropping.append(self.droppers.submit(self._drop, self.ready.get().result()))
+            except Exception:  # a copy that failed to be made has nothing to drop
+                pass
+        for fut in self.dropping:
+            fut.result()
+        self.makers.shutdown(wait=True)
+        self.droppers.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def database_pool(server_url: str, template_db: str) -> Iterator[DatabasePool]:
+    pool = DatabasePool(server_url, template_db)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def database_url(server_url: str, template_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def database_url(database_pool: DatabasePool, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, migrated database for one test; LEDGERFLOW_DATABASE_URL points at it."""
-    name = f"lf_{uuid.uuid4().hex[:12]}"
-    with _admin(server_url) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
-    url = _with_db(server_url, name)
+    name = database_pool.take()
+    url = database_pool.url(name)
     monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", url)
     yield url
-    with _admin(server_url) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    database_pool.give_back(name)
 
 
 @pytest.fixture

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -341,80 +337,6 @@ def make_dags(tmp_path: Path, *names: str) -> Dags:
 
 
 # -- databases -------------------------------------------------------------------------------
-
-
-class DatabasePool:
-    """Fresh copies of the migrated template, made ahead and dropped behind in threads.
-
-    Creating and dropping a database each wait for a checkpoint; done inline that
-    is most of a backfill test's time. Copies are identical to the conftest's.
-    """
-
-    AHEAD = 4
-
-    def __init__(self, server_url: str, template: str) -> None:
-        self.server_url = server_url
-        self.template = template
-        self.makers = ThreadPoolExecutor(2, thread_name_prefix="test-db-create")
-        self.droppers = ThreadPoolExecutor(2, thread_name_prefix="test-db-drop")
-        self.ready: queue.Queue[Future[str]] = queue.Queue()
-        self.dropping: list[Future[None]] = []
-        for _ in range(self.AHEAD):
-            self.ready.put(self.makers.submit(self._create))
-
-    def url(self, name: str) -> str:
-        from engine.database import conninfo
-
-        info = conninfo(self.server_url)
-        info["dbname"] = name
-        return psycopg.conninfo.make_conninfo(**info)
-
-    def _admin(self, sql: str) -> None:
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(sql)
-
-    def _create(self) -> str:
-        name = f"lf_bf_{uuid.uuid4().hex[:12]}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
-        return name
-
-    def _drop(self, name: str) -> None:
-        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-    def take(self) -> str:
-        name = self.ready.get().result()
-        self.ready.put(self.makers.submit(self._create))
-        return name
-
-    def give_back(self, name: str) -> None:
-        self.dropping.append(self.droppers.submit(self._drop, name))
-
-    def close(self) -> None:
-        while not self.ready.empty():
-            try:
-                self.dropping.append(self.droppers.submit(self._drop, self.ready.get().result()))
-            except Exception:  # a copy that failed to be made has nothing to drop
-                pass
-        for fut in self.dropping:
-            fut.result()
-        self.makers.shutdown(wait=True)
-        self.droppers.shutdown(wait=True)
-
-
-_POOL: DatabasePool | None = None
-
-
-def pooled_database(request: Any, server_url: str, template_db: str, monkeypatch: Any) -> Iterator[str]:
-    """Body of a `database_url` fixture: a fresh migrated database, LEDGERFLOW_DATABASE_URL set."""
-    global _POOL
-    if _POOL is None:
-        _POOL = DatabasePool(server_url, template_db)
-        request.config.add_cleanup(_POOL.close)
-    name = _POOL.take()
-    url = _POOL.url(name)
-    monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", url)
-    yield url
-    _POOL.give_back(name)
 
 
 # -- driving the CLI -------------------------------------------------------------------------

@@ -5,12 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dagfiles import backfill, event_count, make_dags, pooled_database, run_states, runs, tis
-
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
+from dagfiles import backfill, event_count, make_dags, run_states, runs, tis
 
 
 @pytest.fixture(autouse=True)

@@ -7,18 +7,12 @@ from dagfiles import (
     backfill,
     event_count,
     make_dags,
-    pooled_database,
     run_states,
     runs,
     seed_run,
     spawn_backfill,
     states,
 )
-
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dagfiles import backfill, cli, make_dags, most_at_once, pooled_database, run_states, spans, ti_changes, ti_map
-
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
+from dagfiles import backfill, cli, make_dags, most_at_once, run_states, spans, ti_changes, ti_map
 
 
 @pytest.fixture(autouse=True)

@@ -12,18 +12,12 @@ from dagfiles import (
     event_count,
     events,
     make_dags,
-    pooled_database,
     run_states,
     runs,
     seed_run,
     ti_changes,
     ti_map,
 )
-
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ from dagfiles import (
     events,
     finish_run,
     make_dags,
-    pooled_database,
     run_states,
     runs,
     seed_run,
@@ -25,11 +24,6 @@ from dagfiles import (
     ti_changes,
     ti_map,
 )
-
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ from dagfiles import (
     event_count,
     events,
     make_dags,
-    pooled_database,
     run_states,
     seed_run,
     spawn_backfill,
@@ -22,10 +21,6 @@ from dagfiles import (
 RANGE = ("-s", "2024-01-01", "-e", "2024-01-03")
 ALL = {(t, f"2024-01-0{d}") for t in "abc" for d in (1, 2, 3)}
 
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dagfiles import backfill, event_count, make_dags, pooled_database, runs, seed_run
-
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
+from dagfiles import backfill, event_count, make_dags, runs, seed_run
 
 
 @pytest.fixture(autouse=True)

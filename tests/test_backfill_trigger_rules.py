@@ -5,12 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from dagfiles import backfill, make_dags, pooled_database, run_states, spans, states, ti_changes, ti_map
-
-
-@pytest.fixture
-def database_url(request, server_url, template_db, monkeypatch):
-    yield from pooled_database(request, server_url, template_db, monkeypatch)
+from dagfiles import backfill, make_dags, run_states, spans, states, ti_changes, ti_map
 
 
 @pytest.fixture(autouse=True)
