@@ -88,3 +88,33 @@ class DagRun(Aggregate):
         agg._pending_events = []
         agg.run = run
         return agg
+
+
+class RunIdClaim(Aggregate):
+    """A manual run's run_id, claimed in the same append as the run.
+
+    Its id derives from (dag_id, run_id), so two runs can never share a run_id,
+    even when two triggers race: the second append conflicts and writes nothing.
+    """
+
+    class Claimed(Aggregate.Created):
+        operation_id: str
+        operation: str
+        actor: str
+        reason: str | None
+        dag_id: str
+        run_id: str
+        run_uuid: str
+
+    @staticmethod
+    def create_id(dag_id: str, run_id: str, **_: Any) -> UUID:
+        return uuid5(_NAMESPACE, f"run_id|{dag_id}|{run_id}")
+
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        self.dag_id = dag_id
+        self.run_id = run_id
+
+    @classmethod
+    def claim(cls, run: DagRun, stamp: dict[str, Any]) -> RunIdClaim:
+        return cls._create(cls.Claimed, **stamp, dag_id=run.run.dag_id, run_id=run.run.run_id,
+                           run_uuid=str(run.id))

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.dag import DAG
-from engine.dagrun import DagRun, dagrun_id
+from engine.dagrun import DagRun, RunIdClaim, dagrun_id
 from engine.dates import iso, now
-from engine.errors import InvalidInput, RefusedCommand
+from engine.errors import ConcurrentModification, InvalidInput, RefusedCommand
 from engine.operation import OperationContext
 from engine.store import Ledger
 
@@ -79,5 +79,10 @@ def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: dat
         )
     run = new_run(dag, moment, "manual", "queued", conf or {}, op, run_id=run_id,
                   interval=manual_interval(dag, moment))
-    ledger.append(op.started(), run, op.ended("success", run_id=run_id))
+    try:
+        ledger.append(op.started(), RunIdClaim.claim(run, op.stamp), run, op.ended("success", run_id=run_id))
+    except ConcurrentModification:
+        raise RefusedCommand(
+            f"DAG {dag.dag_id} got a run with run_id {run_id!r} or at {iso(moment)} meanwhile; nothing was written"
+        ) from None
     return run

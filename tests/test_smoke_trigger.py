@@ -1,6 +1,7 @@
 import json
 import textwrap
 
+import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -23,3 +24,39 @@ def test_trigger_then_list_runs_shows_the_queued_manual_run(database_url, tmp_pa
     assert [(r["run_id"], r["state"], r["run_type"]) for r in runs] == [
         ("manual__2024-01-02T00:00:00+00:00", "queued", "manual")
     ]
+
+
+def test_a_run_id_is_claimed_so_two_runs_can_never_share_it(database_url, tmp_path):
+    from engine.dagbag import load_dag
+    from engine.dates import parse_date
+    from engine.errors import RefusedCommand
+    from engine.migrations import open_ledger
+    from engine.operation import new_operation
+    from engine.trigger import new_run, trigger
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "d.py").write_text(textwrap.dedent("""
+        from datetime import datetime
+        from engine import DAG, EmptyTask
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
+            EmptyTask("a")
+    """))
+    dag = load_dag(dags, "d")
+    ledger = open_ledger(database_url)
+    trigger(ledger, dag, new_operation("t", actor=None, reason=None),
+            logical_date=parse_date("2024-01-02"), run_id="nightly")
+    # a racing trigger that passed its checks before the first landed: same run_id, other date
+    op = new_operation("t", actor=None, reason=None)
+    racer = new_run(dag, parse_date("2024-01-03"), "manual", "queued", {}, op, run_id="nightly")
+    from engine.dagrun import RunIdClaim
+    from engine.errors import ConcurrentModification
+
+    with pytest.raises(ConcurrentModification):
+        ledger.append(op.started(), RunIdClaim.claim(racer, op.stamp), racer)
+    with pytest.raises(RefusedCommand):
+        trigger(ledger, dag, new_operation("t", actor=None, reason=None),
+                logical_date=parse_date("2024-01-03"), run_id="nightly")
+    with ledger.cursor() as curs:
+        curs.execute("SELECT count(*) AS n FROM ledgerflow_events WHERE topic LIKE 'engine.dagrun:DagRun.%'")
+        assert curs.fetchone()["n"] == 1
