@@ -112,7 +112,7 @@ class ClearPlan:
 
 def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None = None) -> ClearPlan:
     """Validates and computes the clear from the caught-up views; writes nothing."""
-    from projections.queries import load_runs
+    from projections.clear_queries import runs_with_tasks
 
     if cmd.break_lineage and not (cmd.reason and cmd.reason.strip()):
         raise InvalidInput("--break-lineage needs a --reason: the accepted break is recorded")
@@ -128,11 +128,12 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
     for scope in selection.scopes.values():
         dag = scope.dag
         order = [t for t in dag.topological_order() if t in scope.task_ids]
+        retries = {t: dag.tasks[t].retries for t in order}
         earliest: dict[str, datetime] = {}
         cleared: set[tuple[UUID, str]] = set()
         scope_runs: list[RunClear] = []
-        for uid, (version, run) in load_runs(ledger, dag.dag_id, scope.start, scope.end).items():
-            changes = _changes(dag, run, order, wanted)
+        for uid, version, run in runs_with_tasks(ledger, dag.dag_id, order, scope.start, scope.end):
+            changes = _changes(run, order, retries, wanted)
             if not changes:
                 continue
             moment = from_iso(run.logical_date)
@@ -152,22 +153,24 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
     return plan
 
 
-def _changes(dag: DAG, run: RunState, order: list[str], wanted: frozenset[str] | None
+def _changes(run: RunState, order: list[str], retries: dict[str, int], wanted: frozenset[str] | None
              ) -> list[dict[str, Any]]:
     changes = []
+    tis = run.tis
     for task_id in order:
-        ti = run.tis.get(task_id)
-        if ti is None or (wanted is not None and ti.state not in wanted):
+        ti = tis.get(task_id)
+        if ti is None:
             continue
-        if ti.state == "restarting":
-            continue  # already on its way back: the driving process restarts it
-        if ti.state == "running":
+        state = ti.state
+        if (wanted is not None and state not in wanted) or state == "restarting":
+            continue  # a restarting instance is already on its way back
+        if state == "running":
             to, max_tries = "restarting", ti.max_tries
         else:
-            to, max_tries = None, ti.try_number + dag.tasks[task_id].retries
-        if to == ti.state and max_tries == ti.max_tries:
-            continue
-        changes.append({"task_id": task_id, "from": ti.state, "to": to,
+            to, max_tries = None, ti.try_number + retries[task_id]
+            if state is None and max_tries == ti.max_tries:
+                continue
+        changes.append({"task_id": task_id, "from": state, "to": to,
                         "try_number": ti.try_number, "max_tries": max_tries})
     return changes
 
