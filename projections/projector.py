@@ -7,9 +7,10 @@ processes catching up at once never apply a notification twice.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import partial
 from typing import Any
 
@@ -205,6 +206,20 @@ def _write(curs: Cursor[Any], folded: Folded) -> None:
             )
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Folding allocates many small objects that form no cycles (rows, payload dicts, task
+    instances, audit lines) and reference counting frees them; the cyclic collector would
+    only walk them again every few hundred allocations (about 4 % of a rebuild)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class ViewProjector:
     """Folds notifications into dag_run, task_instance, pool and operation."""
 
@@ -228,6 +243,10 @@ class ViewProjector:
                 return self._apply_new(curs, progress)
 
     def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
+        with _no_cycle_collection():
+            return self._apply_batches(curs, progress)
+
+    def _apply_batches(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
         applied = 0
         start = position(curs)
         batch = _batch_cursor(curs)
