@@ -17,6 +17,7 @@ from uuid import UUID
 
 from engine.dagrun import DagRun
 from engine.dates import from_iso, now
+from engine.deps import run_outcome
 from engine.errors import ConcurrentModification
 from engine.run_state import RUN_FINISHED
 from engine.stored_runs import cleared_between, head, load_run, stored_versions
@@ -115,9 +116,15 @@ class ClearWatch:
             isinstance(e, DagRun.StateChanged) and e.to_state in RUN_FINISHED for e in ours
         )
         if uid not in r.active and closed_by_us and agg.run.state not in RUN_FINISHED:
+            # The runner had closed the run; the clear reopened it. Queued, it goes to the
+            # next driver (the scheduler) instead of staying running with nobody on it.
+            from engine.runner import Blocked
+
             r.outcome.runs_done -= 1
             r.outcome.failed = [(run, t) for run, t in r.outcome.failed if run is not old.run]
-            r.active[uid] = agg
+            r.set_run_state(agg, "queued")
+            r.outcome.blocked.append(Blocked(
+                "-", agg.run, "cleared by another operation as this run finished; left queued"))
         if uid in r.active:
             r.active[uid] = agg
             r.set_run_state(agg, "running")
@@ -147,10 +154,19 @@ class ClearWatch:
             if data["changes"] or data["run_to"] != data["run_from"]:
                 agg.trigger_event(type(event), **data)
         elif kind == "StateChanged":
-            if agg.run.state == data["from_state"]:
-                agg.trigger_event(type(event), **data)
+            to = data["to_state"]
+            if agg.run.state != data["from_state"]:
+                return
+            if to in RUN_FINISHED and self._outcome(agg) != to:
+                return  # the clear undid what finished the run
+            agg.trigger_event(type(event), **data)
         else:
             agg.trigger_event(type(event), **data)
+
+    def _outcome(self, agg: DagRun) -> str | None:
+        r = self.runner
+        tis = agg.run.tis
+        return run_outcome({t: tis[t].state for t in r.order if t in tis}, r.leaves)
 
     def _rebased(self, uid: UUID, agg: DagRun, change: dict[str, Any]) -> dict[str, Any] | None:
         r = self.runner
