@@ -27,7 +27,7 @@ from engine.scheduling import first_seen, take_over
 from engine.store import Ledger
 from engine.stored_runs import load_run
 from engine.trigger import new_run
-from engine.worker import TaskJob, remember
+from engine.worker import TaskJob
 
 
 class SubDagFailed(RuntimeError):
@@ -49,7 +49,6 @@ def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
             state, blocked = _drive(ledger, task, job, op)
     finally:
         ledger.close()
-        remember(task.dag)  # the child's runner cached the child under the file they share
     log.write(f"sub-DAG {child.dag_id} run {job.run_id} ended {state}\n")
     for line in blocked:
         log.write(f"  {line}\n")

@@ -25,13 +25,13 @@ from engine.dagbag import fingerprint_of, load_file
 from engine.templating import build_context, call_with_context, rendered_fields
 
 _PR_SET_PDEATHSIG = 1
-_LOADED: dict[tuple[str, str], DAG] = {}
+_LOADED: dict[tuple[str, str, str], DAG] = {}
 
 
 def remember(dag: DAG) -> None:
     """Keeps a loaded DAG so forked workers reuse it instead of re-importing its file."""
     if dag.fileloc and dag.fingerprint:
-        _LOADED[(dag.fileloc, dag.fingerprint)] = dag
+        _LOADED[(dag.fileloc, dag.fingerprint, dag.dag_id)] = dag
 
 
 @dataclass(frozen=True)
@@ -79,14 +79,13 @@ def _dag_for(job: TaskJob) -> tuple[DAG, str]:
             f"(planned {job.planned_fingerprint[:12]}, found {found[:12]}); "
             f"refusing to run a different version (use -x/--donot-pickle to allow it)"
         )
-    dag = _LOADED.get((job.fileloc, found))
-    if dag is None:
+    key = (job.fileloc, found, job.dag_id)
+    if key not in _LOADED:
         for candidate in load_file(Path(job.fileloc)):
             remember(candidate)
-        dag = _LOADED[(job.fileloc, found)]
-    if dag.dag_id != job.dag_id:
-        dag = next(d for (f, fp), d in _LOADED.items() if fp == found and d.dag_id == job.dag_id)
-    return dag, found
+    if key not in _LOADED:
+        raise RuntimeError(f"DAG {job.dag_id} is no longer defined in {job.fileloc}")
+    return _LOADED[key], found
 
 
 @contextlib.contextmanager
