@@ -18,7 +18,6 @@ from typing import Protocol
 from engine.worker import TaskJob, TaskResult, die_with_parent, execute
 
 
-
 class Executor(Protocol):
     slots: int
 
