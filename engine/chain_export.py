@@ -17,13 +17,14 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
+from uuid import UUID
 
 from psycopg.rows import dict_row
 
 from engine.chain_verify import Report
 from engine.dates import from_iso, iso
 from engine.errors import BadDigest
-from engine.hashchain import CHAIN_TABLE, GENESIS, ChainBroken, Head, Walker
+from engine.hashchain import CHAIN_TABLE, GENESIS, ChainBroken, Head, Walker, micros
 from engine.store import EVENTS_TABLE, Ledger
 
 FIELDS = (
@@ -142,10 +143,12 @@ def _check(walker: Walker, rec: dict[str, Any]) -> None:
         prev = bytes.fromhex(rec["prev_hash"])
         stored = bytes.fromhex(rec["hash"])
         version = int(rec["chain_version"])
-        event = (rec["originator_id"], int(rec["originator_version"]), rec.get("topic"),
-                 _state_bytes(rec))
-        recorded_at = from_iso(rec["recorded_at"])
-    except (KeyError, TypeError, ValueError) as exc:
+        oid = UUID(rec["originator_id"])
+        topic = rec.get("topic")
+        event = (oid.bytes, int(rec["originator_version"]),
+                 None if topic is None else topic.encode(), _state_bytes(rec))
+        recorded_us = micros(from_iso(rec["recorded_at"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ChainBroken(walker.position, f"a record after this position is malformed ({exc})"
                           ) from None
     if position <= walker.position:
@@ -155,8 +158,8 @@ def _check(walker: Walker, rec: dict[str, Any]) -> None:
     elif prev != walker.prev:
         raise ChainBroken(position, "the record does not follow the one before it "
                                     "(a record was removed, inserted or moved)")
-    walker.step(position, event, (recorded_at, version, stored))
-    for key, value in _readable(*event[:1], *event[2:]).items():
+    walker.step(position, event, (recorded_us, version, stored))
+    for key, value in _readable(str(oid), topic, event[3]).items():
         if _text(rec.get(key)) != _text(value):
             raise ChainBroken(position, f"the {key} column does not match the event")
 

@@ -91,10 +91,13 @@ def verify_store(ledger: Ledger, digest: Head | None = None) -> Report:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             ev = conn.cursor(name="lf_verify_events", row_factory=tuple_row)
             ln = conn.cursor(name="lf_verify_links", row_factory=tuple_row)
-            ev.itersize = ln.itersize = 5000
-            ev.execute(f"SELECT notification_id, originator_id, originator_version, topic, state "
-                       f"FROM {EVENTS_TABLE} ORDER BY notification_id")
-            ln.execute(f"SELECT notification_id, recorded_at, chain_version, hash "
+            ev.itersize = ln.itersize = 20_000
+            # the bytes the links hash, prepared by the server (see hashchain.link_v1_raw)
+            ev.execute(f"SELECT notification_id, uuid_send(originator_id), originator_version, "
+                       f"convert_to(topic, 'UTF8'), state FROM {EVENTS_TABLE} "
+                       f"ORDER BY notification_id")
+            ln.execute(f"SELECT notification_id, "
+                       f"(extract(epoch FROM recorded_at) * 1000000)::int8, chain_version, hash "
                        f"FROM {CHAIN_TABLE} ORDER BY notification_id")
             for position, event, link in _merged(iter(ev), iter(ln)):
                 if digest and walker.position < digest.position < position:

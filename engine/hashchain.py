@@ -34,25 +34,32 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
+_LENGTH = struct.Struct(">i").pack
+_HEAD_V1 = struct.Struct(">h32sq16sqq").pack  # version, prev, position, originator, version, µs
+
+
 def _field(data: bytes | None) -> bytes:
-    if data is None:
-        return struct.pack(">i", -1)
-    return struct.pack(">i", len(data)) + data
+    return _LENGTH(-1) if data is None else _LENGTH(len(data)) + data
+
+
+def link_v1_raw(prev: bytes, position: int, originator: bytes, originator_version: int,
+                recorded_us: int, topic: bytes | None, state: bytes | None) -> bytes:
+    """Version 1 over the stored bytes: the uuid's 16 bytes, the topic in UTF-8, the time in µs."""
+    return sha256(
+        _HEAD_V1(1, prev, position, originator, originator_version, recorded_us)
+        + _field(topic) + _field(state)
+    ).digest()
 
 
 def link_v1(prev: bytes, position: int, originator_id: UUID | str, originator_version: int,
             recorded_at: datetime, topic: str | None, state: bytes | None) -> bytes:
     oid = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-    return sha256(
-        struct.pack(">h", 1) + prev
-        + struct.pack(">q", position) + oid.bytes
-        + struct.pack(">qq", originator_version, micros(recorded_at))
-        + _field(None if topic is None else topic.encode())
-        + _field(None if state is None else bytes(state))
-    ).digest()
+    return link_v1_raw(prev, position, oid.bytes, originator_version, micros(recorded_at),
+                       None if topic is None else topic.encode(),
+                       None if state is None else bytes(state))
 
 
-LINKS: dict[int, Callable[..., bytes]] = {1: link_v1}
+LINKS: dict[int, Callable[..., bytes]] = {1: link_v1_raw}  # by chain_version
 
 _HEAD = (
     f"SELECT clock_timestamp() AS now, h.hash, h.recorded_at FROM (SELECT 1) AS one "
@@ -77,10 +84,12 @@ def extend(curs: Cursor[Any], first_id: int, stored: Sequence[Any]) -> None:
         f"FROM STDIN (FORMAT BINARY)"
     ) as copy:
         copy.set_types(["int8", "timestamptz", "int2", "bytea"])
+        at_us = micros(at)
         for offset, e in enumerate(stored):
             position = first_id + offset
-            prev = link_v1(prev, position, e.originator_id, e.originator_version, at,
-                           e.topic, e.state)
+            oid = e.originator_id if isinstance(e.originator_id, UUID) else UUID(e.originator_id)
+            prev = link_v1_raw(prev, position, oid.bytes, e.originator_version, at_us,
+                               e.topic.encode(), bytes(e.state))
             copy.write_row((position, at, VERSION, prev))
 
 
@@ -111,7 +120,8 @@ class Walker:
         self.position = 0
 
     def step(self, position: int, event: Sequence[Any] | None, link: Sequence[Any] | None) -> None:
-        """event: (originator_id, version, topic, state); link: (recorded_at, version, hash)."""
+        """event: (originator uuid bytes, version, topic bytes, state bytes);
+        link: (recorded_at in µs since 1970, chain version, hash)."""
         if event is None:
             raise ChainBroken(position, "the chain has a link here but the event is gone (deleted)")
         if link is None:
