@@ -158,9 +158,11 @@ def _check(walker: Walker, rec: dict[str, Any]) -> None:
     elif prev != walker.prev:
         raise ChainBroken(position, "the record does not follow the one before it "
                                     "(a record was removed, inserted or moved)")
+    before = (walker.prev, walker.count, walker.position)
     walker.step(position, event, (recorded_us, version, stored))
     for key, value in _readable(str(oid), topic, event[3]).items():
         if _text(rec.get(key)) != _text(value):
+            walker.prev, walker.count, walker.position = before  # this record is not verified
             raise ChainBroken(position, f"the {key} column does not match the event")
 
 
