@@ -10,7 +10,7 @@ import typer
 
 from engine.backfill_plan import BackfillPlan
 from engine.dates import iso
-from engine.runner import Outcome, Progress, label
+from engine.outcome import Outcome, Progress, label
 
 
 def print_dry_run(plan: BackfillPlan) -> None:

@@ -69,15 +69,28 @@ def load_dag(dag_id: str, subdir: Path | None) -> DAG:
     return _load(subdir or settings.dags_folder(), dag_id)
 
 
+_OPENED: list[Ledger] = []
+
+
 def ledger(*, catch_up: bool = True) -> Ledger:
-    """The migrated ledger; reads catch the views up first (read-your-writes)."""
+    """The migrated ledger; reads catch the views up first (read-your-writes).
+
+    Closed when the command ends (close_ledgers), so a process that runs many
+    commands, such as a test session, does not keep their connections.
+    """
     from engine.migrations import open_ledger
     from projections.projector import ViewProjector
 
     led = open_ledger()
+    _OPENED.append(led)
     if catch_up:
         ViewProjector(led).catch_up()
     return led
+
+
+def close_ledgers() -> None:
+    while _OPENED:
+        _OPENED.pop().close()
 
 
 def emit_json(rows: Sequence[dict[str, Any]]) -> None:

@@ -28,10 +28,13 @@ def check() -> None:
 
     with domain_errors():
         led = Ledger()
-        with led.cursor() as curs:
-            curs.execute("SELECT version() AS v")
-            server = curs.fetchone()["v"]
-        applied = applied_versions(led)
+        try:
+            with led.cursor() as curs:
+                curs.execute("SELECT version() AS v")
+                server = curs.fetchone()["v"]
+            applied = applied_versions(led)
+        finally:
+            led.close()
     typer.echo(f"Server: {server}")
     for version, name, at in applied:
         typer.echo(f"Migration {version:03d}_{name} applied at {at}")

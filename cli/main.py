@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli import audit, dags, db, pools, projections, tasks
-from cli.common import CONTEXT
+from cli.common import CONTEXT, close_ledgers
 from cli.scheduler import scheduler
 
 app = typer.Typer(
@@ -37,11 +37,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
     """Event-sourced backfill and clear for Airflow-style DAGs."""
+    ctx.call_on_close(close_ledgers)
 
 
 def main() -> None:

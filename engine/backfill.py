@@ -15,8 +15,9 @@ from engine.deps import run_outcome
 from engine.errors import LedgerflowError, RefusedCommand
 from engine.executors import make_executor
 from engine.operation import OperationContext
+from engine.outcome import Outcome, Progress
 from engine.run_state import FAILED_LIKE, FINISHED
-from engine.runner import Outcome, Progress, Runner, RunnerOptions
+from engine.runner import Runner, RunnerOptions
 from engine.store import Ledger
 from engine.trigger import new_run
 

@@ -20,8 +20,8 @@ from engine.dagbag import load_dag
 from engine.dates import iso, now, parse_date
 from engine.deps import WAIT, past_verdict
 from engine.errors import InvalidInput, RefusedCommand
+from engine.outcome import label
 from engine.run_state import FAILED_LIKE, RunState
-from engine.runner import label
 from engine.store import Ledger
 
 _TICK = timedelta(microseconds=1)

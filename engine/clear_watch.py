@@ -118,7 +118,7 @@ class ClearWatch:
         if uid not in r.active and closed_by_us and agg.run.state not in RUN_FINISHED:
             # The runner had closed the run; the clear reopened it. Queued, it goes to the
             # next driver (the scheduler) instead of staying running with nobody on it.
-            from engine.runner import Blocked
+            from engine.outcome import Blocked
 
             r.outcome.runs_done -= 1
             r.outcome.failed = [(run, t) for run, t in r.outcome.failed if run is not old.run]

@@ -13,12 +13,11 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from engine import settings
 from engine.clear_watch import ClearWatch
 from engine.dag import DAG, EmptyTask
 from engine.dagrun import DagRun
@@ -26,6 +25,7 @@ from engine.dates import from_iso, now
 from engine.deps import RUN, WAIT, past_verdict, run_outcome, trigger_rule_verdict
 from engine.executors import Executor
 from engine.operation import OperationContext
+from engine.outcome import Blocked, Outcome, Progress, label
 from engine.run_state import FAILED_LIKE, FINISHED, RunState
 from engine.store import Ledger
 from engine.worker import TaskJob, TaskResult, remember
@@ -41,45 +41,6 @@ class RunnerOptions:
     donot_pickle: bool = False
     pool: str | None = None
     continue_on_failures: bool = False
-
-
-@dataclass
-class Blocked:
-    task_id: str
-    run: RunState
-    reason: str
-
-    def describe(self) -> str:
-        return f"{self.task_id} @ {label(self.run.logical_date)} blocked: {self.reason}"
-
-
-@dataclass
-class Outcome:
-    runs_done: int = 0
-    failed: list[tuple[RunState, str]] = field(default_factory=list)
-    blocked: list[Blocked] = field(default_factory=list)
-    not_started: list[datetime] = field(default_factory=list)
-    held_by: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not (self.failed or self.blocked or self.not_started or self.held_by)
-
-
-def label(logical_date: str) -> str:
-    """`2022-09-04` for midnight, the full instant otherwise."""
-    moment = from_iso(logical_date)
-    return moment.strftime("%Y-%m-%d") if moment.time() == datetime.min.time() else logical_date
-
-
-@dataclass
-class Progress:
-    runs_total: int = 0
-    runs_done: int = 0
-    tis_total: int = 0
-    tis_done: int = 0
-    running: int = 0
-    failed: int = 0
 
 
 class Runner:
@@ -281,21 +242,8 @@ class Runner:
                 "max_tries": ti.max_tries, **extra}
 
     def _job(self, agg: DagRun, task_id: str, try_number: int) -> TaskJob:
-        run = agg.run
-        task = self.dag.tasks[task_id]
-        timeout = task.execution_timeout
-        log_path = settings.logs_dir() / run.dag_id / run.run_id / task_id / f"attempt={try_number}.log"
-        return TaskJob(
-            run_uuid=str(agg.id), dag_id=run.dag_id, task_id=task_id, run_id=run.run_id,
-            run_type=run.run_type, try_number=try_number,
-            logical_date=from_iso(run.logical_date),
-            data_interval_start=from_iso(run.data_interval_start),
-            data_interval_end=from_iso(run.data_interval_end),
-            conf=run.conf, fileloc=self.full_dag.fileloc or "",
-            planned_fingerprint=self.full_dag.fingerprint or "",
-            check_fingerprint=not self.options.donot_pickle, log_path=str(log_path),
-            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
-        )
+        return TaskJob.for_try(agg.id, agg.run, self.full_dag, task_id, try_number,
+                               check_fingerprint=not self.options.donot_pickle)
 
     # -- results -----------------------------------------------------------------
 

@@ -16,12 +16,15 @@ import signal
 import subprocess
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from engine import settings
 from engine.dag import DAG, BashTask, PythonTask, SubDagTask
 from engine.dagbag import fingerprint_of, load_file
+from engine.dates import from_iso
+from engine.run_state import RunState
 from engine.templating import build_context, call_with_context, rendered_fields
 
 _PR_SET_PDEATHSIG = 1
@@ -55,6 +58,23 @@ class TaskJob:
     @property
     def key(self) -> tuple[str, str]:
         return (self.run_uuid, self.task_id)
+
+    @classmethod
+    def for_try(cls, run_uuid: Any, run: RunState, dag: DAG, task_id: str, try_number: int, *,
+                check_fingerprint: bool) -> TaskJob:
+        """The job for one try, with the DAG version the command planned with."""
+        timeout = dag.tasks[task_id].execution_timeout
+        log_path = settings.logs_dir() / run.dag_id / run.run_id / task_id / f"attempt={try_number}.log"
+        return cls(
+            run_uuid=str(run_uuid), dag_id=run.dag_id, task_id=task_id, run_id=run.run_id,
+            run_type=run.run_type, try_number=try_number,
+            logical_date=from_iso(run.logical_date),
+            data_interval_start=from_iso(run.data_interval_start),
+            data_interval_end=from_iso(run.data_interval_end),
+            conf=run.conf, fileloc=dag.fileloc or "", planned_fingerprint=dag.fingerprint or "",
+            check_fingerprint=check_fingerprint, log_path=str(log_path),
+            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
+        )
 
 
 @dataclass
