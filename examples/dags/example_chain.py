@@ -13,7 +13,7 @@ with DAG(
     "example_chain",
     schedule="@daily",
     start_date=datetime(2024, 1, 1),
-    catchup=True,
+    catchup=False,  # the scheduler starts from the latest interval; backfill fills the past
     params={"factor": 2},
     default_args={"retries": 1, "retry_delay": timedelta(seconds=1)},
     description="Extract, transform and load one day of data.",
