@@ -7,13 +7,16 @@ order, without the pipeline stall that large executemany() batches can hit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 
@@ -72,6 +75,38 @@ def _as_is(stored: StoredEvent) -> StoredEvent:
     return stored
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_TOPICS: dict[type, str] = {}
+
+
+class LedgerMapper(Mapper):
+    """Maps events to stored events with the library's exact bytes, faster.
+
+    Our event payloads are plain JSON but for the timestamp, so the timestamp is
+    encoded as the library's transcoder would ({"_type_": "datetime_iso", ...})
+    and the rest goes straight to the C JSON encoder; anything else falls back to
+    the library's own mapping.
+    """
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        state = dict(vars(domain_event))
+        stamp = state.get("timestamp")
+        if (self.cipher is not None or self.compressor is not None or type(stamp) is not datetime
+                or getattr(type(domain_event), "class_version", 1) > 1):
+            return super().to_stored_event(domain_event)
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        state["timestamp"] = {"_type_": "datetime_iso", "_data_": stamp.isoformat()}
+        try:
+            data = _JSON(state).encode("utf8")
+        except TypeError:  # a value plain JSON cannot hold: let the transcoder encode it
+            return super().to_stored_event(domain_event)
+        cls = type(domain_event)
+        topic = _TOPICS.get(cls) or _TOPICS.setdefault(cls, get_topic(cls))
+        return StoredEvent(originator_id=originator_id, originator_version=originator_version,
+                           topic=topic, state=data)
+
+
 def store_env(url: str, *, create_table: bool = False) -> dict[str, str]:
     info = conninfo(url)
     return {
@@ -86,6 +121,7 @@ def store_env(url: str, *, create_table: bool = False) -> dict[str, str]:
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "0",
         "CREATE_TABLE": "y" if create_table else "n",
         "APPLICATION_RECORDER_TOPIC": "engine.store:LedgerRecorder",
+        "MAPPER_TOPIC": "engine.store:LedgerMapper",
     }
 
 
