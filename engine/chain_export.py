@@ -53,20 +53,21 @@ def _readable(originator_id: str, topic: str | None, state: bytes) -> dict[str, 
 def records(ledger: Ledger, since: datetime | None, until: datetime | None
             ) -> Iterator[dict[str, Any]]:
     """The linked events recorded in [since, until], oldest first."""
-    where, params = [], []
-    if since is not None:
-        where.append("c.recorded_at >= %s")
-        params.append(since)
-    if until is not None:
-        where.append("c.recorded_at <= %s")
-        params.append(until)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
     with ledger.datastore.get_connection() as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # recorded_at never decreases along the chain: the time range is a position range
+        bounds = conn.execute(
+            "SELECT CASE WHEN %(since)s::timestamptz IS NULL THEN 0 ELSE "
+            "ledgerflow_chain_cutoff(%(since)s::timestamptz - interval '1 microsecond') END AS lo, "
+            "CASE WHEN %(until)s::timestamptz IS NULL THEN 9223372036854775807 ELSE "
+            "ledgerflow_chain_cutoff(%(until)s::timestamptz) END AS hi",
+            {"since": since, "until": until},
+        ).fetchone()
+        clause, params = "WHERE c.notification_id > %s AND c.notification_id <= %s", [
+            bounds["lo"], bounds["hi"]]
         found = conn.execute(
-            f"SELECT hash FROM {CHAIN_TABLE} WHERE notification_id < "
-            f"(SELECT min(notification_id) FROM {CHAIN_TABLE} c {clause}) "
-            f"ORDER BY notification_id DESC LIMIT 1", params,
+            f"SELECT hash FROM {CHAIN_TABLE} WHERE notification_id <= %s "
+            f"ORDER BY notification_id DESC LIMIT 1", [bounds["lo"]],
         ).fetchone()
         prev = bytes(found["hash"]) if found else GENESIS
         curs = conn.cursor(name="lf_export", row_factory=dict_row)

@@ -42,13 +42,19 @@ def _field(data: bytes | None) -> bytes:
     return _LENGTH(-1) if data is None else _LENGTH(len(data)) + data
 
 
+def _link_v1(prev: bytes, position: int, originator: bytes, originator_version: int,
+             recorded_us: int, topic_field: bytes, state_field: bytes) -> bytes:
+    return sha256(
+        _HEAD_V1(1, prev, position, originator, originator_version, recorded_us)
+        + topic_field + state_field
+    ).digest()
+
+
 def link_v1_raw(prev: bytes, position: int, originator: bytes, originator_version: int,
                 recorded_us: int, topic: bytes | None, state: bytes | None) -> bytes:
     """Version 1 over the stored bytes: the uuid's 16 bytes, the topic in UTF-8, the time in µs."""
-    return sha256(
-        _HEAD_V1(1, prev, position, originator, originator_version, recorded_us)
-        + _field(topic) + _field(state)
-    ).digest()
+    return _link_v1(prev, position, originator, originator_version, recorded_us, _field(topic),
+                    _field(state))
 
 
 def link_v1(prev: bytes, position: int, originator_id: UUID | str, originator_version: int,
@@ -68,29 +74,40 @@ _HEAD = (
 )
 
 
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # binary COPY header, no flags or extension
+_COPY_TRAILER = b"\xff\xff"
+_LINK_ROW = struct.Struct(">hiqiqihi32s").pack  # 4 fields: int8, timestamptz, int2, bytea(32)
+_PG_EPOCH_US = micros(datetime(2000, 1, 1, tzinfo=UTC))  # binary timestamptz counts from 2000
+_TOPICS: dict[str, bytes] = {}  # a handful of event classes, each encoded once as a field
+
+
 def extend(curs: Cursor[Any], first_id: int, stored: Sequence[Any]) -> None:
     """Links freshly appended events; runs inside the append transaction, under its lock.
 
     All events of one append share one recorded_at, never earlier than the last
-    link's, so "recorded at or before T" always selects a prefix of the log.
+    link's, so "recorded at or before T" always selects a prefix of the log. The
+    rows are packed as binary COPY directly: this runs on every append.
     """
     curs.execute(_HEAD)
     row = curs.fetchone()
     assert row is not None
     prev = bytes(row["hash"]) if row["hash"] is not None else GENESIS
     at = row["now"] if row["recorded_at"] is None else max(row["now"], row["recorded_at"])
+    at_us = micros(at)
+    at_pg = at_us - _PG_EPOCH_US
+    rows = []
+    for position, e in enumerate(stored, start=first_id):
+        oid = e.originator_id if isinstance(e.originator_id, UUID) else UUID(e.originator_id)
+        topic = _TOPICS.get(e.topic) or _TOPICS.setdefault(e.topic, _field(e.topic.encode()))
+        state = bytes(e.state)
+        prev = _link_v1(prev, position, oid.bytes, e.originator_version, at_us, topic,
+                        _LENGTH(len(state)) + state)
+        rows.append(_LINK_ROW(4, 8, position, 8, at_pg, 2, VERSION, 32, prev))
     with curs.copy(
         f"COPY {CHAIN_TABLE} (notification_id, recorded_at, chain_version, hash) "
         f"FROM STDIN (FORMAT BINARY)"
     ) as copy:
-        copy.set_types(["int8", "timestamptz", "int2", "bytea"])
-        at_us = micros(at)
-        for offset, e in enumerate(stored):
-            position = first_id + offset
-            oid = e.originator_id if isinstance(e.originator_id, UUID) else UUID(e.originator_id)
-            prev = link_v1_raw(prev, position, oid.bytes, e.originator_version, at_us,
-                               e.topic.encode(), bytes(e.state))
-            copy.write_row((position, at, VERSION, prev))
+        copy.write(_COPY_SIGNATURE + b"".join(rows) + _COPY_TRAILER)
 
 
 @dataclass

@@ -4,7 +4,7 @@ The state is recomputed from the events recorded at or before the instant, with
 the same fold as the write side and the views, so clears and resets read back as
 they happened. Every append stamps its events with one non-decreasing
 recorded_at in the hash chain table, so "recorded at or before T" is a prefix of
-the log and the cut-off is one index lookup. The dag_run view serves only as a
+the log and the cut-off is a binary search over positions (sql/006_chain_cutoff.sql). The dag_run view serves only as a
 directory of run ids (dag_id, run_id and logical date never change once created).
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from engine.dates import from_iso, iso
-from engine.hashchain import CHAIN_TABLE
 from engine.run_state import RunState, evolve
 from engine.store import EVENTS_TABLE, Ledger
 from projections.fold import decode, split_topic
@@ -25,11 +24,7 @@ from projections.fold import decode, split_topic
 def cutoff(ledger: Ledger, at: datetime) -> int:
     """The last notification id recorded at or before `at` (0 when none was)."""
     with ledger.cursor() as curs:
-        curs.execute(
-            f"SELECT max(notification_id) AS last FROM {CHAIN_TABLE} WHERE recorded_at = "
-            f"(SELECT max(recorded_at) FROM {CHAIN_TABLE} WHERE recorded_at <= %s)",
-            (at,),
-        )
+        curs.execute("SELECT ledgerflow_chain_cutoff(%s) AS last", (at,))
         row = curs.fetchone()
     return int(row["last"]) if row and row["last"] is not None else 0
 

@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from audit_support import cli, cli_json, head_recorded_at, record, start_run, ti
+from audit_support import cli, cli_json, head_recorded_at, record, sql, start_run, ti
 
 from engine.dagrun import DagRun
 
@@ -97,3 +97,20 @@ def test_a_malformed_as_of_is_refused_with_exit_2(database_url):
     result = cli("dags", "list-runs", "d", "--as-of", "last tuesday")
     assert result.exit_code == 2
     assert "--as-of" in result.output
+
+
+def test_the_cutoff_is_the_last_position_recorded_at_or_before_an_instant(database_url, ledger):
+    run = start_run(ledger)
+    sql(database_url, "SELECT nextval('ledgerflow_events_notification_id_seq')")  # a gap
+    for _ in range(6):
+        record(ledger, run, DagRun.StateChanged, actor="dave", reason=None,
+               from_state="queued", to_state="queued")
+    links = sql(database_url, "SELECT notification_id, recorded_at FROM ledgerflow_chain "
+                              "ORDER BY notification_id")
+    moments = sorted({at for _, at in links})
+    probes = [moments[0] - timedelta(microseconds=1), *moments,
+              *(at + timedelta(microseconds=1) for at in moments)]
+    for probe in probes:
+        expected = max((pos for pos, at in links if at <= probe), default=0)
+        (found,) = sql(database_url, "SELECT ledgerflow_chain_cutoff(%s)", params=(probe,))
+        assert found[0] == expected, probe
