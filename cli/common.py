@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -67,6 +68,23 @@ def load_dag(dag_id: str, subdir: Path | None) -> DAG:
     from engine.dagbag import load_dag as _load
 
     return _load(subdir or settings.dags_folder(), dag_id)
+
+
+def date_range(dag_id: str, subdir: Path | None, start: str | None, end: str | None
+               ) -> tuple[datetime | None, datetime | None]:
+    """-s/-e of a read: naive dates are in the DAG's timezone, UTC when it cannot be loaded."""
+    from engine.dates import parse_date
+    from engine.errors import InvalidInput
+
+    zone = "UTC"
+    if start or end:
+        try:
+            zone = load_dag(dag_id, subdir).timezone
+        except InvalidInput:
+            pass
+    lo = parse_date(start, zone, option="-s") if start else None
+    hi = parse_date(end, zone, option="-e") if end else None
+    return lo, hi
 
 
 _OPENED: list[Ledger] = []

@@ -16,6 +16,7 @@ from cli.common import (
     ReasonOpt,
     StartOpt,
     SubdirOpt,
+    date_range,
     domain_errors,
     emit,
     ledger,
@@ -86,9 +87,7 @@ def list_runs(
     from projections.queries import list_runs as query
 
     with domain_errors():
-        zone = _zone_for(dag_id, subdir) if (start or end) else "UTC"
-        lo = parse_date(start, zone, option="-s") if start else None
-        hi = parse_date(end, zone, option="-e") if end else None
+        lo, hi = date_range(dag_id, subdir, start, end)
         if state and state not in ("queued", "running", "success", "failed"):
             from engine.errors import InvalidInput
 
@@ -102,15 +101,6 @@ def list_runs(
             rows = run_rows(runs_as_of(ledger(), dag_id, when, lo, hi), state)
     emit(rows, output, RUN_COLUMNS)
 
-
-def _zone_for(dag_id: str, subdir):  # type: ignore[no-untyped-def]
-    """Naive dates are in the DAG's timezone; UTC when the DAG cannot be loaded."""
-    from engine.errors import InvalidInput
-
-    try:
-        return load_dag(dag_id, subdir).timezone
-    except InvalidInput:
-        return "UTC"
 
 
 # Registered here so `ledgerflow dags backfill` sits beside its siblings.

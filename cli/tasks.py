@@ -15,11 +15,11 @@ from cli.common import (
     OutputOpt,
     StartOpt,
     SubdirOpt,
+    date_range,
     domain_errors,
     emit,
     ledger,
 )
-from cli.dags import _zone_for
 
 app = typer.Typer(help="Task instances.", context_settings=CONTEXT, no_args_is_help=True)
 
@@ -44,9 +44,7 @@ def states(
     from projections.queries import task_states
 
     with domain_errors():
-        zone = _zone_for(dag_id, subdir) if (start or end) else "UTC"
-        lo = parse_date(start, zone, option="-s") if start else None
-        hi = parse_date(end, zone, option="-e") if end else None
+        lo, hi = date_range(dag_id, subdir, start, end)
         if task_regex is not None:
             try:
                 re.compile(task_regex)

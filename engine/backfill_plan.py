@@ -20,6 +20,7 @@ from engine.dagbag import load_dag
 from engine.dates import iso, now, parse_date
 from engine.deps import WAIT, past_verdict
 from engine.errors import InvalidInput, RefusedCommand
+from engine.operation import command_arguments
 from engine.outcome import label
 from engine.run_state import FAILED_LIKE, RunState
 from engine.store import Ledger
@@ -53,10 +54,7 @@ class BackfillRequest:
     actor: str | None = None
 
     def arguments(self) -> dict[str, Any]:
-        args = {k: v for k, v in self.__dict__.items() if v not in (None, False)}
-        if "subdir" in args:
-            args["subdir"] = str(args["subdir"])
-        return args
+        return command_arguments(self)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from engine.dagrun import DagRun
 from engine.dates import from_iso
 from engine.errors import ConcurrentModification, InvalidInput
 from engine.lineage import LineageBreak, LineageWouldBreak, find_breaks
-from engine.operation import OperationContext
+from engine.operation import OperationContext, command_arguments
 from engine.run_state import RUN_FINISHED, RunState
 from engine.store import Ledger
 
@@ -53,10 +53,7 @@ class ClearTaskInstances:
     actor: str | None = None
 
     def arguments(self) -> dict[str, Any]:
-        args = {k: v for k, v in self.__dict__.items() if v not in (None, False)}
-        if "subdir" in args:
-            args["subdir"] = str(args["subdir"])
-        return args
+        return command_arguments(self)
 
     @property
     def states(self) -> frozenset[str] | None:
