@@ -6,9 +6,10 @@ import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
@@ -45,10 +46,16 @@ def build_context(*, dag_params: Mapping[str, Any], conf: Mapping[str, Any], run
     }
 
 
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> Template:
+    """Compiling is most of a render's cost; a task renders the same source on every try."""
+    return _ENV.from_string(source)
+
+
 def render(value: Any, context: Mapping[str, Any]) -> Any:
     """Renders strings, recursing through dicts, lists and tuples."""
     if isinstance(value, str):
-        return _ENV.from_string(value).render(context) if "{" in value else value
+        return _compiled(value).render(context) if "{" in value else value
     if isinstance(value, dict):
         return {k: render(v, context) for k, v in value.items()}
     if isinstance(value, list | tuple):
