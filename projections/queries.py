@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg.rows import tuple_row
+
 from engine.dates import iso
 from engine.run_state import TI, RunState
 from engine.store import Ledger
@@ -101,16 +103,20 @@ def load_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
         for row in curs.fetchall():
             found[row["run_uuid"]] = (row["version"], run_from_row(row))
         if found:
-            curs.execute(
-                "SELECT run_uuid, task_id, state, try_number, max_tries FROM task_instance "
-                "WHERE run_uuid = ANY(%s)",
-                (list(found),),
-            )
-            for row in curs.fetchall():
-                found[row["run_uuid"]][1].tis[row["task_id"]] = TI(
-                    row["state"], row["try_number"], row["max_tries"]
-                )
+            _load_tis(curs, found)
     return found
+
+
+def _load_tis(curs: Any, found: dict[UUID, tuple[int, RunState]]) -> None:
+    """Task instances of many runs, read as plain tuples (a run can have thousands)."""
+    with curs.connection.cursor(row_factory=tuple_row) as tuples:
+        tuples.execute(
+            "SELECT run_uuid, task_id, state, try_number, max_tries FROM task_instance "
+            "WHERE run_uuid = ANY(%s)",
+            (list(found),),
+        )
+        for run_uuid, task_id, state, try_number, max_tries in tuples:
+            found[run_uuid][1].tis[task_id] = TI(state, try_number, max_tries)
 
 
 def previous_run(ledger: Ledger, dag_id: str, before: datetime, *, exclude_manual: bool
