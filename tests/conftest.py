@@ -166,3 +166,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGERFLOW_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LEDGERFLOW_ACTOR", "tester")
     monkeypatch.delenv("LEDGERFLOW_REQUIRE_REASON", raising=False)
+
+
+@pytest.fixture
+def sequential_executor(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    """Tries run in the driving process; a module opts in with `pytest.mark.usefixtures`."""
+    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")

@@ -1,4 +1,7 @@
-"""DAG files for the backfill tests, written into a test's tmp dir, plus ways to drive and read them.
+"""DAG files written into a test's tmp dir, plus ways to drive and read them.
+
+Shared by the backfill, clear, scheduler and sub-DAG tests (clear_support.py
+holds what only the latter need).
 
 Every DAG file has the path of a state directory baked in. Its tasks append
 one line per execution to `<state>/executions.log` ("<task_id> <ds>"), so a
@@ -13,7 +16,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +36,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engine import DAG, BashTask, EmptyTask, PythonTask
+from engine import DAG, BashTask, EmptyTask, PythonTask, SubDagTask
 
 STATE = Path({state!r})
 
@@ -61,6 +66,14 @@ def slow(ds, task_id, seconds):
     record(f"{{task_id}} {{ds}}")
     if (STATE / f"fail__{{task_id}}__{{ds}}").exists():
         raise RuntimeError(f"{{task_id}} fails on {{ds}} (failure switch)")
+
+
+def hang_once(ds, task_id, try_number):
+    """The first try announces itself and hangs until stopped; later tries return."""
+    record(f"start {{task_id}} {{ds}} try={{try_number}}")
+    if try_number == 1:
+        time.sleep(60)
+    record(f"end {{task_id}} {{ds}} try={{try_number}}")
 '''
 
 
@@ -278,10 +291,14 @@ class Dags:
     state: Path
 
     def write(self, name: str, body: str | None = None) -> Path:
-        """Writes DAG file `<name>.py` (one of DAGS unless a body is given)."""
+        """Writes DAG file `<name>.py` after the PRELUDE.
+
+        Without a body it is DAGS[name], a template formatted with the state directory;
+        a given body is plain source, written as it is.
+        """
         source = PRELUDE.format(state=str(self.state))
         source += f"\nBASH_WORK = {bash_work(self.state)!r}\n"
-        source += textwrap.dedent((body if body is not None else DAGS[name]).format(state=self.state))
+        source += textwrap.dedent(DAGS[name].format(state=self.state) if body is None else body)
         path = self.folder / f"{name}.py"
         path.write_text(source)
         return path
@@ -327,16 +344,16 @@ def most_at_once(lines: list[str]) -> int:
     return peak
 
 
-def make_dags(tmp_path: Path, *names: str) -> Dags:
+def make_dags(tmp_path: Path, *names: str, **bodies: str) -> Dags:
+    """A DAG folder holding DAGS[name] for each name, and `<key>.py` for each key=body (plain source)."""
     dags = Dags(tmp_path / "dags", tmp_path / "state")
-    dags.folder.mkdir(exist_ok=True)
-    dags.state.mkdir(exist_ok=True)
+    dags.folder.mkdir(parents=True, exist_ok=True)
+    dags.state.mkdir(parents=True, exist_ok=True)
     for name in names:
         dags.write(name)
+    for name, body in bodies.items():
+        dags.write(name, body)
     return dags
-
-
-# -- databases -------------------------------------------------------------------------------
 
 
 # -- driving the CLI -------------------------------------------------------------------------
@@ -365,16 +382,32 @@ def subprocess_env(dags: Dags, database_url: str, **extra: str) -> dict[str, str
     return env
 
 
-def spawn_backfill(dags: Dags, database_url: str, dag_id: str, *args: str, **extra_env: str) -> subprocess.Popen:
-    """Starts `python -m cli dags backfill ...` as a separate process."""
+def spawn(dags: Dags, database_url: str, *args: str, **extra_env: str) -> subprocess.Popen[str]:
+    """Starts `python -m cli ARGS` as a separate process."""
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "dags", "backfill", dag_id, *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=dags.folder.parent,
         env=subprocess_env(dags, database_url, **extra_env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def spawn_backfill(dags: Dags, database_url: str, dag_id: str, *args: str, **extra_env: str) -> subprocess.Popen[str]:
+    """Starts `python -m cli dags backfill ...` as a separate process."""
+    return spawn(dags, database_url, "dags", "backfill", dag_id, *args, **extra_env)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Polls until the predicate gives a true value, which it returns."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 # -- reading what was recorded ---------------------------------------------------------------
@@ -384,6 +417,11 @@ def runs(dag_id: str) -> list[dict[str, Any]]:
     result = cli("dags", "list-runs", dag_id, "-o", "json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def run_map(dag_id: str) -> dict[str, dict[str, Any]]:
+    """{ds: run row}."""
+    return {r["logical_date"][:10]: r for r in runs(dag_id)}
 
 
 def tis(dag_id: str) -> list[dict[str, Any]]:
@@ -402,7 +440,12 @@ def states(dag_id: str) -> dict[tuple[str, str], str | None]:
 
 
 def run_states(dag_id: str) -> dict[str, str]:
-    return {r["logical_date"][:10]: r["state"] for r in runs(dag_id)}
+    return {ds: r["state"] for ds, r in run_map(dag_id).items()}
+
+
+def query(database_url: str, sql: str, *params: Any) -> list[dict[str, Any]]:
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
 
 def events(database_url: str, topic_contains: str | None = None) -> list[dict[str, Any]]:
@@ -495,8 +538,7 @@ def finish_run(dag_id: str, logical_date: str, state: str = "success") -> None:
 
 
 def event_count(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM ledgerflow_events").fetchone()[0]
+    return query(database_url, "SELECT count(*) AS n FROM ledgerflow_events")[0]["n"]
 
 
 def ti_changes(database_url: str, dag_id: str | None = None) -> list[dict[str, Any]]:

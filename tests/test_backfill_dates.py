@@ -7,10 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dagfiles import backfill, event_count, make_dags, run_states, runs, tis
 
-
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 def test_a_three_day_backfill_creates_three_successful_backfill_runs_each_task_tried_once(tmp_path):

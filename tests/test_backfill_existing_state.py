@@ -19,10 +19,7 @@ from dagfiles import (
     ti_map,
 )
 
-
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 def _clear_numbers(database_url: str, dag_id: str) -> dict[str, int]:

@@ -25,10 +25,7 @@ from dagfiles import (
     ti_map,
 )
 
-
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 # -- -c/--conf ---------------------------------------------------------------------------------

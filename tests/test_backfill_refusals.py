@@ -5,10 +5,7 @@ from __future__ import annotations
 import pytest
 from dagfiles import backfill, event_count, make_dags, runs, seed_run
 
-
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 @pytest.mark.parametrize(

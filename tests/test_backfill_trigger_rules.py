@@ -7,10 +7,7 @@ from datetime import timedelta
 import pytest
 from dagfiles import backfill, make_dags, run_states, spans, states, ti_changes, ti_map
 
-
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 def _final(dag_id: str) -> dict[str, str | None]:

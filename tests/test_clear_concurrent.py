@@ -6,7 +6,8 @@ import sys
 import time
 
 import pytest
-from clear_support import CHAIN, REPO, backfill, env_for, make_dags, query, run_events, states
+from clear_support import CHAIN, backfilled, run_events
+from dagfiles import REPO, backfill, query, states, subprocess_env
 
 from engine.clear import ClearTaskInstances, clear_task_instances, plan_clear
 from engine.errors import ConcurrentModification
@@ -17,16 +18,12 @@ DATES = ("-s", "2024-01-01", "-e", "2024-01-20")
 MANY = ("-s", "2024-01-01", "-e", "2024-07-18")
 
 
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 @pytest.fixture
 def chain(tmp_path):
-    dags = make_dags(tmp_path, chain=CHAIN)
-    assert backfill(dags, "chain", *DATES, "-m").exit_code == 0
-    return dags
+    return backfilled(tmp_path, "chain", CHAIN, *DATES, "-m")
 
 
 def _command(dags, regex: str, *, yes: bool = True) -> ClearTaskInstances:
@@ -95,7 +92,7 @@ def test_two_clear_processes_started_at_the_same_moment_on_overlapping_runs_both
             subprocess.Popen(
                 [sys.executable, "-c", RACER, str(at), "tasks", "clear", "chain", "-S", str(chain.folder),
                  "-t", regex, "-y", "--actor", f"{who}{round_}"],
-                cwd=REPO, env=env_for(chain, database_url), stdout=subprocess.PIPE,
+                cwd=REPO, env=subprocess_env(chain, database_url), stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True,
             )
             for who, regex in (("left", "^a$|^b$"), ("right", "^b$|^c$"))

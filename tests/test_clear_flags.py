@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from clear_support import (
-    CHAIN,
-    backfill,
-    clear,
-    cli,
-    event_count,
-    make_dags,
-    query,
-    run_events,
-    runs,
-    states,
-    tis,
-)
+from clear_support import CHAIN, backfilled, clear, run_events
+from dagfiles import backfill, cli, event_count, make_dags, query, run_map, states, ti_map
 
-
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 @pytest.fixture
 def chain(tmp_path):
     """chain (a >> b >> c) backfilled and successful for 2024-01-10 .. 2024-01-12."""
-    dags = make_dags(tmp_path, chain=CHAIN)
-    result = backfill(dags, "chain", "-s", "2024-01-10", "-e", "2024-01-12")
-    assert result.exit_code == 0, result.output
-    return dags
+    return backfilled(tmp_path, "chain", CHAIN, "-s", "2024-01-10", "-e", "2024-01-12")
 
 
 def listed(output: str) -> list[str]:
@@ -67,14 +50,14 @@ def test_yes_clears_selected_task_instances_bumps_max_tries_and_queues_finished_
     assert result.exit_code == 0, result.output
     assert "Cleared 4 task instance(s) in 2 run(s)" in result.output
     assert "2 run(s) moved to queued" in result.output
-    got = tis("chain")
+    got = ti_map("chain")
     for d in ("2024-01-10", "2024-01-11"):
         assert got[("a", d)]["state"] == "success"
         for t in "bc":
             assert got[(t, d)]["state"] is None
             assert got[(t, d)]["try_number"] == 1
             assert got[(t, d)]["max_tries"] == 1  # try_number + retries
-    assert {d: r["state"] for d, r in runs("chain").items()} == {
+    assert {d: r["state"] for d, r in run_map("chain").items()} == {
         "2024-01-10": "queued", "2024-01-11": "queued", "2024-01-12": "success"}
     numbers = query(database_url, "SELECT logical_date::date::text AS d, clear_number FROM dag_run")
     assert {r["d"]: r["clear_number"] for r in numbers} == {
@@ -300,10 +283,10 @@ def test_a_required_reason_is_enforced(chain, monkeypatch, database_url):
 
 def test_clearing_a_queued_run_leaves_its_state_alone(chain, database_url):
     clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^c$", "-y")
-    assert runs("chain")["2024-01-10"]["state"] == "queued"
+    assert run_map("chain")["2024-01-10"]["state"] == "queued"
     result = clear(chain, "chain", "-s", "2024-01-10", "-e", "2024-01-10", "-t", "^a$", "-y")
     assert result.exit_code == 0, result.output
-    assert runs("chain")["2024-01-10"]["state"] == "queued"
+    assert run_map("chain")["2024-01-10"]["state"] == "queued"
     last = run_events(database_url, "Cleared")[-1]
     assert (last["run_from"], last["run_to"]) == ("queued", "queued")
     numbers = query(database_url, "SELECT clear_number FROM dag_run WHERE logical_date = '2024-01-10'")

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from clear_support import DOP, backfill, clear, event_count, make_dags, query, run_events, scheduler, states
+from clear_support import DOP, backfilled, clear, run_events, scheduler
+from dagfiles import backfill, event_count, query, states
 
-
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 @pytest.fixture
 def dop(tmp_path):
     """dop (p depends_on_past >> q), successful for 2024-01-01 .. 2024-01-03."""
-    dags = make_dags(tmp_path, dop=DOP)
-    result = backfill(dags, "dop", "-s", "2024-01-01", "-e", "2024-01-03")
-    assert result.exit_code == 0, result.output
-    return dags
+    return backfilled(tmp_path, "dop", DOP, "-s", "2024-01-01", "-e", "2024-01-03")
 
 
 def test_clearing_an_earlier_depends_on_past_instance_is_refused_naming_task_and_later_runs(dop, database_url):

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from clear_support import (
-    clear,
-    make_dags,
-    query,
-    run_events,
-    runs,
-    spawn,
-    states,
-    ti_history,
-    tis,
-    wait_for,
-)
+from clear_support import clear, run_events, ti_history
+from dagfiles import cli, make_dags, query, run_map, spawn, states, ti_map, wait_for
 
 from engine.clear_handoff import _HELD
 
@@ -26,9 +16,7 @@ with DAG("hang", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=da
 UNSCHEDULED = HANG.replace('schedule="@daily"', "schedule=None")
 
 
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 def _running(dags) -> bool:
@@ -60,10 +48,10 @@ def test_a_cleared_running_try_is_stopped_by_the_driving_process_and_runs_again(
         ("running", "restarting"), ("restarting", "up_for_retry"), ("up_for_retry", "running"),
         ("running", "success"),
     ]
-    got = tis("hang")[("a", "2024-01-10")]
+    got = ti_map("hang")[("a", "2024-01-10")]
     assert (got["state"], got["try_number"], got["max_tries"]) == ("success", 2, 0)
     assert states("hang")[("b", "2024-01-10")] == "success"
-    assert runs("hang")["2024-01-10"]["state"] == "success"
+    assert run_map("hang")["2024-01-10"]["state"] == "success"
     [cleared] = run_events(database_url, "Cleared")
     assert (cleared["run_from"], cleared["run_to"]) == ("running", "running")  # scenario 55/57
     stopped = [c for e in run_events(database_url, "TaskInstancesChanged") for c in e["changes"]
@@ -73,14 +61,10 @@ def test_a_cleared_running_try_is_stopped_by_the_driving_process_and_runs_again(
 
 
 def cli_trigger(dags):
-    from clear_support import cli
-
     return cli("dags", "trigger", "hang", "-S", str(dags.folder), "-e", "2024-01-10")
 
 
 def test_clearing_a_running_try_nobody_drives_says_the_next_driver_resets_it(tmp_path, database_url):
-    from clear_support import cli
-
     dags = make_dags(tmp_path, hang=HANG)
     proc = spawn(dags, database_url, "dags", "backfill", "hang", "-s", "2024-01-10", "-e", "2024-01-10",
                  "-S", str(dags.folder), LEDGERFLOW_EXECUTOR="local")
@@ -95,4 +79,4 @@ def test_clearing_a_running_try_nobody_drives_says_the_next_driver_resets_it(tmp
     result = cli("scheduler", "-S", str(dags.folder), "-n", "1")
     assert result.exit_code == 0, result.output
     assert states("hang")[("a", "2024-01-10")] == "success"
-    assert tis("hang")[("a", "2024-01-10")]["try_number"] == 2
+    assert ti_map("hang")[("a", "2024-01-10")]["try_number"] == 2

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from clear_support import backfill, make_dags, query, run_events, runs, states, tis
+from clear_support import run_events
+from dagfiles import REPO, backfill, make_dags, query, run_map, states, ti_map
 
 from engine.clear import ClearTaskInstances, clear_task_instances, plan_clear
 from engine.dagbag import load_dag
@@ -42,9 +43,7 @@ with DAG("selfclear", schedule="@daily", start_date=datetime(2024, 1, 1), end_da
 '''
 
 
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 def _dense(database_url: str) -> bool:
@@ -54,17 +53,15 @@ def _dense(database_url: str) -> bool:
 
 
 def test_a_clear_landing_mid_backfill_is_picked_up_and_the_cleared_task_runs_again(tmp_path, database_url, monkeypatch):
-    from clear_support import REPO
-
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     dags = make_dags(tmp_path, selfclear=SELF_CLEARING)
     result = backfill(dags, "selfclear", "-s", "2024-01-10", "-e", "2024-01-10")
     assert result.exit_code == 0, result.output
     assert dags.lines() == ["first 2024-01-10", "clearer 2024-01-10", "first 2024-01-10"]
-    got = tis("selfclear")
+    got = ti_map("selfclear")
     assert (got[("first", "2024-01-10")]["state"], got[("first", "2024-01-10")]["try_number"]) == ("success", 2)
     assert states("selfclear")[("clearer", "2024-01-10")] == "success"
-    assert runs("selfclear")["2024-01-10"]["state"] == "success"
+    assert run_map("selfclear")["2024-01-10"]["state"] == "success"
     [cleared] = run_events(database_url, "Cleared")
     assert cleared["actor"] == "colleague" and cleared["changes"][0]["from"] == "success"
     assert _dense(database_url)
@@ -99,7 +96,7 @@ def test_a_runner_append_that_loses_to_a_clear_re_applies_its_own_events_on_top(
     runner.flush()  # conflicts with the clear, reloads, re-applies b's success, appends
     ViewProjector(ledger).catch_up()
     assert states("two") == {("a", "2024-01-10"): None, ("b", "2024-01-10"): "success"}
-    assert runs("two")["2024-01-10"]["state"] == "running"
+    assert run_map("two")["2024-01-10"]["state"] == "running"
     assert runner.active[agg.id].run.tis["a"].state is None  # the runner now sees the clear
     kinds = [(e["kind"], e["actor"]) for e in run_events(database_url)]
     assert kinds[-2:] == [("Cleared", "colleague"), ("TaskInstancesChanged", "runner")]
@@ -113,7 +110,7 @@ def test_a_run_the_runner_closed_but_a_clear_reopened_is_left_queued_not_running
     _clear_a(ledger, dags)
     runner.flush()
     ViewProjector(ledger).catch_up()
-    assert runs("two")["2024-01-10"]["state"] == "queued"
+    assert run_map("two")["2024-01-10"]["state"] == "queued"
     assert states("two")[("a", "2024-01-10")] is None
     assert [b.reason for b in runner.outcome.blocked] == [
         "cleared by another operation as this run finished; left queued"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from clear_support import backfill, clear, make_dags, runs, scheduler, states, tis
+from clear_support import backfilled, clear, scheduler
+from dagfiles import backfill, make_dags, run_map, states, ti_map
 
 SUB = '''
 def flaky(ds, task_id):
@@ -24,17 +25,13 @@ with DAG("parent", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=
 '''
 
 
-@pytest.fixture(autouse=True)
-def _sequential(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", "sequential")
+pytestmark = pytest.mark.usefixtures("sequential_executor")
 
 
 @pytest.fixture
 def parent(tmp_path):
     """parent with its section sub-DAG, backfilled and successful for 2024-01-01 and 2024-01-02."""
-    dags = make_dags(tmp_path, parent=SUB.replace("RETRIES", "0"))
-    result = backfill(dags, "parent", "-s", "2024-01-01", "-e", "2024-01-02")
-    assert result.exit_code == 0, result.output
+    dags = backfilled(tmp_path, "parent", SUB.replace("RETRIES", "0"), "-s", "2024-01-01", "-e", "2024-01-02")
     dags.forget()
     return dags
 
@@ -44,11 +41,11 @@ def listed(output: str) -> list[str]:
 
 
 def test_a_subdag_task_runs_the_child_dag_for_the_same_logical_date_and_run(parent):
-    child = runs("parent.section")
+    child = run_map("parent.section")
     assert list(child) == ["2024-01-01", "2024-01-02"]
     assert {(r["run_id"], r["run_type"], r["state"]) for r in child.values()} == {
         (f"backfill__{d}T00:00:00+00:00", "backfill", "success") for d in ("2024-01-01", "2024-01-02")}
-    assert child["2024-01-01"]["data_interval_end"] == runs("parent")["2024-01-01"]["data_interval_end"]
+    assert child["2024-01-01"]["data_interval_end"] == run_map("parent")["2024-01-01"]["data_interval_end"]
     assert set(states("parent.section").values()) == {"success"}
     assert set(states("parent").values()) == {"success"}
 
@@ -58,9 +55,9 @@ def test_the_subdag_task_fails_when_the_child_run_fails_and_its_retry_reruns_the
     (dags.state / "flaky_on").touch()
     result = backfill(dags, "parent", "-s", "2024-01-01", "-e", "2024-01-01")
     assert result.exit_code == 0, result.output
-    section = tis("parent")[("section", "2024-01-01")]
+    section = ti_map("parent")[("section", "2024-01-01")]
     assert (section["state"], section["try_number"]) == ("success", 2)
-    x = tis("parent.section")[("x", "2024-01-01")]
+    x = ti_map("parent.section")[("x", "2024-01-01")]
     assert (x["state"], x["try_number"]) == ("success", 2)
     assert dags.lines().count("x 2024-01-01") == 2 and dags.lines().count("y 2024-01-01") == 1
 
@@ -70,7 +67,7 @@ def test_a_failing_child_fails_the_subdag_task_and_its_downstream(tmp_path):
     dags.fail("y", "2024-01-01")
     result = backfill(dags, "parent", "-s", "2024-01-01", "-e", "2024-01-01")
     assert result.exit_code == 1
-    assert runs("parent.section")["2024-01-01"]["state"] == "failed"
+    assert run_map("parent.section")["2024-01-01"]["state"] == "failed"
     got = states("parent")
     assert (got[("section", "2024-01-01")], got[("end", "2024-01-01")]) == ("failed", "upstream_failed")
 
@@ -85,7 +82,7 @@ def test_clearing_the_subdag_task_also_clears_its_child_run(parent):
     assert result.exit_code == 0, result.output
     assert states("parent")[("section", "2024-01-01")] is None
     assert {states("parent.section")[(t, "2024-01-01")] for t in "xy"} == {None}
-    assert runs("parent.section")["2024-01-01"]["state"] == "queued"
+    assert run_map("parent.section")["2024-01-01"]["state"] == "queued"
     assert states("parent.section")[("x", "2024-01-02")] == "success"
 
 
@@ -130,8 +127,8 @@ def test_the_scheduler_reruns_a_cleared_child_through_its_parent(parent):
     assert sorted(parent.lines()) == ["end 2024-01-02", "y 2024-01-02"]
     assert set(states("parent").values()) == {"success"}
     assert set(states("parent.section").values()) == {"success"}
-    assert tis("parent.section")[("y", "2024-01-02")]["try_number"] == 2
-    assert tis("parent")[("section", "2024-01-02")]["try_number"] == 2
+    assert ti_map("parent.section")[("y", "2024-01-02")]["try_number"] == 2
+    assert ti_map("parent")[("section", "2024-01-02")]["try_number"] == 2
     assert "parent.section" not in result.output  # the child is never scheduled on its own
 
 
