@@ -47,4 +47,15 @@ def root(
 
 
 def main() -> None:
-    app()
+    """The console script: usage errors are one line on stderr with exit code 2, like every refusal."""
+    from typer._click import exceptions as click_errors  # typer's bundled click
+
+    try:
+        code = app(standalone_mode=False)
+    except click_errors.ClickException as exc:
+        if type(exc).__name__ != "NoArgsIsHelpError":  # the help was printed already
+            typer.echo(f"Error: {exc.format_message()}", err=True)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
