@@ -25,7 +25,11 @@ def scheduler(
     from engine.operation import new_operation
     from engine.scheduler import DagPass, Scheduler
 
+    problems: list[str] = []
+
     def report(done: DagPass) -> None:
+        if done.failed or done.blocked:
+            problems.append(done.dag_id)
         if done.skipped:
             typer.echo(f"{done.dag_id}: skipped this loop, {done.skipped}")
             return
@@ -62,3 +66,5 @@ def scheduler(
         typer.echo(f"Scheduler stopped after {sched.loops} loop(s); unfinished work is queued and resumes on restart.")
     else:
         typer.echo(f"Scheduler done: {sched.loops} loop(s).")
+    if problems:  # as every command: 1 when the work ran but tasks failed or were left blocked
+        raise typer.Exit(1)
