@@ -102,10 +102,11 @@ def print_outcome(plan: BackfillPlan, outcome: Outcome, elapsed: float) -> None:
         typer.echo("Some task instances failed:")
         rows = [
             {"DAG ID": run.dag_id, "Task ID": t, "Run ID": run.run_id,
-             "State": run.tis[t].state, "Try number": run.tis[t].try_number}
+             "State": run.tis[t].state, "Try number": run.tis[t].try_number,
+             "Error": outcome.errors.get((run.run_id, t), "").split("\n", 1)[0]}
             for run, t in sorted(outcome.failed, key=lambda x: (x[0].run_id, x[1]))
         ]
-        emit_table(rows, ("DAG ID", "Task ID", "Run ID", "State", "Try number"))
+        emit_table(rows, ("DAG ID", "Task ID", "Run ID", "State", "Try number", "Error"))
     if outcome.blocked:
         typer.echo("Blocked: nothing can run and these task instances are unfinished "
                    "(their runs are left queued):")

@@ -26,6 +26,7 @@ class Outcome:
     blocked: list[Blocked] = field(default_factory=list)
     not_started: list[datetime] = field(default_factory=list)
     held_by: str | None = None
+    errors: dict[tuple[str, str], str] = field(default_factory=dict)  # last error per (run_id, task_id)
 
     @property
     def ok(self) -> bool:

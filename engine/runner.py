@@ -262,6 +262,7 @@ class Runner:
             extra = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
             if res.error:
                 extra["error"] = res.error[:2000]
+                self.outcome.errors[(agg.run.run_id, task_id)] = res.error
             to = res.state
             if to == "failed" and self.dag.tasks[task_id].retries > 0 and ti.try_number <= ti.max_tries:
                 to = "up_for_retry"
