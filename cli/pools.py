@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import CONTEXT, ActorOpt, Output, OutputOpt, ReasonOpt, domain_errors, emit, ledger
+from cli.common import CONTEXT, ActorOpt, Output, OutputOpt, ReasonOpt, YesOpt, confirm, domain_errors, emit, ledger
 
 app = typer.Typer(help="Pools: slot limits shared by all runs.", context_settings=CONTEXT,
                   no_args_is_help=True)
@@ -16,16 +16,25 @@ app = typer.Typer(help="Pools: slot limits shared by all runs.", context_setting
 def set_pool(
     name: str,
     slots: Annotated[int, typer.Argument(help="Number of slots (>= 0).")],
+    yes: YesOpt = False,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
 ) -> None:
-    """Create a pool or change its slots (recorded as an event)."""
+    """Create a pool or change its slots (recorded as an event); a change asks unless -y."""
     from engine.operation import new_operation
     from engine.pool_commands import set_pool as run
+    from projections.queries import pools
 
     with domain_errors():
         op = new_operation("pools set", actor=actor, reason=reason)
-        run(ledger(), op, name, slots)
+        led = ledger()
+        current = pools(led).get(name)
+        if current is not None and current != slots and not yes:
+            typer.echo(f"Pool {name} will change from {current} to {slots} slots.")
+            if not confirm("Change it?"):
+                typer.echo("Cancelled, nothing was changed.")
+                raise typer.Exit(1)
+        run(led, op, name, slots)
     typer.echo(f"Pool {name} has {slots} slots.")
 
 
