@@ -18,11 +18,11 @@ from engine.operation import OperationContext
 from engine.outcome import Outcome, Progress
 from engine.run_state import FAILED_LIKE, FINISHED
 from engine.runner import Runner, RunnerOptions
+from engine.scheduling import reset_tis, take_over
 from engine.store import Ledger
 from engine.trigger import new_run
 
 LIMIT_CHECKS = 10
-ORPHANED = frozenset({"scheduled", "queued", "running", "restarting"})
 
 
 class Interrupted(LedgerflowError):
@@ -83,22 +83,9 @@ def _adopt(plan: BackfillPlan, found: ExistingRun, agg: DagRun | None, op: Opera
     if plan.conf is not None and plan.conf != run.conf:
         agg.trigger_event(DagRun.Adopted, **op.stamp, run_type=run.run_type, conf=plan.conf,
                           from_run_type=run.run_type)
-    missing = {t: plan.full_dag.tasks[t].retries for t in plan.dag.tasks if t not in run.tis}
-    if missing:
-        agg.trigger_event(DagRun.TasksAdded, **op.stamp, tasks=missing)
-    changes = []
-    for task_id in plan.dag.tasks:
-        ti = run.tis[task_id]
-        if ti.state in ORPHANED:
-            changes.append({"task_id": task_id, "from": ti.state, "to": None,
-                            "try_number": ti.try_number, "max_tries": ti.max_tries,
-                            "orphan_reset": True})
-        elif ti.state in FAILED_LIKE and plan.request.rerun_failed_tasks:
-            changes.append({"task_id": task_id, "from": ti.state, "to": None,
-                            "try_number": ti.try_number, "max_tries": ti.max_tries,
-                            "rerun": True})
-    if changes:
-        agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
+    take_over(agg, plan.dag, op)
+    if plan.request.rerun_failed_tasks:
+        reset_tis(agg, plan.dag, op, FAILED_LIKE, rerun=True)
     return agg
 
 

@@ -39,22 +39,26 @@ def due_dates(dag: DAG, existing: set[datetime], at: datetime) -> list[datetime]
     return [p for p in points if p not in existing]
 
 
+def reset_tis(agg: DagRun, dag: DAG, op: OperationContext, states: frozenset[str], **mark: Any) -> None:
+    """Sends the DAG's task instances in `states` back to no state (try kept), in one event."""
+    changes = [
+        {"task_id": t, "from": ti.state, "to": None, "try_number": ti.try_number,
+         "max_tries": ti.max_tries, **mark}
+        for t, ti in agg.run.tis.items() if t in dag.tasks and ti.state in states
+    ]
+    if changes:
+        agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
+
+
 def take_over(agg: DagRun, dag: DAG, op: OperationContext) -> DagRun:
     """A queued run, or one left running by a process that is gone (the DAG lock proves it).
 
     Task instances the DAG gained since are added; orphaned ones go back to no state.
     """
-    run = agg.run
-    missing = {t: dag.tasks[t].retries for t in dag.tasks if t not in run.tis}
+    missing = {t: dag.tasks[t].retries for t in dag.tasks if t not in agg.run.tis}
     if missing:
         agg.trigger_event(DagRun.TasksAdded, **op.stamp, tasks=missing)
-    changes = [
-        {"task_id": t, "from": ti.state, "to": None, "try_number": ti.try_number,
-         "max_tries": ti.max_tries, "orphan_reset": True}
-        for t, ti in run.tis.items() if t in dag.tasks and ti.state in ORPHANED
-    ]
-    if changes:
-        agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
+    reset_tis(agg, dag, op, ORPHANED, orphan_reset=True)
     return agg
 
 

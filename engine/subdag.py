@@ -23,7 +23,7 @@ from engine.executors import SequentialExecutor
 from engine.operation import OperationContext, new_operation
 from engine.run_state import FAILED_LIKE
 from engine.runner import Runner, RunnerOptions
-from engine.scheduling import first_seen, take_over
+from engine.scheduling import first_seen, reset_tis, take_over
 from engine.store import Ledger
 from engine.stored_runs import load_run
 from engine.trigger import new_run
@@ -94,13 +94,7 @@ def _child_run(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationCont
                           from_run_type=run.run_type)
     take_over(agg, child, op)
     if run.state == "failed":
-        changes = [
-            {"task_id": t, "from": ti.state, "to": None, "try_number": ti.try_number,
-             "max_tries": ti.max_tries, "rerun": True}
-            for t, ti in run.tis.items() if t in child.tasks and ti.state in FAILED_LIKE
-        ]
-        if changes:
-            agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
+        reset_tis(agg, child, op, FAILED_LIKE, rerun=True)
     return agg
 
 
