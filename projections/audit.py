@@ -72,9 +72,10 @@ def entries(kind: str, payload: dict[str, Any], run: RunState, position: int,
             lines.append(f"{head}\t{_t(task_id)}\t{NULL}\t{NULL}\t0\t{stamp}\t"
                          f"{_details({'max_tries': max_tries})}\n")
     for c in payload.get("changes", ()):
-        extra = {k: v for k, v in c.items() if k not in _CHANGE_KEYS} if len(c) > 5 else None
-        lines.append(f"{head}\t{_t(c['task_id'])}\t{_t(c['from'])}\t{_t(c['to'])}\t"
-                     f"{_t(c['try_number'])}\t{stamp}\t{_details(extra)}\n")
+        # task ids are validated identifiers and states a fixed vocabulary: nothing to escape
+        extra = _details({k: v for k, v in c.items() if k not in _CHANGE_KEYS}) if len(c) > 5 else NULL
+        lines.append(f"{head}\t{c['task_id']}\t{c['from'] or NULL}\t{c['to'] or NULL}\t"
+                     f"{c['try_number']}\t{stamp}\t{extra}\n")
     return lines
 
 
