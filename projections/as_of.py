@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from engine.dates import from_iso, iso
+from engine.dates import from_iso
 from engine.run_state import RunState, evolve
 from engine.store import EVENTS_TABLE, Ledger
 from projections.fold import decode, split_topic
+from projections.queries import run_json
 
 
 def cutoff(ledger: Ledger, at: datetime) -> int:
@@ -61,16 +62,7 @@ def runs_as_of(ledger: Ledger, dag_id: str, at: datetime, start: datetime | None
 
 def run_rows(runs: list[RunState], state: str | None = None) -> list[dict[str, Any]]:
     """Shaped as projections.queries.list_runs."""
-    return [
-        {
-            "dag_id": r.dag_id, "run_id": r.run_id, "logical_date": _iso(r.logical_date),
-            "data_interval_start": _iso(r.data_interval_start),
-            "data_interval_end": _iso(r.data_interval_end),
-            "run_type": r.run_type, "state": r.state, "conf": r.conf,
-        }
-        for r in runs
-        if state is None or r.state == state
-    ]
+    return [run_json(r) for r in runs if state is None or r.state == state]
 
 
 def task_rows(runs: list[RunState], task_regex: str | None = None) -> list[dict[str, Any]]:
@@ -79,7 +71,7 @@ def task_rows(runs: list[RunState], task_regex: str | None = None) -> list[dict[
     return [
         {
             "dag_id": r.dag_id, "run_id": r.run_id, "task_id": task_id,
-            "logical_date": _iso(r.logical_date), "state": ti.state,
+            "logical_date": r.logical_date, "state": ti.state,
             "try_number": ti.try_number, "max_tries": ti.max_tries,
         }
         for r in runs
@@ -87,6 +79,3 @@ def task_rows(runs: list[RunState], task_regex: str | None = None) -> list[dict[
         if pattern is None or pattern.search(task_id)
     ]
 
-
-def _iso(text: str) -> str:
-    return iso(from_iso(text))

@@ -31,16 +31,17 @@ def _range_clause(start: datetime | None, end: datetime | None, params: list[Any
     return clause
 
 
-def run_json(row: dict[str, Any]) -> dict[str, Any]:
+def run_json(run: RunState) -> dict[str, Any]:
+    """A run as the JSON contract lists it (the same for current and as-of reads)."""
     return {
-        "dag_id": row["dag_id"],
-        "run_id": row["run_id"],
-        "logical_date": iso(row["logical_date"]),
-        "data_interval_start": iso(row["data_interval_start"]),
-        "data_interval_end": iso(row["data_interval_end"]),
-        "run_type": row["run_type"],
-        "state": row["state"],
-        "conf": row["conf"],
+        "dag_id": run.dag_id,
+        "run_id": run.run_id,
+        "logical_date": run.logical_date,
+        "data_interval_start": run.data_interval_start,
+        "data_interval_end": run.data_interval_end,
+        "run_type": run.run_type,
+        "state": run.state,
+        "conf": run.conf,
     }
 
 
@@ -53,7 +54,7 @@ def list_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
         params.append(state)
     with ledger.cursor() as curs:
         curs.execute(sql + " ORDER BY logical_date", params)
-        return [run_json(r) for r in curs.fetchall()]
+        return [run_json(run_from_row(r)) for r in curs.fetchall()]
 
 
 def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
