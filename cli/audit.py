@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
-from cli.common import CONTEXT, domain_errors, emit_json, emit_table, fail, ledger
+from ledgerflow.cli.common import CONTEXT, domain_errors, emit_json, emit_table, fail, ledger
 
 app = typer.Typer(help="Who changed what, when and why; proof that the record is intact.",
                   context_settings=CONTEXT, no_args_is_help=True)
@@ -47,7 +46,7 @@ def _for_people(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _instant(text: str | None, option: str):  # type: ignore[no-untyped-def]
-    from engine.dates import parse_date
+    from ledgerflow.engine.domain.dates import parse_date
 
     return parse_date(text, "UTC", option=option) if text else None
 
@@ -71,8 +70,8 @@ def log(
     ] = LogOutput.table,
 ) -> None:
     """Every change of a run or task instance, oldest first, with actor, reason and operation."""
-    from projections.audit_queries import LogFilter
-    from projections.audit_queries import log as query
+    from ledgerflow.projections.audit_queries import LogFilter
+    from ledgerflow.projections.audit_queries import log as query
 
     with domain_errors():
         f = LogFilter(dag_id=dag_id, task_id=task_id, run_id=run_id, actor=actor,
@@ -100,7 +99,7 @@ def show(
     ] = LogOutput.table,
 ) -> None:
     """One operation: command, arguments, actor, reason, host, version, times, outcome, changes."""
-    from projections.audit_queries import show as query
+    from ledgerflow.projections.audit_queries import show as query
 
     with domain_errors():
         op = query(ledger(), operation_id)
@@ -124,8 +123,8 @@ def show(
 
 
 def _read_digest(path: Path):  # type: ignore[no-untyped-def]
-    from engine.chain_verify import read_digest
-    from engine.errors import BadDigest
+    from ledgerflow.engine.audit.verify import read_digest
+    from ledgerflow.engine.errors import BadDigest
 
     try:
         return read_digest(path.read_text())
@@ -134,8 +133,8 @@ def _read_digest(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _verify_export(path: Path, digest: Any) -> Any:
-    from engine import chain_export
-    from engine.errors import BadDigest
+    from ledgerflow.engine.audit import export as chain_export
+    from ledgerflow.engine.errors import BadDigest
 
     try:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -157,7 +156,7 @@ def verify(
     )] = None,
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first bad position if anything was altered."""
-    from engine.chain_verify import verify_store
+    from ledgerflow.engine.audit.verify import verify_store
 
     with domain_errors():
         head = _read_digest(digest) if digest else None
@@ -183,7 +182,7 @@ def verify(
 @app.command()
 def digest() -> None:
     """Print the chain head (position and hash) to keep outside the database."""
-    from engine.chain_verify import digest_line, stored_head
+    from ledgerflow.engine.audit.verify import digest_line, stored_head
 
     with domain_errors():
         head, recorded_at = stored_head(ledger(catch_up=False))
@@ -200,7 +199,7 @@ def export(
     ] = ExportFormat.jsonl,
 ) -> None:
     """Write the events recorded in a time range with their chain hashes (verifiable alone)."""
-    from engine import chain_export
+    from ledgerflow.engine.audit import export as chain_export
 
     with domain_errors():
         lo, hi = _instant(since, "--since"), _instant(until, "--until")

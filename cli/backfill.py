@@ -8,8 +8,7 @@ import time
 from typing import Annotated
 
 import typer
-
-from cli.common import (
+from ledgerflow.cli.common import (
     ActorOpt,
     EndOpt,
     ReasonOpt,
@@ -84,9 +83,9 @@ def backfill(
     actor: ActorOpt = None,
 ) -> None:
     """Run a DAG for a range of logical dates, as `airflow dags backfill`."""
-    from engine.backfill import dag_lock
-    from engine.backfill_plan import BackfillRequest
-    from engine.operation import new_operation
+    from ledgerflow.engine.application.backfill import dag_lock
+    from ledgerflow.engine.application.backfill_plan import BackfillRequest
+    from ledgerflow.engine.domain.operation import new_operation
 
     req = BackfillRequest(
         dag_id=dag_id,
@@ -123,16 +122,16 @@ def backfill(
 
 def _plan_and_run(led, req, op) -> bool:  # type: ignore[no-untyped-def]
     """Plans under the DAG lock, so the plan is still true when it is appended."""
-    from cli.backfill_view import (
+    from ledgerflow.cli.backfill_view import (
         ProgressView,
         print_dry_run,
         print_outcome,
         print_plan,
         print_resets,
     )
-    from engine.backfill import Interrupted, run_backfill
-    from engine.backfill_plan import make_plan
-    from projections.projector import ViewProjector
+    from ledgerflow.engine.application.backfill import Interrupted, run_backfill
+    from ledgerflow.engine.application.backfill_plan import make_plan
+    from ledgerflow.projections.projector import ViewProjector
 
     plan = make_plan(led, req)
     if not plan.dates:

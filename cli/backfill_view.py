@@ -7,14 +7,13 @@ import time
 from typing import Any
 
 import typer
-
-from engine.backfill_plan import BackfillPlan
-from engine.dates import iso
-from engine.outcome import Outcome, Progress, label
+from ledgerflow.engine.application.backfill_plan import BackfillPlan
+from ledgerflow.engine.domain.dates import iso
+from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 
 
 def print_dry_run(plan: BackfillPlan) -> None:
-    from engine.templating import build_context, rendered_fields
+    from ledgerflow.engine.authoring.templating import build_context, rendered_fields
 
     dag = plan.dag
     typer.echo(f"Dry run of DAG {dag.dag_id} on {plan.start.isoformat(sep=' ')}")
@@ -96,7 +95,7 @@ class ProgressView:
 
 
 def print_outcome(plan: BackfillPlan, outcome: Outcome, elapsed: float) -> None:
-    from cli.common import emit_table
+    from ledgerflow.cli.common import emit_table
 
     if outcome.failed:
         typer.echo("Some task instances failed:")

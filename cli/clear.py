@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-
-from cli.common import (
+from ledgerflow.cli.common import (
     ActorOpt,
     EndOpt,
     ReasonOpt,
@@ -19,7 +18,7 @@ from cli.common import (
 )
 
 if TYPE_CHECKING:
-    from engine.clear import ClearPlan
+    from ledgerflow.engine.application.clear import ClearPlan
 
 GROUP_ABOVE = 40
 PARENT_HELP = "Clearing a sub-DAG: do not clear the parent's SubDagTask and its downstream."
@@ -62,10 +61,10 @@ def clear(
     import gc
 
     gc.disable()  # a large clear allocates ~10 objects per task instance and leaves no cycles
-    from engine.clear import ClearTaskInstances, clear_task_instances, plan_clear
-    from engine.clear_handoff import handoff
-    from engine.operation import new_operation
-    from projections.projector import ViewProjector
+    from ledgerflow.engine.application.clear import ClearTaskInstances, clear_task_instances, plan_clear
+    from ledgerflow.engine.application.clear_handoff import handoff
+    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.projections.projector import ViewProjector
 
     cmd = ClearTaskInstances(
         dag_id=dag_id, dag_regex=dag_regex, task_regex=task_regex, upstream=upstream,

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from engine.dag import DAG
-    from engine.store import Ledger
+    from ledgerflow.engine.authoring.dag import DAG
+    from ledgerflow.engine.infrastructure.store import Ledger
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -51,7 +51,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Turns domain errors into one line on stderr and an exit code; never a traceback."""
-    from engine.errors import ConcurrentModification, DatabaseUnavailable, InvalidInput
+    from ledgerflow.engine.errors import ConcurrentModification, DatabaseUnavailable, InvalidInput
 
     try:
         yield
@@ -64,8 +64,8 @@ def domain_errors() -> Iterator[None]:
 
 
 def load_dag(dag_id: str, subdir: Path | None) -> DAG:
-    from engine import settings
-    from engine.dagbag import load_dag as _load
+    from ledgerflow.engine.authoring.dagbag import load_dag as _load
+    from ledgerflow.engine.infrastructure import settings
 
     return _load(subdir or settings.dags_folder(), dag_id)
 
@@ -73,8 +73,8 @@ def load_dag(dag_id: str, subdir: Path | None) -> DAG:
 def date_range(dag_id: str, subdir: Path | None, start: str | None, end: str | None
                ) -> tuple[datetime | None, datetime | None]:
     """-s/-e of a read: naive dates are in the DAG's timezone, UTC when it cannot be loaded."""
-    from engine.dates import parse_date
-    from engine.errors import InvalidInput
+    from ledgerflow.engine.domain.dates import parse_date
+    from ledgerflow.engine.errors import InvalidInput
 
     zone = "UTC"
     if start or end:
@@ -96,8 +96,8 @@ def ledger(*, catch_up: bool = True) -> Ledger:
     Closed when the command ends (close_ledgers), so a process that runs many
     commands, such as a test session, does not keep their connections.
     """
-    from engine.migrations import open_ledger
-    from projections.projector import ViewProjector
+    from ledgerflow.engine.infrastructure.migrations import open_ledger
+    from ledgerflow.projections.projector import ViewProjector
 
     led = open_ledger()
     _OPENED.append(led)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
-from cli.common import (
+from ledgerflow.cli.common import (
     CONTEXT,
     ActorOpt,
     AsOfOpt,
@@ -31,8 +30,8 @@ RUN_COLUMNS = ("dag_id", "run_id", "logical_date", "run_type", "state", "conf")
 @app.command("list")
 def list_dags(subdir: SubdirOpt = None, output: OutputOpt = Output.table) -> None:
     """List the DAGs in the DAG folder, and any broken DAG file."""
-    from engine import settings
-    from engine.dagbag import load_dagbag
+    from ledgerflow.engine.authoring.dagbag import load_dagbag
+    from ledgerflow.engine.infrastructure import settings
 
     with domain_errors():
         bag = load_dagbag(subdir or settings.dags_folder())
@@ -58,10 +57,10 @@ def trigger(
     actor: ActorOpt = None,
 ) -> None:
     """Create a queued manual run; the scheduler runs it."""
-    from engine.conf import parse_conf
-    from engine.dates import parse_date
-    from engine.operation import new_operation
-    from engine.trigger import trigger as run_trigger
+    from ledgerflow.engine.application.trigger import trigger as run_trigger
+    from ledgerflow.engine.domain.conf import parse_conf
+    from ledgerflow.engine.domain.dates import parse_date
+    from ledgerflow.engine.domain.operation import new_operation
 
     with domain_errors():
         parsed_conf = parse_conf(conf)
@@ -83,19 +82,19 @@ def list_runs(
     output: OutputOpt = Output.table,
 ) -> None:
     """List the runs of a DAG, oldest first."""
-    from engine.dates import parse_date
-    from projections.queries import list_runs as query
+    from ledgerflow.engine.domain.dates import parse_date
+    from ledgerflow.projections.queries import list_runs as query
 
     with domain_errors():
         lo, hi = date_range(dag_id, subdir, start, end)
         if state and state not in ("queued", "running", "success", "failed"):
-            from engine.errors import InvalidInput
+            from ledgerflow.engine.errors import InvalidInput
 
             raise InvalidInput(f"unknown run state {state!r}: queued, running, success or failed")
         if as_of is None:
             rows = query(ledger(), dag_id, lo, hi, state)
         else:
-            from projections.as_of import run_rows, runs_as_of
+            from ledgerflow.projections.as_of import run_rows, runs_as_of
 
             when = parse_date(as_of, "UTC", option="--as-of")
             rows = run_rows(runs_as_of(ledger(), dag_id, when, lo, hi), state)
@@ -104,6 +103,6 @@ def list_runs(
 
 
 # Registered here so `ledgerflow dags backfill` sits beside its siblings.
-from cli.backfill import backfill  # noqa: E402
+from ledgerflow.cli.backfill import backfill  # noqa: E402
 
 app.command()(backfill)

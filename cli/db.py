@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import typer
-
-from cli.common import CONTEXT, domain_errors
+from ledgerflow.cli.common import CONTEXT, domain_errors
 
 app = typer.Typer(help="Database schema and the embedded server.", context_settings=CONTEXT,
                   no_args_is_help=True)
@@ -13,7 +12,7 @@ app = typer.Typer(help="Database schema and the embedded server.", context_setti
 @app.command()
 def migrate() -> None:
     """Apply the event store tables and sql/ migrations (idempotent)."""
-    from engine.migrations import migrate as run
+    from ledgerflow.engine.infrastructure.migrations import migrate as run
 
     with domain_errors():
         applied = run()
@@ -23,8 +22,8 @@ def migrate() -> None:
 @app.command()
 def check() -> None:
     """Report the server version and the applied schema migrations."""
-    from engine.migrations import applied_versions, latest_version
-    from engine.store import Ledger
+    from ledgerflow.engine.infrastructure.migrations import applied_versions, latest_version
+    from ledgerflow.engine.infrastructure.store import Ledger
 
     with domain_errors():
         led = Ledger()
@@ -48,8 +47,8 @@ def check() -> None:
 @app.command()
 def stop() -> None:
     """Stop the embedded PostgreSQL server (it starts again on the next command)."""
-    from engine.database import stop_embedded
-    from engine.settings import database_url
+    from ledgerflow.engine.infrastructure.database import stop_embedded
+    from ledgerflow.engine.infrastructure.settings import database_url
 
     if database_url():
         typer.echo("LEDGERFLOW_DATABASE_URL is set: there is no embedded server to stop.")

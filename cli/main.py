@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
-from cli import audit, dags, db, pools, projections, tasks
-from cli.common import CONTEXT, close_ledgers
-from cli.scheduler import scheduler
+from ledgerflow.cli import audit, dags, db, pools, projections, tasks
+from ledgerflow.cli.common import CONTEXT, close_ledgers
+from ledgerflow.cli.scheduler import scheduler
 
 app = typer.Typer(
     name="ledgerflow",
@@ -29,7 +28,7 @@ app.command("scheduler", context_settings=CONTEXT)(scheduler)
 
 def _version(value: bool) -> None:
     if value:
-        from engine.operation import version
+        from ledgerflow.engine.domain.operation import version
 
         typer.echo(f"ledgerflow {version()}")
         raise typer.Exit()

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
-from cli.common import CONTEXT, ActorOpt, Output, OutputOpt, ReasonOpt, YesOpt, confirm, domain_errors, emit, ledger
+from ledgerflow.cli.common import (
+    CONTEXT,
+    ActorOpt,
+    Output,
+    OutputOpt,
+    ReasonOpt,
+    YesOpt,
+    confirm,
+    domain_errors,
+    emit,
+    ledger,
+)
 
 app = typer.Typer(help="Pools: slot limits shared by all runs.", context_settings=CONTEXT,
                   no_args_is_help=True)
@@ -21,9 +31,9 @@ def set_pool(
     actor: ActorOpt = None,
 ) -> None:
     """Create a pool or change its slots (recorded as an event); a change asks unless -y."""
-    from engine.operation import new_operation
-    from engine.pool_commands import set_pool as run
-    from projections.queries import pools
+    from ledgerflow.engine.application.pool_commands import set_pool as run
+    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.projections.queries import pools
 
     with domain_errors():
         op = new_operation("pools set", actor=actor, reason=reason)
@@ -41,7 +51,7 @@ def set_pool(
 @app.command("list")
 def list_pools(output: OutputOpt = Output.table) -> None:
     """List pools and their slots (default_pool always exists)."""
-    from projections.queries import pools
+    from ledgerflow.projections.queries import pools
 
     with domain_errors():
         rows = [{"name": n, "slots": s} for n, s in pools(ledger()).items()]

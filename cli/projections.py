@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import typer
-
-from cli.common import CONTEXT, YesOpt, confirm, domain_errors, ledger
+from ledgerflow.cli.common import CONTEXT, YesOpt, confirm, domain_errors, ledger
 
 app = typer.Typer(help="The views folded from the event store.", context_settings=CONTEXT,
                   no_args_is_help=True)
@@ -13,7 +12,7 @@ app = typer.Typer(help="The views folded from the event store.", context_setting
 @app.command()
 def rebuild(yes: YesOpt = False) -> None:
     """Drop the views and replay every event into them."""
-    from projections.projector import ViewProjector
+    from ledgerflow.projections.projector import ViewProjector
 
     with domain_errors():
         led = ledger(catch_up=False)
@@ -31,7 +30,7 @@ def rebuild(yes: YesOpt = False) -> None:
 @app.command()
 def status() -> None:
     """Show the views' position in the event log and how far behind they are."""
-    from projections.projector import ViewProjector
+    from ledgerflow.projections.projector import ViewProjector
 
     with domain_errors():
         st = ViewProjector(ledger(catch_up=False)).status()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
-from cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, ledger
+from ledgerflow.cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, ledger
 
 
 def scheduler(
@@ -21,9 +20,9 @@ def scheduler(
     import signal
     import threading
 
-    from engine.errors import InvalidInput
-    from engine.operation import new_operation
-    from engine.scheduler import DagPass, Scheduler
+    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.engine.errors import InvalidInput
+    from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
 
     problems: list[str] = []
 

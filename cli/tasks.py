@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
-from cli.clear import clear as clear_command
-from cli.common import (
+from ledgerflow.cli.clear import clear as clear_command
+from ledgerflow.cli.common import (
     CONTEXT,
     AsOfOpt,
     EndOpt,
@@ -39,9 +38,9 @@ def states(
     """Task instance states of a DAG, by logical date."""
     import re
 
-    from engine.dates import parse_date
-    from engine.errors import InvalidInput
-    from projections.queries import task_states
+    from ledgerflow.engine.domain.dates import parse_date
+    from ledgerflow.engine.errors import InvalidInput
+    from ledgerflow.projections.queries import task_states
 
     with domain_errors():
         lo, hi = date_range(dag_id, subdir, start, end)
@@ -53,7 +52,7 @@ def states(
         if as_of is None:
             rows = task_states(ledger(), dag_id, lo, hi, task_regex)
         else:
-            from projections.as_of import runs_as_of, task_rows
+            from ledgerflow.projections.as_of import runs_as_of, task_rows
 
             when = parse_date(as_of, "UTC", option="--as-of")
             rows = task_rows(runs_as_of(ledger(), dag_id, when, lo, hi), task_regex)
@@ -64,14 +63,14 @@ def states(
 def states_for_dag_run(dag_id: str, run_id: str, as_of: AsOfOpt = None,
                        output: OutputOpt = Output.table) -> None:
     """Task instance states of one run."""
-    from engine.errors import RunNotFound
-    from projections.queries import run_exists, task_states
+    from ledgerflow.engine.errors import RunNotFound
+    from ledgerflow.projections.queries import run_exists, task_states
 
     with domain_errors():
         led = ledger()
         if as_of is not None:
-            from engine.dates import parse_date
-            from projections.as_of import runs_as_of, task_rows
+            from ledgerflow.engine.domain.dates import parse_date
+            from ledgerflow.projections.as_of import runs_as_of, task_rows
 
             when = parse_date(as_of, "UTC", option="--as-of")
             runs = runs_as_of(led, dag_id, when, run_id=run_id)

@@ -1,5 +1,4 @@
-"""ledgerflow's write side and the DAG authoring API."""
+"""ledgerflow's write side: authoring, domain, application services, runtime, audit, infrastructure."""
 
-from engine.dag import DAG, BashTask, EmptyTask, PythonTask, SubDagTask
-
-__all__ = ["DAG", "BashTask", "EmptyTask", "PythonTask", "SubDagTask"]
+if __name__ != "ledgerflow.engine":  # a checkout's folder on sys.path must not pose as a package
+    raise ImportError(f"{__name__!r} is not importable: it is ledgerflow.engine (pip install ledgerflow)")

@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from engine.dates import from_iso
-from engine.run_state import RunState, evolve
-from engine.store import EVENTS_TABLE, Ledger
-from projections.fold import decode, split_topic
-from projections.queries import run_json
+from ledgerflow.engine.domain.dates import from_iso
+from ledgerflow.engine.domain.run_state import RunState, evolve
+from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
+from ledgerflow.projections.fold import decode, split_topic
+from ledgerflow.projections.queries import run_json
 
 
 def cutoff(ledger: Ledger, at: datetime) -> int:

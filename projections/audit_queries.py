@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.dates import iso
-from engine.errors import OperationNotFound
-from engine.store import Ledger
+from ledgerflow.engine.domain.dates import iso
+from ledgerflow.engine.errors import OperationNotFound
+from ledgerflow.engine.infrastructure.store import Ledger
 
 LOG_FIELDS = (
     "seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "from_state", "to_state",

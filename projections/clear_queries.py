@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from engine.run_state import TI, RunState
-from engine.store import Ledger
-from projections.projector import run_from_row
+from ledgerflow.engine.domain.run_state import TI, RunState
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.projections.projector import run_from_row
 
 _SELECT = (
     "SELECT r.run_uuid, r.version, r.dag_id, r.run_id, r.logical_date, r.data_interval_start, "

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from engine.run_state import RunState, evolve
-from projections.audit import entries as audit_entries
+from ledgerflow.engine.domain.run_state import RunState, evolve
+from ledgerflow.projections.audit import entries as audit_entries
 
 
 @cache

@@ -14,16 +14,15 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import partial
 from typing import Any
 
+from ledgerflow.engine.audit.hashchain import CHAIN_TABLE
+from ledgerflow.engine.domain.dates import iso
+from ledgerflow.engine.domain.run_state import TI, RunState
+from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
+from ledgerflow.projections import audit
+from ledgerflow.projections.fold import Folded, decode, split_topic
 from psycopg import Cursor
 from psycopg.rows import tuple_row
 from psycopg.types.string import TextLoader
-
-from engine.dates import iso
-from engine.hashchain import CHAIN_TABLE
-from engine.run_state import TI, RunState
-from engine.store import EVENTS_TABLE, Ledger
-from projections import audit
-from projections.fold import Folded, decode, split_topic
 
 VIEWS = "views"
 _LOCK_KEY = 7_220_417_002

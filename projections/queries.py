@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ledgerflow.engine.domain.dates import iso
+from ledgerflow.engine.domain.run_state import TI, RunState
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.projections.projector import run_from_row
 from psycopg.rows import tuple_row
-
-from engine.dates import iso
-from engine.run_state import TI, RunState
-from engine.store import Ledger
-from projections.projector import run_from_row
 
 _RUN_SELECT = (
     "SELECT run_uuid, version, dag_id, run_id, logical_date, data_interval_start, "
@@ -152,7 +151,7 @@ def task_ever_ran_before(ledger: Ledger, dag_id: str, task_id: str, before: date
 
 
 def pools(ledger: Ledger) -> dict[str, int]:
-    from engine.pools import DEFAULT_POOL, DEFAULT_POOL_SLOTS
+    from ledgerflow.engine.domain.pools import DEFAULT_POOL, DEFAULT_POOL_SLOTS
 
     with ledger.cursor() as curs:
         curs.execute("SELECT name, slots FROM pool ORDER BY name")

@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from ledgerflow.cli.main import app
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.operation import new_operation
+from ledgerflow.engine.infrastructure.store import Ledger
 from typer.testing import CliRunner
-
-from cli.main import app
-from engine.dagrun import DagRun
-from engine.operation import new_operation
-from engine.store import Ledger
 
 DAG_FILE = """
 from datetime import datetime
-from engine import DAG, EmptyTask
+from ledgerflow import DAG, EmptyTask
 with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
     EmptyTask("a") >> EmptyTask("b")
 """

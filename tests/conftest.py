@@ -17,8 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from engine.database import conninfo
+from ledgerflow.engine.infrastructure.database import conninfo
 
 TEMPLATE = "ledgerflow_test_template"
 
@@ -69,7 +68,7 @@ def _admin(url: str) -> psycopg.Connection:
 @pytest.fixture(scope="session")
 def template_db(server_url: str) -> Iterator[str]:
     """Named per session, so test sessions sharing one server do not drop each other's."""
-    from engine.migrations import migrate
+    from ledgerflow.engine.infrastructure.migrations import migrate
 
     name = f"{TEMPLATE}_{uuid.uuid4().hex[:8]}"
     with _admin(server_url) as conn:
@@ -153,7 +152,7 @@ def database_url(database_pool: DatabasePool, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.fixture
 def ledger(database_url: str) -> Iterator:
-    from engine.store import Ledger
+    from ledgerflow.engine.infrastructure.store import Ledger
 
     led = Ledger(database_url)
     yield led

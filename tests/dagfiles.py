@@ -36,7 +36,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engine import DAG, BashTask, EmptyTask, PythonTask, SubDagTask
+from ledgerflow import DAG, BashTask, EmptyTask, PythonTask, SubDagTask
 
 STATE = Path({state!r})
 
@@ -361,7 +361,7 @@ def make_dags(tmp_path: Path, *names: str, **bodies: str) -> Dags:
 
 def cli(*args: str, input: str | None = None) -> Result:
     """Runs `ledgerflow ARGS` in this process (LEDGERFLOW_DATABASE_URL comes from the fixture)."""
-    from cli.main import app
+    from ledgerflow.cli.main import app
 
     return CliRunner().invoke(app, list(args), input=input)
 
@@ -375,7 +375,6 @@ def subprocess_env(dags: Dags, database_url: str, **extra: str) -> dict[str, str
         **os.environ,
         "LEDGERFLOW_DATABASE_URL": database_url,
         "LEDGERFLOW_DAGS_FOLDER": str(dags.folder),
-        "PYTHONPATH": str(REPO),
         "PYTHONUNBUFFERED": "1",
     }
     env.update(extra)
@@ -383,9 +382,9 @@ def subprocess_env(dags: Dags, database_url: str, **extra: str) -> dict[str, str
 
 
 def spawn(dags: Dags, database_url: str, *args: str, **extra_env: str) -> subprocess.Popen[str]:
-    """Starts `python -m cli ARGS` as a separate process."""
+    """Starts `python -m ledgerflow.cli ARGS` as a separate process."""
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "ledgerflow.cli", *args],
         cwd=dags.folder.parent,
         env=subprocess_env(dags, database_url, **extra_env),
         stdout=subprocess.PIPE,
@@ -395,7 +394,7 @@ def spawn(dags: Dags, database_url: str, *args: str, **extra_env: str) -> subpro
 
 
 def spawn_backfill(dags: Dags, database_url: str, dag_id: str, *args: str, **extra_env: str) -> subprocess.Popen[str]:
-    """Starts `python -m cli dags backfill ...` as a separate process."""
+    """Starts `python -m ledgerflow.cli dags backfill ...` as a separate process."""
     return spawn(dags, database_url, "dags", "backfill", dag_id, *args, **extra_env)
 
 
@@ -486,12 +485,12 @@ def seed_run(
 
     ti_states maps task ids to their state; a finished or running task gets try 1.
     """
-    from engine.dagbag import load_dag
-    from engine.dagrun import DagRun
-    from engine.dates import parse_date
-    from engine.operation import new_operation
-    from engine.store import Ledger
-    from engine.trigger import new_run
+    from ledgerflow.engine.application.trigger import new_run
+    from ledgerflow.engine.authoring.dagbag import load_dag
+    from ledgerflow.engine.domain.dagrun import DagRun
+    from ledgerflow.engine.domain.dates import parse_date
+    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.engine.infrastructure.store import Ledger
 
     dag = load_dag(dags.folder, dag_id)
     op = new_operation("scheduler", actor="scheduler", reason=None)
@@ -517,12 +516,12 @@ def seed_run(
 
 def finish_run(dag_id: str, logical_date: str, state: str = "success") -> None:
     """Records that another component finished a run (its task instances untouched), views caught up."""
-    from engine.dagrun import DagRun
-    from engine.dates import parse_date
-    from engine.operation import new_operation
-    from engine.store import Ledger
-    from projections.projector import ViewProjector
-    from projections.queries import load_runs
+    from ledgerflow.engine.domain.dagrun import DagRun
+    from ledgerflow.engine.domain.dates import parse_date
+    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.engine.infrastructure.store import Ledger
+    from ledgerflow.projections.projector import ViewProjector
+    from ledgerflow.projections.queries import load_runs
 
     moment = parse_date(logical_date)
     led = Ledger()

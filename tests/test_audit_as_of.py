@@ -1,8 +1,7 @@
 from datetime import datetime, timedelta
 
 from audit_support import cli, cli_json, head_recorded_at, record, sql, start_run, ti
-
-from engine.dagrun import DagRun
+from ledgerflow.engine.domain.dagrun import DagRun
 
 RUN = "manual__2024-01-02T00:00:00+00:00"
 

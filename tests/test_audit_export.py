@@ -3,8 +3,7 @@ import json
 
 import pytest
 from audit_support import cli, head_recorded_at, record, sql, start_run, ti
-
-from engine.dagrun import DagRun
+from ledgerflow.engine.domain.dagrun import DagRun
 
 
 @pytest.fixture

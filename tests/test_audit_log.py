@@ -2,10 +2,9 @@ import getpass
 import socket
 
 from audit_support import cli, cli_json, dag_folder, head_recorded_at, record, sql, start_run, ti
-
-from engine.dagrun import DagRun
-from engine.operation import version
-from projections.projector import ViewProjector
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.operation import version
+from ledgerflow.projections.projector import ViewProjector
 
 FIELDS = ["seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "from_state", "to_state",
           "actor", "reason", "operation_id", "operation"]

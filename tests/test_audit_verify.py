@@ -4,10 +4,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from audit_support import cli, record, sql, start_run, ti
-
-from engine.dagrun import DagRun
-from engine.hashchain import GENESIS, link_v1
-from engine.migrations import sql_dir
+from ledgerflow.engine.audit.hashchain import GENESIS, link_v1
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.infrastructure.migrations import sql_dir
 
 NO_TRIGGERS = "ALTER TABLE ledgerflow_events DISABLE TRIGGER ALL"
 REPLICA = "SET session_replication_role = replica"

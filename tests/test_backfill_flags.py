@@ -192,7 +192,7 @@ def test_donot_pickle_lets_a_worker_run_the_changed_file_and_records_that_files_
 
 
 def _job(dags, dag_id: str, task_id: str, planned: str, check: bool):
-    from engine.worker import TaskJob
+    from ledgerflow.engine.runtime.worker import TaskJob
 
     moment = datetime(2024, 1, 1, tzinfo=UTC)
     return TaskJob(
@@ -214,7 +214,7 @@ def _job(dags, dag_id: str, task_id: str, planned: str, check: bool):
 
 
 def test_the_worker_refuses_a_job_planned_with_other_code_unless_told_not_to_check(tmp_path):
-    from engine.worker import execute
+    from ledgerflow.engine.runtime.worker import execute
 
     dags = make_dags(tmp_path, "pychain")
     actual = hashlib.sha256((dags.folder / "pychain.py").read_bytes()).hexdigest()

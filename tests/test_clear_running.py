@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from clear_support import clear, run_events, ti_history
 from dagfiles import cli, make_dags, query, run_map, spawn, states, ti_map, wait_for
-
-from engine.clear_handoff import _HELD
+from ledgerflow.engine.application.clear_handoff import _HELD
 
 HANG = '''
 with DAG("hang", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=datetime(2024, 1, 10),

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 from clear_support import run_events
-from dagfiles import REPO, backfill, make_dags, query, run_map, states, ti_map
-
-from engine.clear import ClearTaskInstances, clear_task_instances, plan_clear
-from engine.dagbag import load_dag
-from engine.dagrun import DagRun
-from engine.executors import SequentialExecutor
-from engine.operation import new_operation
-from engine.runner import Runner, RunnerOptions
-from engine.trigger import new_run
-from projections.projector import ViewProjector
+from dagfiles import backfill, make_dags, query, run_map, states, ti_map
+from ledgerflow.engine.application.clear import ClearTaskInstances, clear_task_instances, plan_clear
+from ledgerflow.engine.application.trigger import new_run
+from ledgerflow.engine.authoring.dagbag import load_dag
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.operation import new_operation
+from ledgerflow.engine.runtime.executors import SequentialExecutor
+from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
+from ledgerflow.projections.projector import ViewProjector
 
 TWO = '''
 with DAG("two", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=datetime(2024, 1, 1),
@@ -33,8 +32,9 @@ def clear_first(ds, task_id):
     marker = STATE / "cleared_once"
     if not marker.exists():
         marker.touch()
-        subprocess.run([sys.executable, "-m", "cli", "tasks", "clear", "selfclear", "-S", str(Path(__file__).parent),
-                        "-s", ds, "-e", ds, "-t", "^first$", "-y", "--actor", "colleague"], check=True)
+        subprocess.run([sys.executable, "-m", "ledgerflow.cli", "tasks", "clear", "selfclear",
+                        "-S", str(Path(__file__).parent), "-s", ds, "-e", ds, "-t", "^first$", "-y",
+                        "--actor", "colleague"], check=True)
 
 
 with DAG("selfclear", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=datetime(2024, 1, 1),
@@ -53,7 +53,6 @@ def _dense(database_url: str) -> bool:
 
 
 def test_a_clear_landing_mid_backfill_is_picked_up_and_the_cleared_task_runs_again(tmp_path, database_url, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
     dags = make_dags(tmp_path, selfclear=SELF_CLEARING)
     result = backfill(dags, "selfclear", "-s", "2024-01-10", "-e", "2024-01-10")
     assert result.exit_code == 0, result.output

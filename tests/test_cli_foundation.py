@@ -11,11 +11,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from ledgerflow.cli.main import app
+from ledgerflow.engine.domain.operation import version
+from ledgerflow.engine.infrastructure.migrations import latest_version, migrations
 from typer.testing import CliRunner
-
-from cli.main import app
-from engine.migrations import latest_version, migrations
-from engine.operation import version
 
 RUN_FIELDS = {"dag_id", "run_id", "logical_date", "data_interval_start", "data_interval_end",
               "run_type", "state", "conf"}
@@ -24,13 +23,13 @@ ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$")
 
 DAILY = """
 from datetime import datetime, timedelta
-from engine import DAG, EmptyTask, BashTask
+from ledgerflow import DAG, EmptyTask, BashTask
 with DAG("daily", schedule="@daily", start_date=datetime(2024, 1, 1),
          default_args={"retries": 2}) as dag:
     EmptyTask("extract") >> BashTask("load", bash_command="echo {{ ds }}", retries=0)
 """
 BERLIN = """
-from engine import DAG, EmptyTask
+from ledgerflow import DAG, EmptyTask
 with DAG("berlin", schedule="0 9 * * *", timezone="Europe/Berlin") as dag:
     EmptyTask("only")
 """
@@ -294,14 +293,14 @@ def test_a_broken_dag_file_refuses_the_trigger_naming_the_file_and_error(
     dags, one_run, database_url
 ):
     broken = dags / "daily.py"
-    broken.write_text("from engine import DAG\nraise ImportError('missing dependency')\n")
+    broken.write_text("from ledgerflow import DAG\nraise ImportError('missing dependency')\n")
     result = run("dags", "trigger", "daily", "-e", "2024-01-05")
     assert_refused(result, database_url, one_run, str(broken), "ImportError: missing dependency")
 
 
 def test_a_dag_file_with_a_cycle_refuses_the_trigger(dags, one_run, database_url):
     (dags / "daily.py").write_text(textwrap.dedent("""
-        from engine import DAG, EmptyTask
+        from ledgerflow import DAG, EmptyTask
         with DAG("daily", schedule="@daily") as dag:
             a, b = EmptyTask("a"), EmptyTask("b")
             a >> b >> a

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _ledgerflow(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", *args],
+        [sys.executable, "-c", "from ledgerflow.cli.main import main; main()", *args],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
 

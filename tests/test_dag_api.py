@@ -3,9 +3,8 @@
 from datetime import datetime, timedelta
 
 import pytest
-
-from engine import DAG, BashTask, EmptyTask, PythonTask, SubDagTask
-from engine.errors import DagDefinitionError
+from ledgerflow import DAG, BashTask, EmptyTask, PythonTask, SubDagTask
+from ledgerflow.engine.errors import DagDefinitionError
 
 
 def edges(dag: DAG) -> set[tuple[str, str]]:

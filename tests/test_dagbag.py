@@ -6,15 +6,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from ledgerflow.cli.main import app
+from ledgerflow.engine.authoring.dagbag import fingerprint_of, load_dag, load_dagbag
+from ledgerflow.engine.errors import BrokenDagFile, DagNotFound, InvalidInput
 from typer.testing import CliRunner
-
-from cli.main import app
-from engine.dagbag import fingerprint_of, load_dag, load_dagbag
-from engine.errors import BrokenDagFile, DagNotFound, InvalidInput
 
 GOOD = """
 from datetime import datetime
-from engine import DAG, EmptyTask
+from ledgerflow import DAG, EmptyTask
 with DAG("{dag_id}", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
     EmptyTask("a") >> EmptyTask("b")
 """
@@ -64,7 +63,7 @@ def test_changing_one_byte_of_the_file_changes_the_fingerprint(tmp_path):
 
 def test_every_dag_of_a_file_shares_the_files_fingerprint_subdags_included(tmp_path):
     path = write(tmp_path, "parent.py", """
-        from engine import DAG, EmptyTask, SubDagTask
+        from ledgerflow import DAG, EmptyTask, SubDagTask
         child = DAG("parent.section")
         with child:
             EmptyTask("inner")
@@ -80,7 +79,7 @@ def test_every_dag_of_a_file_shares_the_files_fingerprint_subdags_included(tmp_p
 
 def test_a_dag_used_only_as_a_context_manager_is_found_without_a_module_variable(tmp_path):
     write(tmp_path, "unnamed.py", """
-        from engine import DAG, EmptyTask
+        from ledgerflow import DAG, EmptyTask
         with DAG("unnamed", schedule="@daily"):
             EmptyTask("a")
     """)
@@ -89,7 +88,7 @@ def test_a_dag_used_only_as_a_context_manager_is_found_without_a_module_variable
 
 def test_a_broken_dag_file_is_reported_with_its_path_and_error_and_the_others_still_load(tmp_path):
     good(tmp_path, "fine")
-    broken = write(tmp_path, "broken.py", "from engine import DAG\nraise RuntimeError('no db')\n")
+    broken = write(tmp_path, "broken.py", "from ledgerflow import DAG\nraise RuntimeError('no db')\n")
     bag = load_dagbag(tmp_path)
     assert list(bag.dags) == ["fine"]
     assert bag.errors == {str(broken): "RuntimeError: no db"}
@@ -99,9 +98,9 @@ def test_a_broken_dag_file_is_reported_with_its_path_and_error_and_the_others_st
     ("def broken(:\n", "SyntaxError"),
     ("import not_a_module_anywhere\n", "ModuleNotFoundError"),
     ("import sys\nsys.exit(3)\n", "SystemExit"),
-    ("from engine import DAG, EmptyTask\nwith DAG('d'):\n    EmptyTask('a', trigger_rule='x')\n",
+    ("from ledgerflow import DAG, EmptyTask\nwith DAG('d'):\n    EmptyTask('a', trigger_rule='x')\n",
      "unknown trigger_rule 'x'"),
-    ("from engine import DAG, EmptyTask\nwith DAG('d'):\n    a = EmptyTask('a')\n    a >> a\n",
+    ("from ledgerflow import DAG, EmptyTask\nwith DAG('d'):\n    a = EmptyTask('a')\n    a >> a\n",
      "cycle through a"),
 ])
 def test_each_kind_of_broken_file_is_reported_never_raised(tmp_path, source, error):
@@ -117,7 +116,7 @@ def test_a_multi_line_error_is_reported_on_one_line(tmp_path):
 
 
 def test_asking_for_a_dag_when_a_file_is_broken_names_the_file_and_its_error(tmp_path):
-    path = write(tmp_path, "d.py", "from engine import DAG\nDAG('d')\n1 / 0\n")
+    path = write(tmp_path, "d.py", "from ledgerflow import DAG\nDAG('d')\n1 / 0\n")
     with pytest.raises(BrokenDagFile) as refused:
         load_dag(tmp_path, "d")
     assert str(path) in str(refused.value)

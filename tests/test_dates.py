@@ -3,9 +3,8 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
-from engine.dates import from_iso, iso, now, parse_date
-from engine.errors import BadDate, InvalidInput
+from ledgerflow.engine.domain.dates import from_iso, iso, now, parse_date
+from ledgerflow.engine.errors import BadDate, InvalidInput
 
 
 def utc(*parts: int) -> datetime:

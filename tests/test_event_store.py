@@ -6,11 +6,10 @@ from uuid import UUID
 
 import psycopg
 import pytest
-
-from engine.dagrun import DagRun, dagrun_id
-from engine.errors import ConcurrentModification
-from engine.operation import OperationContext
-from engine.store import EVENTS_TABLE
+from ledgerflow.engine.domain.dagrun import DagRun, dagrun_id
+from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.errors import ConcurrentModification
+from ledgerflow.engine.infrastructure.store import EVENTS_TABLE
 
 
 def operation(name: str = "test") -> OperationContext:

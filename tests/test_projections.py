@@ -11,10 +11,9 @@ from uuid import UUID
 import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
+from ledgerflow.cli.main import app
+from ledgerflow.projections.projector import ViewProjector
 from typer.testing import CliRunner
-
-from cli.main import app
-from projections.projector import ViewProjector
 
 GOLDEN = Path(__file__).parent / "golden"
 VIEWS = {

@@ -2,9 +2,8 @@ import json
 import textwrap
 
 import pytest
+from ledgerflow.cli.main import app
 from typer.testing import CliRunner
-
-from cli.main import app
 
 
 def test_trigger_then_list_runs_shows_the_queued_manual_run(database_url, tmp_path):
@@ -12,7 +11,7 @@ def test_trigger_then_list_runs_shows_the_queued_manual_run(database_url, tmp_pa
     dags.mkdir()
     (dags / "d.py").write_text(textwrap.dedent("""
         from datetime import datetime
-        from engine import DAG, EmptyTask
+        from ledgerflow import DAG, EmptyTask
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
             EmptyTask("a") >> EmptyTask("b")
     """))
@@ -27,18 +26,18 @@ def test_trigger_then_list_runs_shows_the_queued_manual_run(database_url, tmp_pa
 
 
 def test_a_run_id_is_claimed_so_two_runs_can_never_share_it(database_url, tmp_path):
-    from engine.dagbag import load_dag
-    from engine.dates import parse_date
-    from engine.errors import RefusedCommand
-    from engine.migrations import open_ledger
-    from engine.operation import new_operation
-    from engine.trigger import new_run, trigger
+    from ledgerflow.engine.application.trigger import new_run, trigger
+    from ledgerflow.engine.authoring.dagbag import load_dag
+    from ledgerflow.engine.domain.dates import parse_date
+    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.engine.errors import RefusedCommand
+    from ledgerflow.engine.infrastructure.migrations import open_ledger
 
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "d.py").write_text(textwrap.dedent("""
         from datetime import datetime
-        from engine import DAG, EmptyTask
+        from ledgerflow import DAG, EmptyTask
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
             EmptyTask("a")
     """))
@@ -49,8 +48,8 @@ def test_a_run_id_is_claimed_so_two_runs_can_never_share_it(database_url, tmp_pa
     # a racing trigger that passed its checks before the first landed: same run_id, other date
     op = new_operation("t", actor=None, reason=None)
     racer = new_run(dag, parse_date("2024-01-03"), "manual", "queued", {}, op, run_id="nightly")
-    from engine.dagrun import RunIdClaim
-    from engine.errors import ConcurrentModification
+    from ledgerflow.engine.domain.dagrun import RunIdClaim
+    from ledgerflow.engine.errors import ConcurrentModification
 
     with pytest.raises(ConcurrentModification):
         ledger.append(op.started(), RunIdClaim.claim(racer, op.stamp), racer)

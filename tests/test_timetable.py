@@ -6,11 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from engine import DAG
-from engine.dates import parse_date
-from engine.errors import DagDefinitionError
-from engine.timetable import Timetable
+from ledgerflow import DAG
+from ledgerflow.engine.authoring.timetable import Timetable
+from ledgerflow.engine.domain.dates import parse_date
+from ledgerflow.engine.errors import DagDefinitionError
 
 TICK = timedelta(microseconds=1)
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from engine import DAG, BashTask, PythonTask
+from ledgerflow import DAG, BashTask, PythonTask
 
 
 def transform(ds, params):

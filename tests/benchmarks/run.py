@@ -35,8 +35,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
@@ -185,7 +183,7 @@ class Databases:
         return psycopg.connect(_with_db(self.url, "postgres"), autocommit=True)
 
     def prepare(self) -> None:
-        from engine.migrations import migrate
+        from ledgerflow.engine.infrastructure.migrations import migrate
 
         self.create(self.template)
         migrate(_with_db(self.url, self.template))
@@ -243,7 +241,7 @@ class Ran:
 
 
 class Cli:
-    """Runs `python -m cli ...` from the source tree with a given environment."""
+    """Runs `python -m ledgerflow.cli ...` from the source tree with a given environment."""
 
     def __init__(self, env: dict[str, str], timeout: float) -> None:
         base = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERFLOW_")}
@@ -253,7 +251,7 @@ class Cli:
         self.timeout = timeout
 
     def run(self, *args: str, command: list[str] | None = None) -> Ran:
-        cmd = command or [sys.executable, "-m", "cli", *args]
+        cmd = command or [sys.executable, "-m", "ledgerflow.cli", *args]
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
             out = f.name
         proc = subprocess.Popen(
@@ -288,7 +286,7 @@ def median_of(n: int, fn: Callable[[], float]) -> float:
 
 
 def _operation(name: str) -> Any:
-    from engine.operation import new_operation
+    from ledgerflow.engine.domain.operation import new_operation
 
     return new_operation(name, actor="bench", reason="benchmark", arguments={"bench": True})
 
@@ -300,8 +298,8 @@ def run_batches(op: Any, dag_id: str, n_events: int, *, per_run: int = 100,
     Each run has one Created event and per_run - 1 TaskInstancesChanged events, each
     moving one task of the chain a step (queued, running, success), as a runner would.
     """
-    from engine.dagrun import DagRun
-    from engine.dates import iso
+    from ledgerflow.engine.domain.dagrun import DagRun
+    from ledgerflow.engine.domain.dates import iso
 
     base = datetime(2000, 1, 1, tzinfo=UTC)
     steps = (("queued", 0), ("running", 1), ("success", 0))
@@ -341,7 +339,7 @@ def run_batches(op: Any, dag_id: str, n_events: int, *, per_run: int = 100,
 
 def fill(url: str, dag_id: str, n_events: int) -> tuple[int, float]:
     """Appends n_events (plus the operation's two) through the engine; (events, seconds)."""
-    from engine.store import Ledger
+    from ledgerflow.engine.infrastructure.store import Ledger
 
     ledger = Ledger(url)
     op = _operation("bench fill")
@@ -375,8 +373,8 @@ def views_position(url: str) -> tuple[int, int]:
 
 
 def catch_up(url: str) -> float:
-    from engine.store import Ledger
-    from projections.projector import ViewProjector
+    from ledgerflow.engine.infrastructure.store import Ledger
+    from ledgerflow.projections.projector import ViewProjector
 
     ledger = Ledger(url)
     try:
@@ -392,7 +390,7 @@ def catch_up(url: str) -> float:
 
 
 def scenario_append(ctx: Context) -> None:
-    from engine.store import Ledger
+    from ledgerflow.engine.infrastructure.store import Ledger
 
     url = ctx.dbs.fresh("append")
     n = ctx.sizes.append_events
@@ -450,8 +448,8 @@ def scenario_append(ctx: Context) -> None:
 
 
 def scenario_rebuild(ctx: Context) -> None:
-    from engine.store import Ledger
-    from projections.projector import ViewProjector
+    from ledgerflow.engine.infrastructure.store import Ledger
+    from ledgerflow.projections.projector import ViewProjector
 
     url = ctx.dbs.fresh("rebuild")
     events, fill_s = fill(url, "bench_rebuild", ctx.sizes.rebuild_events)
@@ -495,7 +493,7 @@ def write_dags(folder: Path) -> None:
     (folder / "bench_dags.py").write_text(f'''"""Benchmark DAGs: 10-task chains."""
 from datetime import datetime
 
-from engine import DAG, BashTask, PythonTask
+from ledgerflow import DAG, BashTask, PythonTask
 
 
 def noop():
@@ -629,7 +627,7 @@ def spawn_reference(jobs: int, slots: int, bash: bool) -> float:
 
 
 def scenario_backfill_real(ctx: Context) -> None:
-    from engine.settings import parallelism
+    from ledgerflow.engine.infrastructure.settings import parallelism
 
     url = ctx.dbs.fresh("backfill_real")
     runs = ctx.sizes.real_runs
@@ -710,11 +708,11 @@ AUDIT_FIELDS = ("seq, recorded_at, event, dag_id, run_id, task_id, from_state, t
 def audit_query(url: str, keys: tuple[str, str, str]) -> Iterator[tuple[Callable[[], list[Any]], str]]:
     """The query `audit log` runs (projections.audit_queries.log), else the plain SQL."""
     try:
-        from projections.audit_queries import LogFilter, log
+        from ledgerflow.projections.audit_queries import LogFilter, log
     except ImportError:
         log = None
     if log is not None:
-        from engine.store import Ledger
+        from ledgerflow.engine.infrastructure.store import Ledger
 
         ledger = Ledger(url)
         wanted = LogFilter(dag_id=keys[0], task_id=keys[1], run_id=keys[2])
@@ -788,7 +786,7 @@ def scenario_cli(ctx: Context) -> None:
         cold = embedded.run("dags", "list-runs", "bench_hourly").check("dags list-runs (cold)")
         warm = min((embedded.run("dags", "list-runs", "bench_hourly").check("dags list-runs")
                     for _ in range(5)), key=lambda r: r.seconds)
-        from engine.database import _running_embedded_url
+        from ledgerflow.engine.infrastructure.database import _running_embedded_url
 
         url = _running_embedded_url(home / "pgdata")
         if url is None:

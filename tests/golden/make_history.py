@@ -21,17 +21,17 @@ from pathlib import Path
 import psycopg
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
+sys.path[:0] = [str(HERE.parent)]
 
-from engine import DAG, EmptyTask  # noqa: E402
-from engine.dagrun import DagRun  # noqa: E402
-from engine.database import conninfo  # noqa: E402
-from engine.migrations import migrate  # noqa: E402
-from engine.operation import OperationContext  # noqa: E402
-from engine.pools import Pool  # noqa: E402
-from engine.store import EVENTS_TABLE, Ledger  # noqa: E402
-from engine.trigger import new_run  # noqa: E402
-from projections.projector import ViewProjector  # noqa: E402
+from ledgerflow import DAG, EmptyTask  # noqa: E402
+from ledgerflow.engine.domain.dagrun import DagRun  # noqa: E402
+from ledgerflow.engine.infrastructure.database import conninfo  # noqa: E402
+from ledgerflow.engine.infrastructure.migrations import migrate  # noqa: E402
+from ledgerflow.engine.domain.operation import OperationContext  # noqa: E402
+from ledgerflow.engine.domain.pools import Pool  # noqa: E402
+from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger  # noqa: E402
+from ledgerflow.engine.application.trigger import new_run  # noqa: E402
+from ledgerflow.projections.projector import ViewProjector  # noqa: E402
 from test_projections import dump_views  # noqa: E402
 
 

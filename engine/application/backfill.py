@@ -1,0 +1,237 @@
+"""`dags backfill`, part two: append the plan and drive its runs with the runner."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledgerflow.engine.application.backfill_plan import BackfillPlan, ExistingRun
+from ledgerflow.engine.application.trigger import new_run
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.deps import run_outcome
+from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.domain.outcome import Outcome, Progress
+from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED
+from ledgerflow.engine.domain.scheduling import reset_tis, take_over
+from ledgerflow.engine.errors import LedgerflowError, RefusedCommand
+from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.runtime.executors import make_executor
+from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
+
+LIMIT_CHECKS = 10
+
+
+class Interrupted(LedgerflowError):
+    """The backfill was stopped by a signal; what it finished is recorded."""
+
+
+@dataclass
+class BackfillResult:
+    outcome: Outcome
+    plan: BackfillPlan
+
+
+@contextmanager
+def dag_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
+    """One driver per DAG: a session advisory lock held for the whole command.
+
+    Holding it also proves that task instances left running or queued in this
+    DAG's runs belong to a process that is gone, so they can be reset.
+    """
+    with ledger.datastore.get_connection() as conn:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (f"ledgerflow-dag:{dag_id}",)
+        ).fetchone()
+        if not row["ok"]:
+            raise RefusedCommand(
+                f"another backfill or the scheduler is driving DAG {dag_id} right now"
+            )
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"ledgerflow-dag:{dag_id}",))
+
+
+def apply_resets(plan: BackfillPlan, op: OperationContext) -> dict[datetime, DagRun]:
+    """--reset-dagruns as Reset events: task instances back to none, runs queued."""
+    aggs: dict[datetime, DagRun] = {}
+    by_run: dict[datetime, list[dict]] = {}
+    for existing, task_id in plan.resets:
+        moment = datetime.fromisoformat(existing.run.logical_date)
+        ti = existing.run.tis[task_id]
+        by_run.setdefault(moment, []).append({
+            "task_id": task_id, "from": ti.state, "to": None, "try_number": ti.try_number,
+            "max_tries": ti.try_number + plan.full_dag.tasks[task_id].retries,
+        })
+    for moment, changes in by_run.items():
+        existing = plan.existing[moment]
+        agg = DagRun.resume(existing.uuid, existing.version, existing.run)
+        run_to = "queued" if agg.run.state in ("success", "failed") else agg.run.state
+        agg.trigger_event(DagRun.Reset, **op.stamp, changes=changes, run_from=agg.run.state,
+                          run_to=run_to)
+        aggs[moment] = agg
+    return aggs
+
+
+def _adopt(plan: BackfillPlan, found: ExistingRun, agg: DagRun | None, op: OperationContext) -> DagRun:
+    agg = agg or DagRun.resume(found.uuid, found.version, found.run)
+    run = agg.run
+    if plan.conf is not None and plan.conf != run.conf:
+        agg.trigger_event(DagRun.Adopted, **op.stamp, run_type=run.run_type, conf=plan.conf,
+                          from_run_type=run.run_type)
+    take_over(agg, plan.dag, op)
+    if plan.request.rerun_failed_tasks:
+        reset_tis(agg, plan.dag, op, FAILED_LIKE, rerun=True)
+    return agg
+
+
+def _has_work(plan: BackfillPlan, agg: DagRun) -> bool:
+    return any(agg.run.tis[t].state not in FINISHED for t in plan.dag.tasks if t in agg.run.tis)
+
+
+def _foreign_active(ledger: Ledger, plan: BackfillPlan) -> list[str]:
+    """Runs of this DAG, outside this backfill, that hold a max_active_runs slot."""
+    from ledgerflow.projections.projector import ViewProjector
+
+    ViewProjector(ledger).catch_up()  # their state may change while we wait
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT run_id, logical_date FROM dag_run WHERE dag_id = %s AND state = 'running' "
+            "AND run_type <> 'manual'",
+            (plan.full_dag.dag_id,),
+        )
+        ours = set(plan.dates)
+        return [r["run_id"] for r in curs.fetchall() if r["logical_date"] not in ours]
+
+
+class _Acquirer:
+    """Hands the runner its next runs, in plan order: created, or adopted with their fixes."""
+
+    def __init__(self, plan: BackfillPlan, op: OperationContext, runner: Runner,
+                 reset_aggs: dict[datetime, DagRun]) -> None:
+        self.plan, self.op, self.runner, self.reset_aggs = plan, op, runner, reset_aggs
+        self.queue = list(plan.dates)
+        self.first = plan.dates[0] if plan.dates else None
+
+    def __call__(self, n: int) -> list[DagRun]:
+        plan = self.plan
+        fresh: list[DagRun] = []
+        while self.queue and len(fresh) < n:
+            moment = self.queue.pop(0)
+            found = plan.existing.get(moment)
+            if found is None:
+                agg = new_run(plan.full_dag, moment, "backfill", "running", plan.conf or {}, self.op,
+                              interval=plan.intervals[moment], task_ids=list(plan.dag.tasks))
+            else:
+                agg = _adopt(plan, found, self.reset_aggs.get(moment), self.op)
+            self.runner.track(agg)
+            if moment == self.first and plan.request.ignore_first_depends_on_past:
+                self.runner.waive_past_for = agg.id
+            if found is not None and not _has_work(plan, agg):
+                _close_finished(self.runner, plan, agg)
+                continue
+            fresh.append(agg)
+        return fresh
+
+
+def run_backfill(
+    ledger: Ledger,
+    plan: BackfillPlan,
+    op: OperationContext,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> BackfillResult:
+    """Appends the plan and drives it; the caller holds dag_lock() around plan and run."""
+    req = plan.request
+    options = RunnerOptions(
+        ignore_dependencies=req.ignore_dependencies, mark_success=req.mark_success,
+        donot_pickle=req.donot_pickle, pool=req.pool,
+        continue_on_failures=req.continue_on_failures,
+    )
+    executor = None
+    if not req.mark_success:
+        executor = make_executor("local" if req.local else None, settings.parallelism())
+    op.started()
+    reset_aggs = apply_resets(plan, op)
+    history = {datetime.fromisoformat(r.run.logical_date): r.run for r in plan.existing.values()}
+    if plan.previous is not None:
+        history[datetime.fromisoformat(plan.previous.run.logical_date)] = plan.previous.run
+    runner = Runner(
+        ledger, plan.dag, plan.full_dag, op, executor, options,
+        history=history, ran_before=plan.ran_before, pool_slots=plan.pool_slots,
+        on_progress=on_progress, should_stop=should_stop,
+    )
+    runner.progress.runs_total = len(plan.dates)
+    runner.progress.tis_total = len(plan.dates) * len(plan.dag.tasks)
+    for agg in reset_aggs.values():
+        runner.track(agg)
+    acquire = _Acquirer(plan, op, runner, reset_aggs)
+    try:
+        capacity, held = _capacity(ledger, plan, on_wait, should_stop)
+        outcome = runner.drive(acquire, capacity) if capacity > 0 else runner.outcome
+    except KeyboardInterrupt:
+        stopped = runner.interrupt()
+        op.ended("interrupted", stopped=stopped)
+        runner.flush()
+        raise Interrupted(
+            "backfill interrupted; finished work is recorded, run the same command to resume"
+        ) from None
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    outcome.held_by = held
+    outcome.not_started = list(acquire.queue)
+    op.ended(
+        "success" if outcome.ok else "failed",
+        runs=len(plan.dates), failed=len(outcome.failed), blocked=len(outcome.blocked),
+        not_started=len(outcome.not_started),
+    )
+    runner.flush()
+    return BackfillResult(outcome, plan)
+
+
+def _close_finished(runner: Runner, plan: BackfillPlan, agg: DagRun) -> None:
+    """A run with nothing left to do: its failures are reported, nothing re-runs, its state is final."""
+    final = run_outcome({t: agg.run.tis[t].state for t in runner.order if t in agg.run.tis}, runner.leaves)
+    if final is not None:
+        runner.set_run_state(agg, final)
+    runner.outcome.runs_done += 1
+    runner.count_closed(agg)
+    for t in plan.dag.tasks:
+        if t in agg.run.tis and agg.run.tis[t].state in FAILED_LIKE:
+            runner.outcome.failed.append((agg.run, t))
+
+
+def _capacity(ledger: Ledger, plan: BackfillPlan, on_wait: Callable[[str], None] | None,
+              should_stop: Callable[[], bool] = lambda: False) -> tuple[int, str | None]:
+    """Free max_active_runs slots; waits --delay-on-limit between checks while others hold them.
+
+    A stop request (signal) ends the wait at once, as KeyboardInterrupt, like the runner's.
+    """
+    limit = plan.full_dag.max_active_runs
+    holders: list[str] = []
+    for _ in range(LIMIT_CHECKS):
+        holders = _foreign_active(ledger, plan)
+        free = limit - len(holders)
+        if free > 0:
+            return free, None
+        if on_wait:
+            on_wait(
+                f"max_active_runs limit ({limit}) for DAG {plan.full_dag.dag_id} is reached by "
+                f"{', '.join(holders)}; waiting {plan.request.delay_on_limit:g}s"
+            )
+        deadline = time.monotonic() + plan.request.delay_on_limit
+        while True:
+            if should_stop():
+                raise KeyboardInterrupt
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, 0.1))
+    return 0, f"max_active_runs ({limit}) is held by running runs {', '.join(holders)}"

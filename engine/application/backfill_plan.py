@@ -1,0 +1,231 @@
+"""`dags backfill`, part one: validate everything and compute the plan, writing nothing.
+
+The dry run prints this plan; the real run appends exactly this plan. Every
+refusal happens here, before a single event exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from ledgerflow.engine.authoring.dag import DAG
+from ledgerflow.engine.authoring.dagbag import load_dag
+from ledgerflow.engine.domain.conf import parse_conf
+from ledgerflow.engine.domain.dates import iso, now, parse_date
+from ledgerflow.engine.domain.deps import WAIT, past_verdict
+from ledgerflow.engine.domain.operation import command_arguments
+from ledgerflow.engine.domain.outcome import label
+from ledgerflow.engine.domain.run_state import FAILED_LIKE, RunState
+from ledgerflow.engine.errors import InvalidInput, RefusedCommand
+from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.store import Ledger
+
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    dag_id: str
+    start: str | None = None
+    end: str | None = None
+    conf: str | None = None
+    subdir: Path | None = None
+    task_regex: str | None = None
+    ignore_dependencies: bool = False
+    ignore_first_depends_on_past: bool = False
+    run_backwards: bool = False
+    rerun_failed_tasks: bool = False
+    reset_dagruns: bool = False
+    mark_success: bool = False
+    pool: str | None = None
+    continue_on_failures: bool = False
+    delay_on_limit: float = 1.0
+    donot_pickle: bool = False
+    dry_run: bool = False
+    local: bool = False
+    verbose: bool = False
+    yes: bool = False
+    reason: str | None = None
+    actor: str | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return command_arguments(self)
+
+
+@dataclass
+class ExistingRun:
+    uuid: UUID
+    version: int
+    run: RunState
+
+
+@dataclass
+class BackfillPlan:
+    request: BackfillRequest
+    full_dag: DAG
+    dag: DAG
+    start: datetime
+    end: datetime
+    dates: list[datetime]
+    conf: dict[str, Any] | None
+    existing: dict[datetime, ExistingRun]
+    previous: ExistingRun | None
+    ran_before: dict[str, datetime | None]
+    pool_slots: dict[str, int]
+    intervals: dict[datetime, tuple[datetime, datetime]]
+    resets: list[tuple[ExistingRun, str]] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+
+    @property
+    def to_create(self) -> list[datetime]:
+        return [d for d in self.dates if d not in self.existing]
+
+    @property
+    def to_adopt(self) -> list[datetime]:
+        return [d for d in self.dates if d in self.existing]
+
+
+def select_tasks(dag: DAG, regex: str | None, include_upstream: bool) -> DAG:
+    if regex is None:
+        return dag
+    try:
+        matched = dag.match_tasks(regex)
+    except re.error as exc:
+        raise InvalidInput(f"invalid --task-regex {regex!r}: {exc}") from None
+    if not matched:
+        raise InvalidInput(f"no task of DAG {dag.dag_id} matches {regex!r}; nothing to run")
+    if include_upstream:
+        matched |= dag.relatives(matched, upstream=True)
+    return dag.partial_subset(matched)
+
+
+def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
+    from ledgerflow.projections.queries import load_runs, pools, previous_run
+
+    if req.start is None and req.end is None:
+        raise InvalidInput("provide a start date (-s) and/or an end date (-e)")
+    if req.delay_on_limit < 0:
+        raise InvalidInput("--delay-on-limit must be >= 0")
+    conf = parse_conf(req.conf)
+    full_dag = load_dag(req.subdir or settings.dags_folder(), req.dag_id)
+    start = parse_date(req.start or req.end or "", full_dag.timezone, option="-s/--start-date")
+    end = parse_date(req.end or req.start or "", full_dag.timezone, option="-e/--end-date")
+    if end < start:
+        raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
+    dag = select_tasks(full_dag, req.task_regex, include_upstream=not req.ignore_dependencies)
+    moment = now()
+    if end > moment and full_dag.timetable.periodic:
+        first_future = full_dag.timetable.next_after(max(start, moment) - _TICK)
+        if first_future <= end:
+            raise RefusedCommand(
+                f"logical date {iso(first_future)} is in the future; a backfill only reprocesses the past"
+            )
+    intervals = full_dag.timetable.intervals(start, end)
+    dates = list(intervals)
+    past_tasks = sorted(t for t, task in dag.tasks.items() if task.depends_on_past)
+    if req.run_backwards:
+        if past_tasks:
+            raise RefusedCommand(
+                "cannot backfill backwards (-B) because these tasks depend on the past: "
+                + ", ".join(past_tasks)
+            )
+        dates.reverse()
+    slots = pools(ledger)
+    wanted_pools = {req.pool} if req.pool else {t.pool for t in dag.tasks.values() if t.pool}
+    unknown = sorted(p for p in wanted_pools if p not in slots)
+    if unknown:
+        raise RefusedCommand(
+            f"unknown pool {', '.join(unknown)} (create it with `ledgerflow pools set NAME SLOTS`)"
+        )
+    existing = {
+        datetime.fromisoformat(run.logical_date): ExistingRun(uid, version, run)
+        for uid, (version, run) in load_runs(ledger, req.dag_id, start, end).items()
+    }
+    busy = [
+        r.run for r in existing.values() if r.run.state == "running" and r.run.run_type != "backfill"
+    ]
+    if busy:
+        raise RefusedCommand(
+            "a run in the range is running under the scheduler: "
+            + ", ".join(f"{r.run_id} ({r.run_type})" for r in busy)
+            + "; wait for it to finish or narrow the dates"
+        )
+    plan = BackfillPlan(
+        request=req, full_dag=full_dag, dag=dag, start=start, end=end, dates=dates, conf=conf,
+        existing=existing, previous=None, ran_before={}, pool_slots=slots, intervals=intervals,
+    )
+    if not dates:
+        return plan
+    earliest = min(dates)
+    prev = previous_run(ledger, req.dag_id, earliest, exclude_manual=full_dag.catchup)
+    plan.previous = ExistingRun(*prev) if prev else None
+    plan.ran_before = _first_seen(ledger, req.dag_id, past_tasks)
+    if not (req.ignore_first_depends_on_past or req.ignore_dependencies):
+        _refuse_blocked_first_run(plan, past_tasks, earliest)
+    if req.reset_dagruns:
+        plan.resets = [
+            (run, t) for run in existing.values() for t in dag.tasks
+            if t in run.run.tis and run.run.tis[t].state is not None
+        ]
+    _record_decisions(plan)
+    return plan
+
+
+def _first_seen(ledger: Ledger, dag_id: str, task_ids: list[str]) -> dict[str, datetime | None]:
+    if not task_ids:
+        return {}
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT t.task_id, min(r.logical_date) AS first FROM task_instance t "
+            "JOIN dag_run r USING (run_uuid) WHERE r.dag_id = %s AND t.task_id = ANY(%s) "
+            "GROUP BY t.task_id",
+            (dag_id, task_ids),
+        )
+        found = {r["task_id"]: r["first"] for r in curs.fetchall()}
+    return {t: found.get(t) for t in task_ids}
+
+
+def _refuse_blocked_first_run(plan: BackfillPlan, past_tasks: list[str], earliest: datetime) -> None:
+    prev = plan.previous
+    if prev is None:
+        return
+    blocked = []
+    for task_id in past_tasks:
+        first = plan.ran_before.get(task_id)
+        verdict = past_verdict(
+            task_id,
+            plan.full_dag.tasks[task_id].downstream_task_ids,
+            plan.dag.tasks[task_id].wait_for_downstream,
+            {t: ti.state for t, ti in prev.run.tis.items()},
+            label(prev.run.logical_date),
+            first is not None and first < earliest,
+        )
+        if verdict.action == WAIT:
+            blocked.append(f"{task_id} @ {label(iso(earliest))}: {verdict.reason}")
+    if blocked:
+        raise RefusedCommand(
+            "the first run is blocked by depends_on_past ("
+            + "; ".join(blocked)
+            + "); fix the previous run or pass -I/--ignore-first-depends-on-past"
+        )
+
+
+def _record_decisions(plan: BackfillPlan) -> None:
+    req = plan.request
+    for d in plan.dates:
+        found = plan.existing.get(d)
+        if found is None:
+            plan.decisions.append(f"{label(iso(d))}: create backfill run")
+            continue
+        run = found.run
+        failed = sorted(t for t in plan.dag.tasks if t in run.tis and run.tis[t].state in FAILED_LIKE)
+        note = f"{label(iso(d))}: adopt {run.run_id} ({run.run_type}, {run.state})"
+        if failed:
+            note += (f"; rerun {', '.join(failed)}" if req.rerun_failed_tasks
+                     else f"; failed {', '.join(failed)} kept (use --rerun-failed-tasks)")
+        plan.decisions.append(note)

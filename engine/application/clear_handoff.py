@@ -1,0 +1,74 @@
+"""Who runs cleared work next: the process driving the DAG now, the scheduler, or a parent task."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ledgerflow.engine.application.clear import ClearPlan, RunClear
+from ledgerflow.engine.infrastructure.store import Ledger
+
+_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND ((classid::bigint << 32) | objid::bigint) = hashtext(%s)::bigint) AS held"
+)
+
+
+def driven_now(ledger: Ledger, dag_id: str) -> bool:
+    """Whether a backfill or the scheduler holds the DAG's lock (engine.backfill.dag_lock)."""
+    with ledger.cursor() as curs:
+        curs.execute(_HELD, (f"ledgerflow-dag:{dag_id}",))
+        row = curs.fetchone()
+    return bool(row and row["held"])
+
+
+def _types(runs: list[RunClear]) -> str:
+    counts = Counter(r.run.run_type for r in runs)
+    return ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+
+
+def handoff(ledger: Ledger, plan: ClearPlan) -> list[str]:
+    """One line per DAG saying which process picks its cleared runs up."""
+    by_dag: dict[str, list[RunClear]] = {}
+    for rc in plan.runs:
+        by_dag.setdefault(rc.run.dag_id, []).append(rc)
+    lines = []
+    for dag_id, runs in sorted(by_dag.items()):
+        dag = plan.selection.scopes[dag_id].dag
+        queued = [r for r in runs if r.run_to == "queued"]
+        running = [r for r in runs if r.run_to == "running"]
+        restarting = sum(1 for r in runs for c in r.changes if c["to"] == "restarting")
+        if dag.parent is not None:
+            parent = dag.parent.dag_id
+            task_id = dag_id[len(parent) + 1:]
+            cleared_too = parent in plan.selection.scopes and (
+                task_id in plan.selection.scopes[parent].task_ids)
+            lines.append(
+                f"{dag_id}: {len(runs)} sub-DAG run(s) run again when {parent}.{task_id} runs"
+                + ("; it was cleared too, so the scheduler re-runs it" if cleared_too
+                   else "; it was not cleared (-X), so clear it to re-run them")
+            )
+            continue
+        if driven_now(ledger, dag_id):
+            line = (f"{dag_id}: a backfill or scheduler process is driving this DAG now; it "
+                    f"re-runs the cleared task instances of the {len(running)} run(s) it drives")
+            if restarting:
+                line += f", stopping the {restarting} restarting tr(ies) first (then up_for_retry)"
+            if queued:
+                line += (f"; the {len(queued)} queued run(s) ({_types(queued)}) are picked up by "
+                         f"`ledgerflow scheduler` after it")
+            lines.append(line)
+            continue
+        if queued:
+            lines.append(
+                f"{dag_id}: {len(queued)} queued run(s) ({_types(queued)}) will be run by "
+                f"`ledgerflow scheduler`, which runs every queued run whatever its run_type "
+                f"(or by `ledgerflow dags backfill` over their dates)"
+            )
+        if running or restarting:
+            lines.append(
+                f"{dag_id}: no process is driving {len(running)} run(s) marked running "
+                f"({restarting} restarting task instance(s)); the next scheduler loop or "
+                f"backfill over their dates resets and re-runs them"
+            )
+    return lines

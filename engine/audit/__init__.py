@@ -1,0 +1,1 @@
+"""Proof that the record is intact: the hash chain, verification and export."""

@@ -1,0 +1,1 @@
+"""The authoring API: DAGs, tasks, schedules, templates, and loading DAG files."""

@@ -1,0 +1,106 @@
+"""Loads DAG files from a folder or file, with a sha256 fingerprint per DAG's source."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledgerflow.engine.authoring import dag as dag_module
+from ledgerflow.engine.authoring.dag import DAG
+from ledgerflow.engine.errors import BrokenDagFile, DagNotFound, LedgerflowError
+
+
+@dataclass
+class DagBag:
+    dags: dict[str, DAG] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def get(self, dag_id: str) -> DAG:
+        if dag_id in self.dags:
+            return self.dags[dag_id]
+        if self.errors:
+            path, error = next(iter(self.errors.items()))
+            raise BrokenDagFile(f"DAG {dag_id!r} not found; broken DAG file {path}: {error}")
+        raise DagNotFound(f"DAG {dag_id!r} not found in {self.folder_hint}")
+
+    folder_hint: str = ""
+
+
+def fingerprint_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _dag_files(folder: Path) -> list[Path]:
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise DagNotFound(f"DAG folder {folder} does not exist")
+    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")))
+
+
+def load_file(path: Path) -> list[DAG]:
+    """Executes one DAG file and returns the DAGs it defines (sub-DAGs included)."""
+    digest = fingerprint_of(path)
+    module_name = f"ledgerflow_dag_{digest[:16]}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    entered: list[DAG] = []
+    dag_module._entered = entered
+    try:
+        spec.loader.exec_module(module)
+    except LedgerflowError as exc:
+        raise BrokenDagFile(f"broken DAG file {path}: {exc}") from None
+    except BaseException as exc:  # a DAG file may raise anything; report it, never crash
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        detail = " ".join(str(exc).split())  # one line: the CLI reports it as one
+        raise BrokenDagFile(f"broken DAG file {path}: {type(exc).__name__}: {detail}") from None
+    finally:
+        dag_module._entered = None
+    found: list[DAG] = []
+    for value in [*vars(module).values(), *entered]:
+        if isinstance(value, DAG) and value not in found:
+            found.append(value)
+    for dag in list(found):
+        for task in dag.tasks.values():
+            sub = getattr(task, "subdag", None)
+            if sub is not None and sub not in found:
+                found.append(sub)
+    for dag in found:
+        dag.fileloc = str(path.resolve())
+        dag.fingerprint = digest
+        try:
+            dag.topological_order()
+        except LedgerflowError as exc:
+            raise BrokenDagFile(f"broken DAG file {path}: {exc}") from None
+    return found
+
+
+def load_dagbag(folder: Path, only: str | None = None) -> DagBag:
+    """Loads every DAG file; with `only`, files that do not mention it are skipped."""
+    bag = DagBag(folder_hint=str(folder))
+    files = _dag_files(folder)
+    if only is not None:
+        root = only.split(".")[0]
+        mentioning = [p for p in files if root in p.read_text(errors="replace")]
+        files = mentioning or files
+    for path in files:
+        try:
+            dags = load_file(path)
+        except BrokenDagFile as exc:
+            bag.errors[str(path)] = str(exc).split(": ", 1)[1]
+            continue
+        for dag in dags:
+            other = bag.dags.setdefault(dag.dag_id, dag)
+            if other.fileloc != dag.fileloc:
+                bag.errors[str(path)] = f"DAG {dag.dag_id!r} is already defined in {other.fileloc}"
+    return bag
+
+
+def load_dag(folder: Path, dag_id: str) -> DAG:
+    return load_dagbag(folder, only=dag_id).get(dag_id)

@@ -1,0 +1,20 @@
+"""The `-c/--conf` argument: a JSON object, or a clear refusal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ledgerflow.engine.errors import BadConf
+
+
+def parse_conf(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadConf(f"invalid JSON in --conf: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadConf(f"--conf must be a JSON object, not {type(value).__name__}")
+    return value

@@ -1,0 +1,40 @@
+"""Parsing of the CLI's date arguments and ISO rendering of stored instants."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from ledgerflow.engine.errors import BadDate
+
+_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def parse_date(text: str, zone: tzinfo | str = UTC, *, option: str = "date") -> datetime:
+    """YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]; naive values are in `zone`; returns UTC."""
+    value = (text or "").strip()
+    if not _FORMAT.fullmatch(value):
+        raise BadDate(
+            f"invalid {option} {text!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[+HH:MM]"
+        )
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadDate(f"invalid {option} {text!r}: {exc}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone) if isinstance(zone, str) else zone)
+    return parsed.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with +00:00, as the JSON contract requires."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,91 @@
+"""The scheduler's rules for one DAG: which scheduled runs are due, and how a run is taken over."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ledgerflow.engine.authoring.dag import DAG
+from ledgerflow.engine.authoring.dagbag import DagBag
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.infrastructure.store import Ledger
+
+ORPHANED = frozenset({"scheduled", "queued", "running", "restarting"})
+
+
+def _aware(moment: datetime, zone: str) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+def due_dates(dag: DAG, existing: set[datetime], at: datetime) -> list[datetime]:
+    """Logical dates whose interval has ended by `at` and that have no run yet.
+
+    catchup=True: every such date since start_date (up to end_date); catchup=False:
+    only the latest one.
+    """
+    tt = dag.timetable
+    if not tt.periodic or dag.start_date is None:
+        return []
+    start = _aware(dag.start_date, dag.timezone)
+    last = at if dag.end_date is None else min(at, _aware(dag.end_date, dag.timezone))
+    points = tt.logical_dates(start, last)
+    if points and tt.next_after(points[-1]) > at:
+        points.pop()  # its interval has not ended yet
+    if not dag.catchup:
+        points = points[-1:]
+    return [p for p in points if p not in existing]
+
+
+def reset_tis(agg: DagRun, dag: DAG, op: OperationContext, states: frozenset[str], **mark: Any) -> None:
+    """Sends the DAG's task instances in `states` back to no state (try kept), in one event."""
+    changes = [
+        {"task_id": t, "from": ti.state, "to": None, "try_number": ti.try_number,
+         "max_tries": ti.max_tries, **mark}
+        for t, ti in agg.run.tis.items() if t in dag.tasks and ti.state in states
+    ]
+    if changes:
+        agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
+
+
+def take_over(agg: DagRun, dag: DAG, op: OperationContext) -> DagRun:
+    """A queued run, or one left running by a process that is gone (the DAG lock proves it).
+
+    Task instances the DAG gained since are added; orphaned ones go back to no state.
+    """
+    missing = {t: dag.tasks[t].retries for t in dag.tasks if t not in agg.run.tis}
+    if missing:
+        agg.trigger_event(DagRun.TasksAdded, **op.stamp, tasks=missing)
+    reset_tis(agg, dag, op, ORPHANED, orphan_reset=True)
+    return agg
+
+
+def first_seen(history: dict[datetime, RunState], dag: DAG) -> dict[str, datetime | None]:
+    """The earliest logical date each depends_on_past task has an instance at."""
+    found: dict[str, datetime | None] = {t: None for t, task in dag.tasks.items() if task.depends_on_past}
+    for moment in sorted(history):
+        for task_id in found:
+            if found[task_id] is None and task_id in history[moment].tis:
+                found[task_id] = moment
+    return found
+
+
+def free_pool_slots(ledger: Ledger, bag: DagBag, dag_id: str, slots: dict[str, int]) -> dict[str, int]:
+    """Pool slots minus those taken by tries other DAGs' drivers are running right now."""
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT r.dag_id, t.task_id FROM task_instance t JOIN dag_run r USING (run_uuid) "
+            "WHERE t.state = 'running' AND r.dag_id <> %s",
+            (dag_id,),
+        )
+        rows: list[dict[str, Any]] = curs.fetchall()
+    free = dict(slots)
+    for row in rows:
+        other = bag.dags.get(row["dag_id"])
+        task = other.tasks.get(row["task_id"]) if other else None
+        if task is not None:
+            pool = task.pool or "default_pool"
+            free[pool] = max(0, free.get(pool, 0) - task.pool_slots)
+    return free

@@ -1,0 +1,1 @@
+"""Where events live: the store, the database, migrations and settings."""

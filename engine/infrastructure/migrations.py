@@ -1,0 +1,78 @@
+"""Applies the event store tables and sql/*.sql once each, in order, under an advisory lock."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ledgerflow.engine.infrastructure.store import Ledger
+
+_LOCK_KEY = 7_220_417_001
+
+
+def sql_dir() -> Path:
+    """sql/ is the package's `ledgerflow/sql`: the checkout's sql/ folder in an editable install."""
+    return Path(__file__).resolve().parents[2] / "sql"
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for path in sorted(sql_dir().glob("*.sql")):
+        match = re.match(r"(\d+)_(.+)\.sql$", path.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), path.read_text()))
+    return found
+
+
+def latest_version() -> int:
+    return max(v for v, _, _ in migrations())
+
+
+def applied_versions(ledger: Ledger) -> list[tuple[int, str, str]]:
+    with ledger.cursor() as curs:
+        curs.execute("SELECT to_regclass('ledgerflow_schema') AS t")
+        row = curs.fetchone()
+        if row is None or row["t"] is None:
+            return []
+        curs.execute("SELECT version, name, applied_at::text AS applied_at FROM ledgerflow_schema ORDER BY version")
+        return [(r["version"], r["name"], r["applied_at"]) for r in curs.fetchall()]
+
+
+def is_current(ledger: Ledger) -> bool:
+    applied = applied_versions(ledger)
+    return bool(applied) and applied[-1][0] >= latest_version()
+
+
+def migrate(url: str | None = None) -> list[str]:
+    """Idempotent: returns the names of the migrations applied by this call."""
+    setup = Ledger(url, create_table=True)  # the library creates its own tables
+    setup.factory.tracking_recorder()
+    applied: list[str] = []
+    try:
+        with setup.transaction() as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            curs.execute(
+                "CREATE TABLE IF NOT EXISTS ledgerflow_schema (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            curs.execute("SELECT version FROM ledgerflow_schema")
+            done = {r["version"] for r in curs.fetchall()}
+            for version, name, text in migrations():
+                if version in done:
+                    continue
+                curs.execute(text)
+                curs.execute(
+                    "INSERT INTO ledgerflow_schema (version, name) VALUES (%s, %s)", (version, name)
+                )
+                applied.append(f"{version:03d}_{name}")
+    finally:
+        setup.close()
+    return applied
+
+
+def open_ledger(url: str | None = None) -> Ledger:
+    """The ledger, migrated on first use."""
+    ledger = Ledger(url)
+    if not is_current(ledger):
+        migrate(ledger.url)
+    return ledger

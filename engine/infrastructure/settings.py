@@ -1,0 +1,59 @@
+"""Configuration read from the environment (the public contract's variables)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    configured = os.environ.get("LEDGERFLOW_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ledgerflow"))
+
+
+def database_url() -> str | None:
+    return os.environ.get("LEDGERFLOW_DATABASE_URL") or None
+
+
+def dags_folder() -> Path:
+    return Path(os.environ.get("LEDGERFLOW_DAGS_FOLDER", "./dags")).expanduser()
+
+
+def actor(explicit: str | None = None) -> str:
+    if explicit:
+        return explicit
+    configured = os.environ.get("LEDGERFLOW_ACTOR")
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"
+
+
+def parallelism() -> int:
+    raw = os.environ.get("LEDGERFLOW_PARALLELISM")
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value > 0:
+            return value
+        from ledgerflow.engine.errors import InvalidInput
+
+        raise InvalidInput(f"LEDGERFLOW_PARALLELISM must be a positive integer, not {raw!r}")
+    return os.cpu_count() or 1
+
+
+def require_reason() -> bool:
+    return os.environ.get("LEDGERFLOW_REQUIRE_REASON", "") not in ("", "0", "false", "no")
+
+
+def logs_dir() -> Path:
+    return home() / "logs"

@@ -1,0 +1,1 @@
+"""Running tries: the runner, executors, workers, sub-DAGs, and the clear watch."""

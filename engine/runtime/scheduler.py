@@ -1,0 +1,163 @@
+"""`ledgerflow scheduler`: creates scheduled runs and drives every queued run of every DAG.
+
+Each loop walks the DAG folder. For each top-level DAG it takes the same per-DAG
+advisory lock as a backfill (a DAG a backfill is driving is skipped this loop),
+creates the scheduled runs that are due, and drives every queued run whatever its
+run_type (DESIGN difference 7: a cleared backfill run is re-run too), plus runs a
+vanished process left running, with the same Runner and executors as the backfill,
+at most max_active_runs at a time. Sub-DAGs are driven by their parent's task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ledgerflow.engine.application.backfill import dag_lock
+from ledgerflow.engine.application.trigger import new_run
+from ledgerflow.engine.authoring.dag import DAG
+from ledgerflow.engine.authoring.dagbag import DagBag, load_dagbag
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.dates import from_iso, now
+from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.domain.scheduling import due_dates, first_seen, free_pool_slots, take_over
+from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.runtime.executors import Executor, make_executor
+from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
+
+IDLE_SECONDS = 1.0
+
+
+@dataclass
+class DagPass:
+    """What one loop did for one DAG."""
+
+    dag_id: str
+    created: int = 0
+    finished: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    skipped: str | None = None
+    interrupted: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.created or self.finished)
+
+
+class Scheduler:
+    def __init__(self, ledger: Ledger, op: OperationContext, *, folder: Path | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> None:
+        self.ledger = ledger
+        self.op = op
+        self.folder = folder or settings.dags_folder()
+        self.should_stop = should_stop
+        self.loops = 0
+        self.stopped = False
+        self._executor: Executor | None = None
+
+    def run(self, num_runs: int | None, on_pass: Callable[[DagPass], None],
+            on_broken: Callable[[str, str], None] = lambda path, error: None,
+            sleep: Callable[[float], object] = lambda s: None) -> None:
+        """Loops until num_runs loops are done (None: until stopped)."""
+        self.op.started()
+        try:
+            while (num_runs is None or self.loops < num_runs) and not self.should_stop():
+                passes = self.loop_once(on_broken)
+                self.loops += 1
+                for done in passes:
+                    on_pass(done)
+                if self.stopped:
+                    break
+                more = num_runs is None or self.loops < num_runs
+                if more and not any(p.busy for p in passes):
+                    sleep(IDLE_SECONDS)
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown()
+            self.stopped = self.stopped or self.should_stop()
+            self.op.ended("stopped" if self.stopped else "success", loops=self.loops)
+            self.ledger.append(*self.op.pending())
+            from ledgerflow.projections.projector import ViewProjector
+
+            ViewProjector(self.ledger).catch_up()
+
+    def loop_once(self, on_broken: Callable[[str, str], None] = lambda p, e: None) -> list[DagPass]:
+        from ledgerflow.projections.projector import ViewProjector
+
+        bag = load_dagbag(self.folder)
+        for path, error in bag.errors.items():
+            on_broken(path, error)
+        passes = []
+        for _, dag in sorted(bag.dags.items()):
+            if dag.parent is not None or self.should_stop():
+                continue
+            ViewProjector(self.ledger).catch_up()
+            passes.append(self.schedule(dag, bag))
+            if self.stopped:
+                break
+        ViewProjector(self.ledger).catch_up()
+        return passes
+
+    def schedule(self, dag: DAG, bag: DagBag) -> DagPass:
+        done = DagPass(dag.dag_id)
+        try:
+            with dag_lock(self.ledger, dag.dag_id):
+                self._drive(dag, bag, done)
+        except RefusedCommand:
+            done.skipped = "a backfill is driving it"
+        return done
+
+    def _drive(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
+        from ledgerflow.projections.queries import load_runs, pools
+
+        runs = load_runs(self.ledger, dag.dag_id)
+        history = {from_iso(run.logical_date): run for _, run in runs.values()}
+        waiting: list[tuple[datetime, object]] = [
+            (from_iso(run.logical_date), (uid, version, run))
+            for uid, (version, run) in runs.items() if run.state in ("queued", "running")
+        ]
+        waiting += [(d, None) for d in due_dates(dag, set(history), now())]
+        waiting.sort(key=lambda item: item[0])
+        if not waiting:
+            return
+        if self._executor is None:
+            self._executor = make_executor(None, settings.parallelism())
+        slots = free_pool_slots(self.ledger, bag, dag.dag_id, pools(self.ledger))
+        runner = Runner(
+            self.ledger, dag, dag, self.op, self._executor, RunnerOptions(continue_on_failures=True),
+            history=history, ran_before=first_seen(history, dag), pool_slots=slots,
+            should_stop=self.should_stop,
+        )
+
+        driven: list[datetime] = []
+
+        def acquire(n: int) -> list[DagRun]:
+            fresh = []
+            while waiting and len(fresh) < n:
+                moment, found = waiting.pop(0)
+                if found is None:
+                    agg = new_run(dag, moment, "scheduled", "queued", {}, self.op)
+                    done.created += 1
+                else:
+                    uid, version, run = found  # type: ignore[misc]
+                    agg = take_over(DagRun.resume(uid, version, run), dag, self.op)
+                runner.track(agg, len(agg.pending_events))
+                driven.append(moment)
+                fresh.append(agg)
+            return fresh
+
+        try:
+            outcome = runner.drive(acquire, max(1, dag.max_active_runs))
+        except KeyboardInterrupt:
+            done.interrupted = runner.interrupt()
+            self.stopped = True
+            return
+        ends = {d: runner.history[d] for d in driven}
+        done.finished = [run.run_id for run in ends.values() if run.state == "success"]
+        done.failed = [run.run_id for run in ends.values() if run.state == "failed"]
+        done.blocked = [b.describe() for b in outcome.blocked]

@@ -1,0 +1,127 @@
+"""A SubDagTask try: drive the child DAG's run for the parent's logical date to its end.
+
+The child run (dag_id `parent.child`, the parent's logical date, data interval,
+run_id and run_type) is created, or taken over when it exists: a failed child run
+gets its failed task instances back to no state, so a retry of the parent task
+re-runs them. The try runs in its own ledger connection, holding the child DAG's
+advisory lock shared and the child run's lock exclusively, so `tasks clear` sees a
+live driver and the child's runner picks up clears of the child run like any
+other. The try succeeds iff the child run ends success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+from ledgerflow.engine.application.trigger import new_run
+from ledgerflow.engine.authoring.dag import SubDagTask
+from ledgerflow.engine.domain.dagrun import DagRun, dagrun_id
+from ledgerflow.engine.domain.dates import from_iso, iso
+from ledgerflow.engine.domain.operation import OperationContext, new_operation
+from ledgerflow.engine.domain.run_state import FAILED_LIKE
+from ledgerflow.engine.domain.scheduling import first_seen, reset_tis, take_over
+from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.stored_runs import load_run
+from ledgerflow.engine.runtime.executors import SequentialExecutor
+from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
+from ledgerflow.engine.runtime.worker import TaskJob
+
+
+class SubDagFailed(RuntimeError):
+    """The child run did not end success, so the parent's try fails."""
+
+
+def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
+    from ledgerflow.engine.infrastructure.migrations import open_ledger
+
+    child = task.subdag
+    ledger = open_ledger()
+    try:
+        op = new_operation(
+            f"subdag {child.dag_id}", actor=None, reason=None, mutating=False,
+            arguments={"parent_dag_id": job.dag_id, "parent_task_id": job.task_id,
+                       "parent_run_id": job.run_id, "try_number": job.try_number},
+        )
+        with _child_run_lock(ledger, child.dag_id, iso(job.logical_date)):
+            state, blocked = _drive(ledger, task, job, op)
+    finally:
+        ledger.close()
+    log.write(f"sub-DAG {child.dag_id} run {job.run_id} ended {state}\n")
+    for line in blocked:
+        log.write(f"  {line}\n")
+    if state != "success":
+        detail = f" ({'; '.join(blocked)})" if blocked else ""
+        raise SubDagFailed(f"sub-DAG {child.dag_id} run {job.run_id} ended {state}{detail}")
+
+
+@contextmanager
+def _child_run_lock(ledger: Ledger, dag_id: str, logical_date: str) -> Iterator[None]:
+    """The child DAG's lock shared (parent runs of other dates drive other child runs at
+    the same time; a backfill of the child DAG itself takes it exclusively) and the run's
+    own lock exclusive."""
+    dag_key, run_key = f"ledgerflow-dag:{dag_id}", f"ledgerflow-run:{dag_id}|{logical_date}"
+    with ledger.datastore.get_connection() as conn:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock_shared(hashtext(%s)) AS dag, "
+            "pg_try_advisory_lock(hashtext(%s)) AS run", (dag_key, run_key),
+        ).fetchone()
+        try:
+            if not (row["dag"] and row["run"]):
+                raise RefusedCommand(f"another process is driving the {dag_id} run of {logical_date}")
+            yield
+        finally:
+            conn.execute(
+                "SELECT CASE WHEN %s THEN pg_advisory_unlock_shared(hashtext(%s)) END, "
+                "CASE WHEN %s THEN pg_advisory_unlock(hashtext(%s)) END",
+                (row["dag"], dag_key, row["run"], run_key),
+            )
+
+
+def _child_run(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext) -> DagRun:
+    child = task.subdag
+    uid = dagrun_id(child.dag_id, iso(job.logical_date))
+    found = load_run(ledger, uid)
+    if found is None:
+        return new_run(child, job.logical_date, job.run_type, "queued", dict(job.conf), op,
+                       run_id=job.run_id, interval=(job.data_interval_start, job.data_interval_end))
+    agg = DagRun.resume(uid, *found)
+    run = agg.run
+    if run.run_type != job.run_type:
+        agg.trigger_event(DagRun.Adopted, **op.stamp, run_type=job.run_type, conf=run.conf,
+                          from_run_type=run.run_type)
+    take_over(agg, child, op)
+    if run.state == "failed":
+        reset_tis(agg, child, op, FAILED_LIKE, rerun=True)
+    return agg
+
+
+def _drive(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext
+           ) -> tuple[str, list[str]]:
+    from ledgerflow.projections.projector import ViewProjector
+    from ledgerflow.projections.queries import load_runs, pools
+
+    child = task.subdag
+    ViewProjector(ledger).catch_up()
+    history = {from_iso(run.logical_date): run for _, run in load_runs(ledger, child.dag_id).values()}
+    agg = _child_run(ledger, task, job, op)
+    moment = from_iso(agg.run.logical_date)
+    history[moment] = agg.run
+    runner = Runner(
+        ledger, child, child, op, SequentialExecutor(), RunnerOptions(continue_on_failures=True),
+        history=history, ran_before=first_seen(history, child), pool_slots=pools(ledger),
+    )
+    runner.track(agg, len(agg.pending_events))
+    pending = [agg]
+
+    def acquire(n: int) -> list[DagRun]:
+        fresh, pending[:] = pending[:n], pending[n:]
+        return fresh
+
+    outcome = runner.drive(acquire, 1)
+    state = runner.history[moment].state
+    runner.op.ended("success" if state == "success" else "failed", run_id=job.run_id, state=state)
+    runner.flush()
+    return state, [b.describe() for b in outcome.blocked]
