@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from enum import StrEnum
@@ -9,7 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from ledgerflow.cli.common import CONTEXT, domain_errors, emit_json, emit_table, fail, ledger
+
+from ledgerflow.cli.common import CONTEXT, domain_errors, emit_json, emit_table, fail, service
 
 app = typer.Typer(help="Who changed what, when and why; proof that the record is intact.",
                   context_settings=CONTEXT, no_args_is_help=True)
@@ -45,12 +47,6 @@ def _for_people(row: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _instant(text: str | None, option: str):  # type: ignore[no-untyped-def]
-    from ledgerflow.engine.domain.dates import parse_date
-
-    return parse_date(text, "UTC", option=option) if text else None
-
-
 @app.command()
 def log(
     dag_id: Annotated[str | None, typer.Option("--dag-id", help="Only this DAG.")] = None,
@@ -70,14 +66,9 @@ def log(
     ] = LogOutput.table,
 ) -> None:
     """Every change of a run or task instance, oldest first, with actor, reason and operation."""
-    from ledgerflow.projections.audit_queries import LogFilter
-    from ledgerflow.projections.audit_queries import log as query
-
     with domain_errors():
-        f = LogFilter(dag_id=dag_id, task_id=task_id, run_id=run_id, actor=actor,
-                      operation_id=operation_id, since=_instant(since, "--since"),
-                      until=_instant(until, "--until"), limit=limit)
-        rows = query(ledger(), f)
+        rows = service().audit_log(dag_id=dag_id, task_id=task_id, run_id=run_id, actor=actor,
+                                   operation_id=operation_id, since=since, until=until, limit=limit)
     if output is LogOutput.json:
         emit_json(rows)
     elif output is LogOutput.jsonl:
@@ -99,10 +90,8 @@ def show(
     ] = LogOutput.table,
 ) -> None:
     """One operation: command, arguments, actor, reason, host, version, times, outcome, changes."""
-    from ledgerflow.projections.audit_queries import show as query
-
     with domain_errors():
-        op = query(ledger(), operation_id)
+        op = service().operation(operation_id)
     if output is not LogOutput.table:
         emit_json([op])
         return
@@ -122,28 +111,16 @@ def show(
                     "try_number"))
 
 
-def _read_digest(path: Path):  # type: ignore[no-untyped-def]
-    from ledgerflow.engine.audit.verify import read_digest
+def _read(path: Path, what: str) -> str:
     from ledgerflow.engine.errors import BadDigest
 
     try:
-        return read_digest(path.read_text())
+        with path.open(encoding="utf-8", newline="") as handle:  # CSV rows keep their own line ends
+            return handle.read()
     except OSError as exc:
-        raise BadDigest(f"cannot read digest {path}: {exc.strerror}") from None
-
-
-def _verify_export(path: Path, digest: Any) -> Any:
-    from ledgerflow.engine.audit import export as chain_export
-    from ledgerflow.engine.errors import BadDigest
-
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            report, anchor = chain_export.verify(chain_export.read(handle), digest)
-    except OSError as exc:
-        raise BadDigest(f"cannot read export {path}: {exc.strerror}") from None
+        raise BadDigest(f"cannot read {what} {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise BadDigest(f"export {path} is not UTF-8 text") from None
-    return report, anchor
+        raise BadDigest(f"{what} {path} is not UTF-8 text") from None
 
 
 @app.command()
@@ -156,15 +133,14 @@ def verify(
     )] = None,
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first bad position if anything was altered."""
-    from ledgerflow.engine.audit.verify import verify_store
-
     with domain_errors():
-        head = _read_digest(digest) if digest else None
+        svc = service()
+        head = svc.read_digest(_read(digest, "digest")) if digest else None
         if export is not None:
-            report, anchor = _verify_export(export, head)
+            report, anchor = svc.verify_export(io.StringIO(_read(export, "export"), newline=""), head)
             what = f"Export {export}"
         else:
-            report, anchor = verify_store(ledger(catch_up=False), head), None
+            report, anchor = svc.verify_store(head), None
             what = "Audit log"
     if not report.intact:
         where = f" at position {report.position}" if report.position is not None else ""
@@ -182,11 +158,9 @@ def verify(
 @app.command()
 def digest() -> None:
     """Print the chain head (position and hash) to keep outside the database."""
-    from ledgerflow.engine.audit.verify import digest_line, stored_head
-
     with domain_errors():
-        head, recorded_at = stored_head(ledger(catch_up=False))
-    typer.echo(digest_line(head, recorded_at))
+        line = service().digest()
+    typer.echo(line)
 
 
 @app.command()
@@ -199,18 +173,14 @@ def export(
     ] = ExportFormat.jsonl,
 ) -> None:
     """Write the events recorded in a time range with their chain hashes (verifiable alone)."""
-    from ledgerflow.engine.audit import export as chain_export
-
     with domain_errors():
-        lo, hi = _instant(since, "--since"), _instant(until, "--until")
-        led = ledger(catch_up=False)
-        rows = chain_export.records(led, lo, hi)
+        svc = service()
         if file == "-":
-            count = chain_export.write(rows, sys.stdout, output.value)
+            count = svc.export(sys.stdout, output.value, since=since, until=until)
         else:
             try:
                 with open(file, "w", encoding="utf-8", newline="") as out:
-                    count = chain_export.write(rows, out, output.value)
+                    count = svc.export(out, output.value, since=since, until=until)
             except OSError as exc:
                 raise fail(f"cannot write {file}: {exc.strerror}", 2) from None
     typer.echo(f"Exported {count} events to {file}.", err=file == "-")

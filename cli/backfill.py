@@ -5,9 +5,10 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
 from ledgerflow.cli.common import (
     ActorOpt,
     EndOpt,
@@ -17,8 +18,11 @@ from ledgerflow.cli.common import (
     confirm,
     domain_errors,
     fail,
-    ledger,
+    service,
 )
+
+if TYPE_CHECKING:
+    from ledgerflow.engine.application.service import BackfillRequest, BackfillSession
 
 
 def backfill(
@@ -83,57 +87,28 @@ def backfill(
     actor: ActorOpt = None,
 ) -> None:
     """Run a DAG for a range of logical dates, as `airflow dags backfill`."""
-    from ledgerflow.engine.application.backfill import dag_lock
-    from ledgerflow.engine.application.backfill_plan import BackfillRequest
-    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.engine.application.service import BackfillRequest
 
     req = BackfillRequest(
-        dag_id=dag_id,
-        start=start,
-        end=end,
-        conf=conf,
-        subdir=subdir,
-        task_regex=task_regex,
-        ignore_dependencies=ignore_dependencies,
-        ignore_first_depends_on_past=ignore_first_depends_on_past,
-        run_backwards=run_backwards,
-        rerun_failed_tasks=rerun_failed_tasks,
-        reset_dagruns=reset_dagruns,
-        mark_success=mark_success,
-        pool=pool,
-        continue_on_failures=continue_on_failures,
-        delay_on_limit=delay_on_limit,
-        donot_pickle=donot_pickle,
-        dry_run=dry_run,
-        local=local,
-        verbose=verbose,
-        yes=yes,
-        reason=reason,
-        actor=actor,
+        dag_id=dag_id, start=start, end=end, conf=conf, subdir=subdir, task_regex=task_regex,
+        ignore_dependencies=ignore_dependencies, ignore_first_depends_on_past=ignore_first_depends_on_past,
+        run_backwards=run_backwards, rerun_failed_tasks=rerun_failed_tasks, reset_dagruns=reset_dagruns,
+        mark_success=mark_success, pool=pool, continue_on_failures=continue_on_failures,
+        delay_on_limit=delay_on_limit, donot_pickle=donot_pickle, dry_run=dry_run, local=local,
+        verbose=verbose, yes=yes, reason=reason, actor=actor,
     )
-    with domain_errors():
-        op = new_operation("dags backfill", actor=actor, reason=reason, arguments=req.arguments(), mutating=not dry_run)
-        led = ledger()
-        with dag_lock(led, dag_id):
-            ok = _plan_and_run(led, req, op)
+    with domain_errors(), service().backfill(req) as session:
+        ok = _show_confirm_run(session, req)
     if not ok:
         raise typer.Exit(1)
 
 
-def _plan_and_run(led, req, op) -> bool:  # type: ignore[no-untyped-def]
-    """Plans under the DAG lock, so the plan is still true when it is appended."""
-    from ledgerflow.cli.backfill_view import (
-        ProgressView,
-        print_dry_run,
-        print_outcome,
-        print_plan,
-        print_resets,
-    )
-    from ledgerflow.engine.application.backfill import Interrupted, run_backfill
-    from ledgerflow.engine.application.backfill_plan import make_plan
-    from ledgerflow.projections.projector import ViewProjector
+def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
+    """Shows the plan, asks before resets, runs it with a progress view; True when all went well."""
+    from ledgerflow.cli.backfill_view import ProgressView, print_dry_run, print_outcome, print_plan, print_resets
+    from ledgerflow.engine.application.service import Interrupted
 
-    plan = make_plan(led, req)
+    plan = session.plan
     if not plan.dates:
         typer.echo("No run dates were found for the given dates and dag interval.")
         return True
@@ -154,18 +129,13 @@ def _plan_and_run(led, req, op) -> bool:  # type: ignore[no-untyped-def]
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     started = time.monotonic()
     try:
-        result = run_backfill(
-            led, plan, op, on_progress=view.update, on_wait=lambda msg: typer.echo(msg, err=True),
-            should_stop=stop.is_set,
-        )
+        result = session.run(on_progress=view.update, on_wait=lambda msg: typer.echo(msg, err=True),
+                             should_stop=stop.is_set)
     except Interrupted as exc:
-        ViewProjector(led).catch_up()
         raise fail(str(exc), 1) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         view.close()
-    ViewProjector(led).catch_up()
     print_outcome(plan, result.outcome, time.monotonic() - started)
     return result.outcome.ok
-

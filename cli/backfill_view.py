@@ -7,35 +7,20 @@ import time
 from typing import Any
 
 import typer
-from ledgerflow.engine.application.backfill_plan import BackfillPlan
-from ledgerflow.engine.domain.dates import iso
-from ledgerflow.engine.domain.outcome import Outcome, Progress, label
+
+from ledgerflow.engine.application.service import BackfillPlan, Outcome, Progress, iso, label, rendered_tasks
 
 
 def print_dry_run(plan: BackfillPlan) -> None:
-    from ledgerflow.engine.authoring.templating import build_context, rendered_fields
-
     dag = plan.dag
     typer.echo(f"Dry run of DAG {dag.dag_id} on {plan.start.isoformat(sep=' ')}")
     print_plan(plan)
-    conf = plan.conf or {}
-    for moment in sorted(plan.dates):
-        start, end = plan.full_dag.timetable.data_interval(moment)
-        for task_id in dag.topological_order():
-            task = dag.tasks[task_id]
-            context = build_context(
-                dag_params=plan.full_dag.params, conf=conf, run_id=f"backfill__{iso(moment)}",
-                run_type="backfill", task_id=task_id, logical_date=moment,
-                data_interval_start=start, data_interval_end=end,
-            )
-            typer.echo(f"Task {task_id} located in DAG {dag.dag_id} for {label(iso(moment))}")
-            try:
-                fields = rendered_fields(task, context)
-            except Exception as exc:  # a template error is part of what a dry run must show
-                typer.echo(f"    template error: {type(exc).__name__}: {exc}")
-                continue
-            for name, value in fields.items():
-                typer.echo(f"    {name}: {value}")
+    for shown in rendered_tasks(plan):
+        typer.echo(f"Task {shown.task_id} located in DAG {dag.dag_id} for {label(iso(shown.logical_date))}")
+        if shown.error is not None:
+            typer.echo(f"    template error: {shown.error}")
+        for name, value in shown.fields.items():
+            typer.echo(f"    {name}: {value}")
 
 
 def print_plan(plan: BackfillPlan) -> None:

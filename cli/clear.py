@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
 from ledgerflow.cli.common import (
     ActorOpt,
     EndOpt,
@@ -14,11 +15,11 @@ from ledgerflow.cli.common import (
     YesOpt,
     confirm,
     domain_errors,
-    ledger,
+    service,
 )
 
 if TYPE_CHECKING:
-    from ledgerflow.engine.application.clear import ClearPlan
+    from ledgerflow.engine.application.service import ClearPlan
 
 GROUP_ABOVE = 40
 PARENT_HELP = "Clearing a sub-DAG: do not clear the parent's SubDagTask and its downstream."
@@ -58,13 +59,7 @@ def clear(
     actor: ActorOpt = None,
 ) -> None:
     """Set task instances back to no state (running ones restart), as `airflow tasks clear`."""
-    import gc
-
-    gc.disable()  # a large clear allocates ~10 objects per task instance and leaves no cycles
-    from ledgerflow.engine.application.clear import ClearTaskInstances, clear_task_instances, plan_clear
-    from ledgerflow.engine.application.clear_handoff import handoff
-    from ledgerflow.engine.domain.operation import new_operation
-    from ledgerflow.projections.projector import ViewProjector
+    from ledgerflow.engine.application.service import ClearTaskInstances
 
     cmd = ClearTaskInstances(
         dag_id=dag_id, dag_regex=dag_regex, task_regex=task_regex, upstream=upstream,
@@ -75,10 +70,8 @@ def clear(
         actor=actor,
     )
     with domain_errors():
-        op = new_operation("tasks clear", actor=actor, reason=reason, arguments=cmd.arguments(),
-                           mutating=not dry_run)
-        led = ledger()
-        plan = plan_clear(led, cmd)
+        svc = service()
+        plan = svc.plan_clear(cmd)
         for note in plan.selection.notes:
             typer.echo(note, err=True)
         if not plan.runs:
@@ -95,16 +88,15 @@ def clear(
             if not confirm("Are you sure?"):
                 typer.echo("Cancelled, nothing was cleared.")
                 raise typer.Exit(1)
-        done = clear_task_instances(led, plan, op)
-        ViewProjector(led).catch_up()
-        lines = handoff(led, done)
+        result = svc.clear(plan)
+    done = result.plan
     typer.echo(
         f"Cleared {done.task_instances} task instance(s) in {len(done.runs)} run(s)"
         f" ({done.restarting} restarting); {len(done.queued)} run(s) moved to queued."
     )
     for brk in done.breaks:
         typer.echo(f"Lineage break accepted and recorded: {brk.describe()}")
-    for line in lines:
+    for line in result.next_steps:
         typer.echo(f"Next: {line}")
 
 

@@ -6,7 +6,6 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,8 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from ledgerflow.engine.authoring.dag import DAG
-    from ledgerflow.engine.infrastructure.store import Ledger
+    from ledgerflow.engine.application.service import Ledgerflow
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -63,50 +61,20 @@ def domain_errors() -> Iterator[None]:
         raise fail(str(exc), 1) from None
 
 
-def load_dag(dag_id: str, subdir: Path | None) -> DAG:
-    from ledgerflow.engine.authoring.dagbag import load_dag as _load
-    from ledgerflow.engine.infrastructure import settings
-
-    return _load(subdir or settings.dags_folder(), dag_id)
+_OPENED: list[Ledgerflow] = []
 
 
-def date_range(dag_id: str, subdir: Path | None, start: str | None, end: str | None
-               ) -> tuple[datetime | None, datetime | None]:
-    """-s/-e of a read: naive dates are in the DAG's timezone, UTC when it cannot be loaded."""
-    from ledgerflow.engine.domain.dates import parse_date
-    from ledgerflow.engine.errors import InvalidInput
+def service() -> Ledgerflow:
+    """The application service for this command, closed when the command ends (close_services),
+    so a process that runs many commands, such as a test session, does not keep their connections."""
+    from ledgerflow.engine.application.service import Ledgerflow
 
-    zone = "UTC"
-    if start or end:
-        try:
-            zone = load_dag(dag_id, subdir).timezone
-        except InvalidInput:
-            pass
-    lo = parse_date(start, zone, option="-s") if start else None
-    hi = parse_date(end, zone, option="-e") if end else None
-    return lo, hi
+    svc = Ledgerflow()
+    _OPENED.append(svc)
+    return svc
 
 
-_OPENED: list[Ledger] = []
-
-
-def ledger(*, catch_up: bool = True) -> Ledger:
-    """The migrated ledger; reads catch the views up first (read-your-writes).
-
-    Closed when the command ends (close_ledgers), so a process that runs many
-    commands, such as a test session, does not keep their connections.
-    """
-    from ledgerflow.engine.infrastructure.migrations import open_ledger
-    from ledgerflow.projections.projector import ViewProjector
-
-    led = open_ledger()
-    _OPENED.append(led)
-    if catch_up:
-        ViewProjector(led).catch_up()
-    return led
-
-
-def close_ledgers() -> None:
+def close_services() -> None:
     while _OPENED:
         _OPENED.pop().close()
 

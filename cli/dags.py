@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
 from ledgerflow.cli.common import (
     CONTEXT,
     ActorOpt,
@@ -15,11 +16,9 @@ from ledgerflow.cli.common import (
     ReasonOpt,
     StartOpt,
     SubdirOpt,
-    date_range,
     domain_errors,
     emit,
-    ledger,
-    load_dag,
+    service,
 )
 
 app = typer.Typer(help="DAGs and their runs.", context_settings=CONTEXT, no_args_is_help=True)
@@ -30,11 +29,8 @@ RUN_COLUMNS = ("dag_id", "run_id", "logical_date", "run_type", "state", "conf")
 @app.command("list")
 def list_dags(subdir: SubdirOpt = None, output: OutputOpt = Output.table) -> None:
     """List the DAGs in the DAG folder, and any broken DAG file."""
-    from ledgerflow.engine.authoring.dagbag import load_dagbag
-    from ledgerflow.engine.infrastructure import settings
-
     with domain_errors():
-        bag = load_dagbag(subdir or settings.dags_folder())
+        bag = service().dag_bag(subdir)
     rows = [
         {"dag_id": d.dag_id, "schedule": d.schedule, "fileloc": d.fileloc,
          "fingerprint": d.fingerprint, "tasks": len(d.tasks)}
@@ -57,17 +53,11 @@ def trigger(
     actor: ActorOpt = None,
 ) -> None:
     """Create a queued manual run; the scheduler runs it."""
-    from ledgerflow.engine.application.trigger import trigger as run_trigger
-    from ledgerflow.engine.domain.conf import parse_conf
-    from ledgerflow.engine.domain.dates import parse_date
-    from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.engine.application.service import TriggerDagRun
 
     with domain_errors():
-        parsed_conf = parse_conf(conf)
-        dag = load_dag(dag_id, subdir)
-        moment = parse_date(logical_date, dag.timezone, option="-e") if logical_date else None
-        op = new_operation("dags trigger", actor=actor, reason=reason)
-        run = run_trigger(ledger(), dag, op, logical_date=moment, conf=parsed_conf, run_id=run_id)
+        run = service().trigger(TriggerDagRun(dag_id=dag_id, logical_date=logical_date, conf=conf,
+                                              run_id=run_id, subdir=subdir, reason=reason, actor=actor))
     typer.echo(f"Created queued run {run.run.run_id} of {dag_id} (logical date {run.run.logical_date}).")
 
 
@@ -82,24 +72,9 @@ def list_runs(
     output: OutputOpt = Output.table,
 ) -> None:
     """List the runs of a DAG, oldest first."""
-    from ledgerflow.engine.domain.dates import parse_date
-    from ledgerflow.projections.queries import list_runs as query
-
     with domain_errors():
-        lo, hi = date_range(dag_id, subdir, start, end)
-        if state and state not in ("queued", "running", "success", "failed"):
-            from ledgerflow.engine.errors import InvalidInput
-
-            raise InvalidInput(f"unknown run state {state!r}: queued, running, success or failed")
-        if as_of is None:
-            rows = query(ledger(), dag_id, lo, hi, state)
-        else:
-            from ledgerflow.projections.as_of import run_rows, runs_as_of
-
-            when = parse_date(as_of, "UTC", option="--as-of")
-            rows = run_rows(runs_as_of(ledger(), dag_id, when, lo, hi), state)
+        rows = service().list_runs(dag_id, start=start, end=end, state=state, as_of=as_of, subdir=subdir)
     emit(rows, output, RUN_COLUMNS)
-
 
 
 # Registered here so `ledgerflow dags backfill` sits beside its siblings.

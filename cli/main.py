@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
 from ledgerflow.cli import audit, dags, db, pools, projections, tasks
-from ledgerflow.cli.common import CONTEXT, close_ledgers
+from ledgerflow.cli.common import CONTEXT, close_services
 from ledgerflow.cli.scheduler import scheduler
 
 app = typer.Typer(
@@ -28,7 +29,7 @@ app.command("scheduler", context_settings=CONTEXT)(scheduler)
 
 def _version(value: bool) -> None:
     if value:
-        from ledgerflow.engine.domain.operation import version
+        from ledgerflow.engine.application.service import version
 
         typer.echo(f"ledgerflow {version()}")
         raise typer.Exit()
@@ -42,7 +43,7 @@ def root(
     ] = False,
 ) -> None:
     """Event-sourced backfill and clear for Airflow-style DAGs."""
-    ctx.call_on_close(close_ledgers)
+    ctx.call_on_close(close_services)
 
 
 def main() -> None:

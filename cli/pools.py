@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
 from ledgerflow.cli.common import (
     CONTEXT,
     ActorOpt,
@@ -15,7 +16,7 @@ from ledgerflow.cli.common import (
     confirm,
     domain_errors,
     emit,
-    ledger,
+    service,
 )
 
 app = typer.Typer(help="Pools: slot limits shared by all runs.", context_settings=CONTEXT,
@@ -31,28 +32,24 @@ def set_pool(
     actor: ActorOpt = None,
 ) -> None:
     """Create a pool or change its slots (recorded as an event); a change asks unless -y."""
-    from ledgerflow.engine.application.pool_commands import set_pool as run
-    from ledgerflow.engine.domain.operation import new_operation
-    from ledgerflow.projections.queries import pools
+    from ledgerflow.engine.application.service import SetPool
 
     with domain_errors():
-        op = new_operation("pools set", actor=actor, reason=reason)
-        led = ledger()
-        current = pools(led).get(name)
+        svc = service()
+        cmd = SetPool(name=name, slots=slots, reason=reason, actor=actor)
+        current = svc.pool_slots(cmd)
         if current is not None and current != slots and not yes:
             typer.echo(f"Pool {name} will change from {current} to {slots} slots.")
             if not confirm("Change it?"):
                 typer.echo("Cancelled, nothing was changed.")
                 raise typer.Exit(1)
-        run(led, op, name, slots)
+        svc.set_pool(cmd)
     typer.echo(f"Pool {name} has {slots} slots.")
 
 
 @app.command("list")
 def list_pools(output: OutputOpt = Output.table) -> None:
     """List pools and their slots (default_pool always exists)."""
-    from ledgerflow.projections.queries import pools
-
     with domain_errors():
-        rows = [{"name": n, "slots": s} for n, s in pools(ledger()).items()]
+        rows = [{"name": n, "slots": s} for n, s in service().pools().items()]
     emit(rows, output, ("name", "slots"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import typer
-from ledgerflow.cli.common import CONTEXT, YesOpt, confirm, domain_errors, ledger
+
+from ledgerflow.cli.common import CONTEXT, YesOpt, confirm, domain_errors, service
 
 app = typer.Typer(help="The views folded from the event store.", context_settings=CONTEXT,
                   no_args_is_help=True)
@@ -12,26 +13,22 @@ app = typer.Typer(help="The views folded from the event store.", context_setting
 @app.command()
 def rebuild(yes: YesOpt = False) -> None:
     """Drop the views and replay every event into them."""
-    from ledgerflow.projections.projector import ViewProjector
-
     with domain_errors():
-        led = ledger(catch_up=False)
-        status = ViewProjector(led).status()
+        svc = service()
+        status = svc.view_status()
         if not yes and not confirm(
             f"Drop the dag_run, task_instance, pool, operation and audit_entry views "
             f"and replay {status['head']} events?"
         ):
             typer.echo("Cancelled, nothing was rebuilt.")
             raise typer.Exit(1)
-        count = ViewProjector(led).rebuild()
+        count = svc.rebuild_views()
     typer.echo(f"Rebuilt views from {count} events.")
 
 
 @app.command()
 def status() -> None:
     """Show the views' position in the event log and how far behind they are."""
-    from ledgerflow.projections.projector import ViewProjector
-
     with domain_errors():
-        st = ViewProjector(ledger(catch_up=False)).status()
+        st = service().view_status()
     typer.echo(f"position {st['position']}  head {st['head']}  lag {st['lag']}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from ledgerflow.cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, ledger
+
+from ledgerflow.cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, service
 
 
 def scheduler(
@@ -20,9 +21,7 @@ def scheduler(
     import signal
     import threading
 
-    from ledgerflow.engine.domain.operation import new_operation
-    from ledgerflow.engine.errors import InvalidInput
-    from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
+    from ledgerflow.engine.application.service import DagPass
 
     problems: list[str] = []
 
@@ -47,20 +46,17 @@ def scheduler(
             typer.echo(f"{done.dag_id}: left queued, {line}")
 
     stop = threading.Event()  # signals only set it: the runner stops between appends
-    with domain_errors():
-        if num_runs is not None and num_runs < 1:
-            raise InvalidInput("--num-runs must be >= 1")
-        op = new_operation("scheduler", actor=actor, reason=reason,
-                           arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
-        sched = Scheduler(ledger(), op, folder=subdir, should_stop=stop.is_set)
-        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            sched.run(num_runs, report,
-                      on_broken=lambda path, error: typer.echo(f"Broken DAG file {path}: {error}", err=True),
-                      sleep=stop.wait)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with domain_errors():
+            sched = service().scheduler(
+                num_runs=num_runs, subdir=subdir, reason=reason, actor=actor, on_pass=report,
+                on_broken=lambda path, error: typer.echo(f"Broken DAG file {path}: {error}", err=True),
+                should_stop=stop.is_set, sleep=stop.wait,
+            )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if sched.stopped:
         typer.echo(f"Scheduler stopped after {sched.loops} loop(s); unfinished work is queued and resumes on restart.")
     else:

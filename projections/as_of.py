@@ -65,9 +65,8 @@ def run_rows(runs: list[RunState], state: str | None = None) -> list[dict[str, A
     return [run_json(r) for r in runs if state is None or r.state == state]
 
 
-def task_rows(runs: list[RunState], task_regex: str | None = None) -> list[dict[str, Any]]:
+def task_rows(runs: list[RunState], pattern: re.Pattern[str] | None = None) -> list[dict[str, Any]]:
     """Shaped as projections.queries.task_states."""
-    pattern = re.compile(task_regex) if task_regex else None
     return [
         {
             "dag_id": r.dag_id, "run_id": r.run_id, "task_id": task_id,

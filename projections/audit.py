@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ledgerflow.engine.domain.run_state import RunState
 from psycopg import Cursor
+
+from ledgerflow.engine.domain.run_state import RunState
 
 COLUMNS = (
     "seq", "position", "recorded_at", "event", "dag_id", "run_id", "task_id", "from_state",

@@ -7,22 +7,23 @@ processes catching up at once never apply a notification twice.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any
+
+from psycopg import Cursor
+from psycopg.rows import tuple_row
+from psycopg.types.string import TextLoader
 
 from ledgerflow.engine.audit.hashchain import CHAIN_TABLE
 from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.domain.run_state import TI, RunState
+from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
 from ledgerflow.projections import audit
 from ledgerflow.projections.fold import Folded, decode, split_topic
-from psycopg import Cursor
-from psycopg.rows import tuple_row
-from psycopg.types.string import TextLoader
 
 VIEWS = "views"
 _LOCK_KEY = 7_220_417_002
@@ -205,20 +206,6 @@ def _write(curs: Cursor[Any], folded: Folded) -> None:
             )
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Folding allocates many small objects that form no cycles (rows, payload dicts, task
-    instances, audit lines) and reference counting frees them; the cyclic collector would
-    only walk them again every few hundred allocations (about 4 % of a rebuild)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class ViewProjector:
     """Folds notifications into dag_run, task_instance, pool and operation."""
 
@@ -242,7 +229,7 @@ class ViewProjector:
                 return self._apply_new(curs, progress)
 
     def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
-        with _no_cycle_collection():
+        with no_cycle_collection():
             return self._apply_batches(curs, progress)
 
     def _apply_batches(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg.rows import tuple_row
+
 from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.domain.run_state import TI, RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections.projector import run_from_row
-from psycopg.rows import tuple_row
 
 _RUN_SELECT = (
     "SELECT run_uuid, version, dag_id, run_id, logical_date, data_interval_start, "
@@ -57,7 +58,7 @@ def list_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
 
 
 def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
-                end: datetime | None = None, task_regex: str | None = None,
+                end: datetime | None = None, pattern: re.Pattern[str] | None = None,
                 run_id: str | None = None) -> list[dict[str, Any]]:
     params: list[Any] = [dag_id]
     sql = (
@@ -70,7 +71,6 @@ def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
     with ledger.cursor() as curs:
         curs.execute(sql + " ORDER BY r.logical_date, t.task_id", params)
         rows = curs.fetchall()
-    pattern = re.compile(task_regex) if task_regex else None
     return [
         {
             "dag_id": r["dag_id"], "run_id": r["run_id"], "task_id": r["task_id"],

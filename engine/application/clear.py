@@ -90,6 +90,7 @@ class ClearPlan:
     selection: Selection
     runs: list[RunClear] = field(default_factory=list)
     breaks: list[LineageBreak] = field(default_factory=list)
+    operation: OperationContext | None = None  # set when the plan is made to be applied
 
     @property
     def task_instances(self) -> int:

@@ -9,7 +9,6 @@ cover them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from ledgerflow.engine.authoring.dag import DAG, SubDagTask
 from ledgerflow.engine.authoring.dagbag import load_dag, load_dagbag
 from ledgerflow.engine.domain.dates import iso, now, parse_date
+from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.errors import DagNotFound, InvalidInput
 from ledgerflow.engine.infrastructure import settings
 
@@ -40,10 +40,7 @@ def resolve_dags(dag_id: str, *, regex: bool, subdir: Path | None) -> list[DAG]:
     folder = subdir or settings.dags_folder()
     if not regex:
         return [load_dag(folder, dag_id)]
-    try:
-        pattern = re.compile(dag_id)
-    except re.error as exc:
-        raise InvalidInput(f"invalid --dag-regex {dag_id!r}: {exc}") from None
+    pattern = compile_pattern(dag_id, "--dag-regex")
     bag = load_dagbag(folder)
     found = [d for i, d in sorted(bag.dags.items()) if pattern.search(i)]
     if not found:
@@ -67,10 +64,7 @@ def bounds(dag: DAG, start: str | None, end: str | None, *, past: bool, future: 
 def matching_tasks(dag: DAG, regex: str | None, *, upstream: bool, downstream: bool) -> set[str]:
     if regex is None:
         return set(dag.tasks)
-    try:
-        matched = dag.match_tasks(regex)
-    except re.error as exc:
-        raise InvalidInput(f"invalid --task-regex {regex!r}: {exc}") from None
+    matched = dag.match_tasks(regex)
     if upstream:
         matched |= dag.relatives(matched, upstream=True)
     if downstream:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from eventsourcing.application import AggregateNotFoundError
+
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.pools import Pool, pool_id
 from ledgerflow.engine.errors import InvalidInput

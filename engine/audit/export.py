@@ -19,12 +19,13 @@ from datetime import datetime
 from typing import IO, Any
 from uuid import UUID
 
+from psycopg.rows import dict_row
+
 from ledgerflow.engine.audit.hashchain import CHAIN_TABLE, GENESIS, ChainBroken, Head, Walker, micros
 from ledgerflow.engine.audit.verify import Report
 from ledgerflow.engine.domain.dates import from_iso, iso
 from ledgerflow.engine.errors import BadDigest
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
-from psycopg.rows import dict_row
 
 FIELDS = (
     "position", "recorded_at", "event", "actor", "reason", "operation_id", "operation",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.errors import DagDefinitionError
 
 TRIGGER_RULES = frozenset(
@@ -133,7 +134,7 @@ class DAG:
         return found
 
     def match_tasks(self, regex: str) -> set[str]:
-        pattern = re.compile(regex)
+        pattern = compile_pattern(regex)
         return {tid for tid in self.tasks if pattern.search(tid)}
 
     def partial_subset(self, task_ids: set[str]) -> DAG:

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
+
 from ledgerflow.engine.domain.topics import stored_as
 from ledgerflow.engine.errors import InvalidInput
 from ledgerflow.engine.infrastructure import settings

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+
 from ledgerflow.engine.domain.topics import stored_as
 
 DEFAULT_POOL = "default_pool"

@@ -13,6 +13,7 @@ FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "remove
 SUCCESS_LIKE = frozenset({"success", "skipped"})
 FAILED_LIKE = frozenset({"failed", "upstream_failed"})
 RUN_FINISHED = frozenset({"success", "failed"})
+RUN_STATES = ("queued", "running", "success", "failed")
 
 
 class TI:

@@ -17,11 +17,12 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.sql import SQL, Identifier
+
 from ledgerflow.engine.audit.hashchain import extend
 from ledgerflow.engine.errors import ConcurrentModification
 from ledgerflow.engine.infrastructure.database import conninfo, resolve_url
-from psycopg import Cursor
-from psycopg.sql import SQL, Identifier
 
 APP_NAME = "ledgerflow"
 EVENTS_TABLE = "ledgerflow_events"

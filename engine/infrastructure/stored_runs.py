@@ -6,10 +6,11 @@ import json
 from typing import Any
 from uuid import UUID
 
+from psycopg import Cursor
+
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.run_state import RunState, evolve
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
-from psycopg import Cursor
 
 CLEARED_TOPIC = DagRun.Cleared.TOPIC
 

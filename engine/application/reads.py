@@ -1,0 +1,120 @@
+"""Read use cases: runs, task instances, pools and the audit trail, now or as of an instant.
+
+Current reads come from the caught-up views; as-of reads fold the events up to
+the instant. Both give rows of the same shape, so every face renders them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from ledgerflow.engine.audit import export, verify
+from ledgerflow.engine.audit.hashchain import Head
+from ledgerflow.engine.authoring.dagbag import load_dag
+from ledgerflow.engine.domain.dates import parse_date
+from ledgerflow.engine.domain.patterns import compile_pattern
+from ledgerflow.engine.domain.run_state import RUN_STATES
+from ledgerflow.engine.errors import InvalidInput, RunNotFound
+from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.projections import as_of as past
+from ledgerflow.projections import audit_queries, queries
+from ledgerflow.projections.audit_queries import LogFilter
+
+
+def instant(text: str | None, option: str) -> datetime | None:
+    """An instant given by a person: UTC unless it carries an offset."""
+    return parse_date(text, "UTC", option=option) if text else None
+
+
+class Reads:
+    """Mixed into the service, which provides the ledger."""
+
+    def _ledger(self, *, catch_up: bool = True) -> Ledger:
+        raise NotImplementedError
+
+    @staticmethod
+    def date_range(dag_id: str, subdir: Path | None, start: str | None, end: str | None
+                   ) -> tuple[datetime | None, datetime | None]:
+        """-s/-e of a read: naive dates are in the DAG's timezone, UTC when it cannot be loaded."""
+        zone = "UTC"
+        if start or end:
+            try:
+                zone = load_dag(subdir or settings.dags_folder(), dag_id).timezone
+            except InvalidInput:
+                pass
+        lo = parse_date(start, zone, option="-s") if start else None
+        hi = parse_date(end, zone, option="-e") if end else None
+        return lo, hi
+
+    def list_runs(self, dag_id: str, *, start: str | None = None, end: str | None = None,
+                  state: str | None = None, as_of: str | None = None,
+                  subdir: Path | None = None) -> list[dict[str, Any]]:
+        lo, hi = self.date_range(dag_id, subdir, start, end)
+        if state and state not in RUN_STATES:
+            raise InvalidInput(f"unknown run state {state!r}: {', '.join(RUN_STATES[:-1])} or {RUN_STATES[-1]}")
+        when = instant(as_of, "--as-of")
+        if when is None:
+            return queries.list_runs(self._ledger(), dag_id, lo, hi, state)
+        return past.run_rows(past.runs_as_of(self._ledger(), dag_id, when, lo, hi), state)
+
+    def task_states(self, dag_id: str, *, start: str | None = None, end: str | None = None,
+                    task_regex: str | None = None, as_of: str | None = None,
+                    subdir: Path | None = None) -> list[dict[str, Any]]:
+        lo, hi = self.date_range(dag_id, subdir, start, end)
+        pattern = compile_pattern(task_regex) if task_regex is not None else None
+        when = instant(as_of, "--as-of")
+        if when is None:
+            return queries.task_states(self._ledger(), dag_id, lo, hi, pattern)
+        return past.task_rows(past.runs_as_of(self._ledger(), dag_id, when, lo, hi), pattern)
+
+    def run_task_states(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> list[dict[str, Any]]:
+        led = self._ledger()
+        when = instant(as_of, "--as-of")
+        if when is not None:
+            runs = past.runs_as_of(led, dag_id, when, run_id=run_id)
+            if not runs:
+                raise RunNotFound(f"DAG {dag_id!r} had no run {run_id!r} as of {as_of}")
+            return past.task_rows(runs)
+        if not queries.run_exists(led, dag_id, run_id):
+            raise RunNotFound(f"DAG {dag_id!r} has no run {run_id!r}")
+        return queries.task_states(led, dag_id, run_id=run_id)
+
+    def pools(self) -> dict[str, int]:
+        return queries.pools(self._ledger())
+
+    # -- the audit trail ---------------------------------------------------------------------
+
+    def audit_log(self, *, since: str | None = None, until: str | None = None,
+                  **filters: Any) -> list[dict[str, Any]]:
+        """Every change, oldest first; filters are LogFilter's fields."""
+        f = LogFilter(since=instant(since, "--since"), until=instant(until, "--until"), **filters)
+        return audit_queries.log(self._ledger(), f)
+
+    def operation(self, operation_id: str) -> dict[str, Any]:
+        """One operation by its id or a unique prefix, with every change it made."""
+        return audit_queries.show(self._ledger(), operation_id)
+
+    def verify_store(self, digest: Head | None = None) -> verify.Report:
+        return verify.verify_store(self._ledger(catch_up=False), digest)
+
+    @staticmethod
+    def verify_export(lines: Iterable[str], digest: Head | None = None) -> tuple[verify.Report, bytes | None]:
+        return export.verify(export.read(lines), digest)
+
+    @staticmethod
+    def read_digest(text: str) -> Head:
+        return verify.read_digest(text)
+
+    def digest(self) -> str:
+        """The chain head as one line to keep outside the database."""
+        return verify.digest_line(*verify.stored_head(self._ledger(catch_up=False)))
+
+    def export(self, out: IO[str], fmt: str, *, since: str | None = None, until: str | None = None) -> int:
+        """Writes the events recorded in the range with their chain hashes; returns the count."""
+        lo, hi = instant(since, "--since"), instant(until, "--until")
+        rows: Iterator[dict[str, Any]] = export.records(self._ledger(catch_up=False), lo, hi)
+        return export.write(rows, out, fmt)

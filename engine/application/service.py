@@ -1,0 +1,210 @@
+"""The application service: one method per use case, shared by every face.
+
+It owns the ledger's lifetime, the DAG lock, the views' catch-ups and each
+command's operation record, so a face (the CLI, an HTTP API) only turns its
+input into a command, calls one method and renders what comes back. Writes are
+here; reads, current or as of an instant, are in `reads.Reads`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledgerflow.engine.application.backfill import BackfillResult, Interrupted, dag_lock, run_backfill
+from ledgerflow.engine.application.backfill_plan import BackfillPlan, BackfillRequest, make_plan
+from ledgerflow.engine.application.backfill_preview import rendered_tasks
+from ledgerflow.engine.application.clear import ClearPlan, ClearTaskInstances, clear_task_instances, plan_clear
+from ledgerflow.engine.application.clear_handoff import handoff
+from ledgerflow.engine.application.pool_commands import set_pool
+from ledgerflow.engine.application.reads import Reads
+from ledgerflow.engine.application.trigger import trigger
+from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
+from ledgerflow.engine.domain.conf import parse_conf
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.dates import iso, parse_date
+from ledgerflow.engine.domain.operation import new_operation, version
+from ledgerflow.engine.domain.outcome import Outcome, Progress, label
+from ledgerflow.engine.errors import InvalidInput
+from ledgerflow.engine.infrastructure import database, migrations, settings
+from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
+from ledgerflow.projections.projector import ViewProjector
+
+
+@dataclass(frozen=True)
+class TriggerDagRun:
+    dag_id: str
+    logical_date: str | None = None
+    conf: str | None = None
+    run_id: str | None = None
+    subdir: Path | None = None
+    reason: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class SetPool:
+    name: str
+    slots: int
+    reason: str | None = None
+    actor: str | None = None
+
+
+@dataclass
+class ClearResult:
+    plan: ClearPlan
+    next_steps: list[str] = field(default_factory=list)
+
+
+class BackfillSession:
+    """A planned backfill under its DAG's lock: the plan stays true until it is run."""
+
+    def __init__(self, service: Ledgerflow, ledger: Ledger, plan: BackfillPlan, op: Any) -> None:
+        self._service, self._ledger, self.plan, self._op = service, ledger, plan, op
+
+    def run(self, *, on_progress: Callable[[Progress], None] | None = None,
+            on_wait: Callable[[str], None] | None = None,
+            should_stop: Callable[[], bool] = lambda: False) -> BackfillResult:
+        """Appends the plan and drives it; the views are caught up however it ends."""
+        try:
+            return run_backfill(self._ledger, self.plan, self._op, on_progress=on_progress,
+                                on_wait=on_wait, should_stop=should_stop)
+        finally:
+            ViewProjector(self._ledger).catch_up()
+
+
+class Ledgerflow(Reads):
+    """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self._url = url
+        self._led: Ledger | None = None
+
+    def __enter__(self) -> Ledgerflow:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._led is not None:
+            self._led.close()
+            self._led = None
+
+    def _ledger(self, *, catch_up: bool = True) -> Ledger:
+        """The migrated ledger; reads catch the views up first (read-your-writes)."""
+        if self._led is None:
+            self._led = migrations.open_ledger(self._url)
+        if catch_up:
+            ViewProjector(self._led).catch_up()
+        return self._led
+
+    # -- DAG files ---------------------------------------------------------------------------
+
+    @staticmethod
+    def dag_bag(subdir: Path | None = None) -> DagBag:
+        return load_dagbag(subdir or settings.dags_folder())
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def trigger(self, cmd: TriggerDagRun) -> DagRun:
+        """A queued manual run; the scheduler runs it."""
+        conf = parse_conf(cmd.conf)
+        dag = load_dag(cmd.subdir or settings.dags_folder(), cmd.dag_id)
+        moment = parse_date(cmd.logical_date, dag.timezone, option="-e") if cmd.logical_date else None
+        op = new_operation("dags trigger", actor=cmd.actor, reason=cmd.reason)
+        return trigger(self._ledger(), dag, op, logical_date=moment, conf=conf, run_id=cmd.run_id)
+
+    @contextmanager
+    def backfill(self, req: BackfillRequest) -> Iterator[BackfillSession]:
+        """Plans the backfill under the DAG lock (every refusal before any event) and keeps the
+        lock while the face shows the plan, asks and runs it."""
+        op = new_operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
+                           mutating=not req.dry_run)
+        led = self._ledger()
+        with dag_lock(led, req.dag_id):
+            yield BackfillSession(self, led, make_plan(led, req), op)
+
+    def plan_clear(self, cmd: ClearTaskInstances) -> ClearPlan:
+        """What the clear would change, from the caught-up views; writes nothing."""
+        op = new_operation("tasks clear", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
+                           mutating=not cmd.dry_run)
+        with no_cycle_collection():  # ~10 objects per task instance, no cycles
+            plan = plan_clear(self._ledger(), cmd)
+        plan.operation = op
+        return plan
+
+    def clear(self, plan: ClearPlan) -> ClearResult:
+        """Appends a planned clear as one operation (re-planned if the runs changed meanwhile)."""
+        if plan.command.dry_run or plan.operation is None:
+            raise InvalidInput("a dry-run clear plan cannot be applied")
+        led = self._ledger(catch_up=False)
+        with no_cycle_collection():
+            done = clear_task_instances(led, plan, plan.operation)
+            ViewProjector(led).catch_up()
+        return ClearResult(done, handoff(led, done))
+
+    # -- pools -------------------------------------------------------------------------------
+
+    def pool_slots(self, cmd: SetPool) -> int | None:
+        """The pool's slots before the change (None: it is new), for the face to confirm a change."""
+        return self.pools().get(cmd.name)
+
+    def set_pool(self, cmd: SetPool) -> None:
+        op = new_operation("pools set", actor=cmd.actor, reason=cmd.reason)
+        set_pool(self._ledger(), op, cmd.name, cmd.slots)
+
+    # -- the scheduler -----------------------------------------------------------------------
+
+    def scheduler(self, *, num_runs: int | None, subdir: Path | None, reason: str | None,
+                  actor: str | None, on_pass: Callable[[DagPass], None],
+                  on_broken: Callable[[str, str], None], should_stop: Callable[[], bool],
+                  sleep: Callable[[float], object]) -> Scheduler:
+        """Creates due scheduled runs and drives every queued run, loop after loop."""
+        if num_runs is not None and num_runs < 1:
+            raise InvalidInput("--num-runs must be >= 1")
+        op = new_operation("scheduler", actor=actor, reason=reason,
+                           arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
+        sched = Scheduler(self._ledger(), op, folder=subdir, should_stop=should_stop)
+        sched.run(num_runs, on_pass, on_broken=on_broken, sleep=sleep)
+        return sched
+
+    # -- the views and the database ----------------------------------------------------------
+
+    def rebuild_views(self) -> int:
+        """Drops the views and replays every event into them; returns the events replayed."""
+        return ViewProjector(self._ledger(catch_up=False)).rebuild()
+
+    def view_status(self) -> dict[str, int]:
+        return ViewProjector(self._ledger(catch_up=False)).status()
+
+    @staticmethod
+    def migrate() -> list[str]:
+        return migrations.migrate()
+
+    def schema(self) -> tuple[str, list[tuple[int, str, str]], int]:
+        """The server's version, the applied migrations and the latest known one."""
+        led = Ledger(self._url)
+        try:
+            with led.cursor() as curs:
+                curs.execute("SELECT version() AS v")
+                server = curs.fetchone()["v"]
+            return server, migrations.applied_versions(led), migrations.latest_version()
+        finally:
+            led.close()
+
+    @staticmethod
+    def stop_embedded() -> bool | None:
+        """Stops the embedded server; None when LEDGERFLOW_DATABASE_URL names another."""
+        return None if settings.database_url() else database.stop_embedded()
+
+
+# What faces use besides the service: commands, plans and results, and their formatting.
+__all__ = ["BackfillPlan", "BackfillRequest", "BackfillSession", "ClearPlan", "ClearResult", "ClearTaskInstances",
+           "DagPass", "Interrupted", "Ledgerflow", "Outcome", "Progress", "SetPool", "TriggerDagRun", "iso", "label",
+           "rendered_tasks", "version"]
