@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg import Cursor
 
-from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.run_state import RunState, run_event
 
 COLUMNS = (
     "seq", "position", "recorded_at", "event", "dag_id", "run_id", "task_id", "from_state",
@@ -52,16 +52,14 @@ def entries(kind: str, payload: dict[str, Any], run: RunState, position: int,
              f"{_t(payload.get('operation_id'))}\t{_t(payload.get('operation'))}")
     head = f"{position}\t{_t(recorded_at)}\t{kind}\t{_t(run.dag_id)}\t{_t(run.run_id)}"
     lines = []
-    if kind == "Created":
+    move = run_event(kind).run_move
+    if move is not None:
+        lines.append(f"{head}\t{NULL}\t{_t(payload[move[0]])}\t{_t(payload[move[1]])}\t"
+                     f"{NULL}\t{stamp}\t{NULL}\n")
+    elif kind == "Created":
         extra = {"run_type": run.run_type, "dag_fingerprint": run.dag_fingerprint}
         lines.append(f"{head}\t{NULL}\t{NULL}\t{_t(run.state)}\t{NULL}\t{stamp}\t"
                      f"{_details(extra)}\n")
-    elif kind == "StateChanged":
-        lines.append(f"{head}\t{NULL}\t{_t(payload['from_state'])}\t"
-                     f"{_t(payload['to_state'])}\t{NULL}\t{stamp}\t{NULL}\n")
-    elif kind in ("Cleared", "Reset"):
-        lines.append(f"{head}\t{NULL}\t{_t(payload['run_from'])}\t{_t(payload['run_to'])}\t"
-                     f"{NULL}\t{stamp}\t{NULL}\n")
     elif kind == "Adopted":
         extra = {"from_run_type": payload["from_run_type"], "run_type": payload["run_type"],
                  "conf": payload["conf"]}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from ledgerflow.engine.domain.run_state import RunState, evolve
+from ledgerflow.engine.domain.run_state import RunState, evolve, run_event
 from ledgerflow.projections.audit import entries as audit_entries
 
 
@@ -56,7 +56,7 @@ class Folded:
             self.runs[originator_id] = run
             self.versions[originator_id] = version
             dirty = self.dirty_tis.setdefault(originator_id, set())
-            if kind in ("Created", "TasksAdded"):
+            if run_event(kind).adds_tasks:
                 dirty.update(run.tis)
             elif "changes" in payload:
                 dirty.update(c["task_id"] for c in payload["changes"])

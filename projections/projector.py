@@ -19,14 +19,14 @@ from psycopg.types.string import TextLoader
 
 from ledgerflow.engine.audit.hashchain import CHAIN_TABLE
 from ledgerflow.engine.domain.dates import iso
-from ledgerflow.engine.domain.run_state import TI, RunState
+from ledgerflow.engine.domain.run_state import TI, RunState, run_event
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
+from ledgerflow.engine.infrastructure.locks import VIEWS_KEY
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
 from ledgerflow.projections import audit
 from ledgerflow.projections.fold import Folded, decode, split_topic
 
 VIEWS = "views"
-_LOCK_KEY = 7_220_417_002
 BATCH = 50_000
 
 RUN_COLUMNS = (
@@ -117,12 +117,6 @@ def _batch_cursor(curs: Cursor[Any]) -> Cursor[Any]:
     return batch
 
 
-# DagRun events whose changes carry every field of each task instance they touch: folding
-# them needs the run's dag_run row, not its other task instances. Any other kind (TasksAdded,
-# or one added later) has the run's task instances read too.
-_SELF_CONTAINED = frozenset({"TaskInstancesChanged", "Cleared", "Reset", "StateChanged", "Adopted"})
-
-
 def fold_notifications(
     rows: list[tuple[Any, ...]], folded: Folded, load: Callable[[list[str], set[str]], None],
     meanwhile: AbstractContextManager[None] | None = None,
@@ -137,10 +131,10 @@ def fold_notifications(
         oid, topic = row[1], row[3]
         if oid in known or "DagRun." not in topic:
             continue
-        kind = split_topic(topic)[1]
-        if kind == "Created":
+        spec = run_event(split_topic(topic)[1])
+        if spec.creates:
             known.add(oid)
-        elif kind in _SELF_CONTAINED:
+        elif spec.self_contained:  # folding it needs the run's row, not its other task instances
             missing.setdefault(oid, False)
         else:
             missing[oid] = True
@@ -216,13 +210,13 @@ class ViewProjector:
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Applies every new notification; returns how many were applied."""
         with self.ledger.transaction() as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (VIEWS_KEY,))
             return self._apply_new(curs, progress)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Drops every view row and replays the whole log, atomically."""
         with self.ledger.transaction() as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (VIEWS_KEY,))
             curs.execute("TRUNCATE task_instance, dag_run, pool, operation, audit_entry")
             curs.execute("DELETE FROM ledgerflow_tracking WHERE application_name = %s", (VIEWS,))
             with audit.indexes_deferred(curs):

@@ -1,18 +1,16 @@
-"""Shared steps of the audit tests: a DAG folder, direct DagRun events, raw SQL, the CLI."""
+"""Shared steps of the audit tests: a DAG folder, direct DagRun events, raw SQL (the CLI runner is in dagfiles)."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from ledgerflow.cli.main import app
+
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.operation import new_operation
 from ledgerflow.engine.infrastructure.store import Ledger
-from typer.testing import CliRunner
 
 DAG_FILE = """
 from datetime import datetime
@@ -27,18 +25,6 @@ def dag_folder(tmp_path: Path) -> Path:
     folder.mkdir(exist_ok=True)
     (folder / "d.py").write_text(textwrap.dedent(DAG_FILE))
     return folder
-
-
-def cli(*args: str) -> Any:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result
-
-
-def cli_json(*args: str) -> Any:
-    result = cli(*args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def sql(url: str, *statements: str, params: Any = None) -> list[Any]:

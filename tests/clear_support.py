@@ -1,6 +1,6 @@
 """DAG bodies, drivers and readers that only the clear, scheduler and sub-DAG tests use.
 
-The DAG files themselves, the CLI and the common readers are in dagfiles.py.
+The DAG files, the CLI runner and the common readers are re-exported by dagfiles.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dagfiles import Dags, backfill, cli, make_dags, query
+from cli_runner import backfill, cli
+from dag_folders import Dags, make_dags
+from recorded import query
 from typer.testing import Result
 
 CHAIN = '''

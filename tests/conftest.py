@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from ledgerflow.engine.infrastructure.database import conninfo
 
 TEMPLATE = "ledgerflow_test_template"

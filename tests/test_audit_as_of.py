@@ -1,6 +1,8 @@
 from datetime import datetime, timedelta
 
-from audit_support import cli, cli_json, head_recorded_at, record, sql, start_run, ti
+from audit_support import head_recorded_at, record, sql, start_run, ti
+from dagfiles import cli, cli_json
+
 from ledgerflow.engine.domain.dagrun import DagRun
 
 RUN = "manual__2024-01-02T00:00:00+00:00"

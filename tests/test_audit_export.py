@@ -2,7 +2,9 @@ import csv
 import json
 
 import pytest
-from audit_support import cli, head_recorded_at, record, sql, start_run, ti
+from audit_support import head_recorded_at, record, sql, start_run, ti
+from dagfiles import cli
+
 from ledgerflow.engine.domain.dagrun import DagRun
 
 

@@ -1,7 +1,9 @@
 import getpass
 import socket
 
-from audit_support import cli, cli_json, dag_folder, head_recorded_at, record, sql, start_run, ti
+from audit_support import dag_folder, head_recorded_at, record, sql, start_run, ti
+from dagfiles import cli, cli_json
+
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.operation import version
 from ledgerflow.projections.projector import ViewProjector

@@ -1,5 +1,6 @@
 import pytest
-from audit_support import cli, dag_folder, sql
+from audit_support import dag_folder, sql
+from dagfiles import cli
 
 
 @pytest.fixture

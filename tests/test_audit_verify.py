@@ -3,7 +3,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from audit_support import cli, record, sql, start_run, ti
+from audit_support import record, sql, start_run, ti
+from dagfiles import cli
+
 from ledgerflow.engine.audit.hashchain import GENESIS, link_v1
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.infrastructure.migrations import sql_dir

@@ -192,7 +192,7 @@ def test_donot_pickle_lets_a_worker_run_the_changed_file_and_records_that_files_
 
 
 def _job(dags, dag_id: str, task_id: str, planned: str, check: bool):
-    from ledgerflow.engine.runtime.worker import TaskJob
+    from ledgerflow.engine.runtime.jobs import TaskJob
 
     moment = datetime(2024, 1, 1, tzinfo=UTC)
     return TaskJob(
@@ -207,6 +207,7 @@ def _job(dags, dag_id: str, task_id: str, planned: str, check: bool):
         data_interval_end=datetime(2024, 1, 2, tzinfo=UTC),
         conf={},
         fileloc=str(dags.folder / f"{dag_id}.py"),
+        dag_folder=str(dags.folder),
         planned_fingerprint=planned,
         check_fingerprint=check,
         log_path=str(dags.state / f"{task_id}.log"),

@@ -8,6 +8,7 @@ import time
 import pytest
 from clear_support import CHAIN, backfilled, run_events
 from dagfiles import REPO, backfill, query, states, subprocess_env
+
 from ledgerflow.engine.application.clear import ClearTaskInstances, clear_task_instances, plan_clear
 from ledgerflow.engine.domain.operation import new_operation
 from ledgerflow.engine.errors import ConcurrentModification

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from clear_support import clear, run_events, ti_history
 from dagfiles import cli, make_dags, query, run_map, spawn, states, ti_map, wait_for
-from ledgerflow.engine.application.clear_handoff import _HELD
+
+from ledgerflow.engine.infrastructure.locks import _HELD, dag_key
 
 HANG = '''
 with DAG("hang", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=datetime(2024, 1, 10),
@@ -70,7 +71,7 @@ def test_clearing_a_running_try_nobody_drives_says_the_next_driver_resets_it(tmp
     wait_for(lambda: _running(dags), what="try 1 of a to run")
     proc.kill()  # the driver vanishes: its try stays recorded as running
     proc.wait()
-    wait_for(lambda: not query(database_url, _HELD, "ledgerflow-dag:hang")[0]["held"], what="lock release")
+    wait_for(lambda: not query(database_url, _HELD, dag_key("hang"))[0]["held"], what="lock release")
     result = clear(dags, "hang", "-r", "-y")
     assert result.exit_code == 0, result.output
     assert "no process is driving 1 run(s) marked running" in result.output

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from clear_support import run_events
 from dagfiles import backfill, make_dags, query, run_map, states, ti_map
+
 from ledgerflow.engine.application.clear import ClearTaskInstances, clear_task_instances, plan_clear
-from ledgerflow.engine.application.trigger import new_run
 from ledgerflow.engine.authoring.dagbag import load_dag
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.operation import new_operation
+from ledgerflow.engine.domain.scheduling import new_run
 from ledgerflow.engine.runtime.executors import SequentialExecutor
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
 from ledgerflow.projections.projector import ViewProjector

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from ledgerflow.cli.main import app
+from dagfiles import cli, cli_json
+
 from ledgerflow.engine.domain.operation import version
 from ledgerflow.engine.infrastructure.migrations import latest_version, migrations
-from typer.testing import CliRunner
 
 RUN_FIELDS = {"dag_id", "run_id", "logical_date", "data_interval_start", "data_interval_end",
               "run_type", "state", "conf"}
@@ -35,14 +35,8 @@ with DAG("berlin", schedule="0 9 * * *", timezone="Europe/Berlin") as dag:
 """
 
 
-def run(*args: str):
-    return CliRunner().invoke(app, list(args))
-
-
 def run_json(*args: str):
-    result = run(*args, "-o", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return cli_json(*args, "-o", "json")
 
 
 @pytest.fixture
@@ -67,20 +61,20 @@ def events(database_url: str) -> int:
     ["tasks", "states"], ["tasks", "states-for-dag-run"], ["projections"], ["pools"],
 ])
 def test_dash_h_and_dash_dash_help_print_the_same_usage(command):
-    short, long = run(*command, "-h"), run(*command, "--help")
+    short, long = cli(*command, "-h"), cli(*command, "--help")
     assert short.exit_code == long.exit_code == 0
     assert short.stdout == long.stdout
     assert "Usage:" in short.stdout
 
 
 def test_the_root_help_lists_every_command_group():
-    out = run("--help").stdout
+    out = cli("--help").stdout
     for group in ("db", "dags", "tasks", "projections", "pools"):
         assert re.search(rf"^\W*{group}\b", out, re.MULTILINE), group
 
 
 def test_version_prints_the_package_version_and_nothing_else():
-    result = run("--version")
+    result = cli("--version")
     assert result.exit_code == 0
     assert result.stdout == f"ledgerflow {version()}\n"
 
@@ -96,7 +90,7 @@ def test_dags_list_shows_each_dag_with_schedule_task_count_file_and_fingerprint(
 
 
 def test_dags_list_as_a_table_names_every_dag(dags):
-    result = run("dags", "list")
+    result = cli("dags", "list")
     assert result.exit_code == 0
     assert "daily" in result.stdout and "berlin" in result.stdout
 
@@ -104,7 +98,7 @@ def test_dags_list_as_a_table_names_every_dag(dags):
 # dags trigger and list-runs -------------------------------------------------------------------
 
 def test_trigger_creates_one_queued_manual_run_with_conf_and_run_id(dags, database_url):
-    result = run("dags", "trigger", "daily", "-e", "2024-01-02", "-c", '{"a": [1, 2]}',
+    result = cli("dags", "trigger", "daily", "-e", "2024-01-02", "-c", '{"a": [1, 2]}',
                  "-r", "my_run")
     assert result.exit_code == 0, result.output
     assert "my_run" in result.stdout
@@ -117,7 +111,7 @@ def test_trigger_creates_one_queued_manual_run_with_conf_and_run_id(dags, databa
 
 
 def test_trigger_long_options_work_like_the_short_ones(dags, database_url):
-    result = run("dags", "trigger", "daily", "--exec-date", "2024-01-05T10:00:00",
+    result = cli("dags", "trigger", "daily", "--exec-date", "2024-01-05T10:00:00",
                  "--conf", "{}", "--run-id", "long_form")
     assert result.exit_code == 0, result.output
     runs = run_json("dags", "list-runs", "daily")
@@ -128,14 +122,14 @@ def test_trigger_long_options_work_like_the_short_ones(dags, database_url):
 
 
 def test_trigger_without_run_id_names_the_run_manual_and_the_iso_logical_date(dags, database_url):
-    assert run("dags", "trigger", "daily", "-e", "2024-02-29").exit_code == 0
+    assert cli("dags", "trigger", "daily", "-e", "2024-02-29").exit_code == 0
     assert [r["run_id"] for r in run_json("dags", "list-runs", "daily")] == [
         "manual__2024-02-29T00:00:00+00:00"]
 
 
 def test_trigger_without_a_date_uses_now(dags, database_url):
     before = datetime.now(UTC)
-    assert run("dags", "trigger", "daily").exit_code == 0
+    assert cli("dags", "trigger", "daily").exit_code == 0
     (only,) = run_json("dags", "list-runs", "daily")
     moment = datetime.fromisoformat(only["logical_date"])
     assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
@@ -143,17 +137,17 @@ def test_trigger_without_a_date_uses_now(dags, database_url):
 
 
 def test_a_naive_trigger_date_is_in_the_dags_timezone(dags, database_url):
-    assert run("dags", "trigger", "berlin", "-e", "2024-07-01T09:00").exit_code == 0
+    assert cli("dags", "trigger", "berlin", "-e", "2024-07-01T09:00").exit_code == 0
     (only,) = run_json("dags", "list-runs", "berlin")
     assert only["logical_date"] == "2024-07-01T07:00:00+00:00"
     assert only["data_interval_start"] == "2024-06-30T07:00:00+00:00"
 
 
 def test_list_runs_json_has_exactly_the_contract_fields_with_utc_iso_datetimes(dags, database_url):
-    run("dags", "trigger", "berlin", "-e", "2024-01-02T09:00:00+01:00")
-    run("dags", "trigger", "daily", "-e", "2024-03-31T12:00:00-04:00")
+    cli("dags", "trigger", "berlin", "-e", "2024-01-02T09:00:00+01:00")
+    cli("dags", "trigger", "daily", "-e", "2024-03-31T12:00:00-04:00")
     for dag_id in ("berlin", "daily"):
-        result = run("dags", "list-runs", dag_id, "-o", "json")
+        result = cli("dags", "list-runs", dag_id, "-o", "json")
         assert result.stdout.count("\n") == 1  # one JSON array and nothing else
         (row,) = json.loads(result.stdout)
         assert set(row) == RUN_FIELDS
@@ -164,7 +158,7 @@ def test_list_runs_json_has_exactly_the_contract_fields_with_utc_iso_datetimes(d
 
 def test_list_runs_filters_by_inclusive_range_and_state(dags, database_url):
     for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
-        assert run("dags", "trigger", "daily", "-e", day).exit_code == 0
+        assert cli("dags", "trigger", "daily", "-e", day).exit_code == 0
     dates = [r["logical_date"][:10] for r in
              run_json("dags", "list-runs", "daily", "-s", "2024-01-02", "-e", "2024-01-03")]
     assert dates == ["2024-01-02", "2024-01-03"]
@@ -174,15 +168,15 @@ def test_list_runs_filters_by_inclusive_range_and_state(dags, database_url):
 
 
 def test_list_runs_as_a_table_shows_the_run(dags, database_url):
-    run("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "tabled")
-    result = run("dags", "list-runs", "daily")
+    cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "tabled")
+    result = cli("dags", "list-runs", "daily")
     assert result.exit_code == 0 and "tabled" in result.stdout and "queued" in result.stdout
 
 
 def test_tables_print_conf_as_json_and_brackets_literally(dags, database_url):
-    run("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "run[bold]1",
+    cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "run[bold]1",
         "-c", '{"path": ["[/tmp]"]}')
-    result = run("dags", "list-runs", "daily")
+    result = cli("dags", "list-runs", "daily")
     assert result.exit_code == 0, result.output
     assert "run[bold]1" in result.stdout
     assert '{"path": ["[/tmp]"]}' in result.stdout
@@ -191,8 +185,8 @@ def test_tables_print_conf_as_json_and_brackets_literally(dags, database_url):
 # tasks states --------------------------------------------------------------------------------
 
 def test_tasks_states_json_lists_every_task_instance_with_the_contract_fields(dags, database_url):
-    run("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "r2")
-    run("dags", "trigger", "daily", "-e", "2024-01-01", "-r", "r1")
+    cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "r2")
+    cli("dags", "trigger", "daily", "-e", "2024-01-01", "-r", "r1")
     rows = run_json("tasks", "states", "daily")
     assert all(set(r) == TI_FIELDS for r in rows)
     assert [(r["run_id"], r["task_id"], r["state"], r["try_number"], r["max_tries"])
@@ -204,39 +198,39 @@ def test_tasks_states_json_lists_every_task_instance_with_the_contract_fields(da
 
 
 def test_tasks_states_filters_by_task_regex_and_date_range(dags, database_url):
-    run("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "r2")
-    run("dags", "trigger", "daily", "-e", "2024-01-01", "-r", "r1")
+    cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "r2")
+    cli("dags", "trigger", "daily", "-e", "2024-01-01", "-r", "r1")
     rows = run_json("tasks", "states", "daily", "-t", "^lo", "-s", "2024-01-02")
     assert [(r["run_id"], r["task_id"]) for r in rows] == [("r2", "load")]
 
 
 def test_states_for_dag_run_lists_the_task_instances_of_that_run_only(dags, database_url):
-    run("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "r2")
-    run("dags", "trigger", "daily", "-e", "2024-01-01", "-r", "r1")
+    cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "r2")
+    cli("dags", "trigger", "daily", "-e", "2024-01-01", "-r", "r1")
     rows = run_json("tasks", "states-for-dag-run", "daily", "r1")
     assert all(set(r) == TI_FIELDS for r in rows)
     assert [(r["run_id"], r["task_id"]) for r in rows] == [("r1", "extract"), ("r1", "load")]
-    table = run("tasks", "states-for-dag-run", "daily", "r1")
+    table = cli("tasks", "states-for-dag-run", "daily", "r1")
     assert table.exit_code == 0 and "extract" in table.stdout
 
 
 # projections ---------------------------------------------------------------------------------
 
 def test_projections_rebuild_gives_identical_list_runs_json(dags, database_url):
-    run("dags", "trigger", "daily", "-e", "2024-01-02", "-c", '{"x": {"y": [1, "z"]}}')
-    run("dags", "trigger", "berlin", "-e", "2024-03-31T09:00")
-    before = [run("dags", "list-runs", d, "-o", "json").stdout for d in ("daily", "berlin")]
-    states_before = run("tasks", "states", "daily", "-o", "json").stdout
-    result = run("projections", "rebuild", "-y")
+    cli("dags", "trigger", "daily", "-e", "2024-01-02", "-c", '{"x": {"y": [1, "z"]}}')
+    cli("dags", "trigger", "berlin", "-e", "2024-03-31T09:00")
+    before = [cli("dags", "list-runs", d, "-o", "json").stdout for d in ("daily", "berlin")]
+    states_before = cli("tasks", "states", "daily", "-o", "json").stdout
+    result = cli("projections", "rebuild", "-y")
     assert result.exit_code == 0, result.output
-    assert [run("dags", "list-runs", d, "-o", "json").stdout for d in ("daily", "berlin")] == before
-    assert run("tasks", "states", "daily", "-o", "json").stdout == states_before
+    assert [cli("dags", "list-runs", d, "-o", "json").stdout for d in ("daily", "berlin")] == before
+    assert cli("tasks", "states", "daily", "-o", "json").stdout == states_before
 
 
 def test_projections_status_shows_no_lag_after_a_read(dags, database_url):
-    run("dags", "trigger", "daily", "-e", "2024-01-02")
-    run("dags", "list-runs", "daily")
-    result = run("projections", "status")
+    cli("dags", "trigger", "daily", "-e", "2024-01-02")
+    cli("dags", "list-runs", "daily")
+    result = cli("projections", "status")
     assert result.exit_code == 0
     assert result.stdout.split()[-2:] == ["lag", "0"]
 
@@ -257,7 +251,7 @@ def assert_refused(result, database_url: str, written_before: int, *needles: str
 
 @pytest.fixture
 def one_run(dags, database_url) -> int:
-    assert run("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "existing").exit_code == 0
+    assert cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "existing").exit_code == 0
     return events(database_url)
 
 
@@ -286,7 +280,7 @@ def one_run(dags, database_url) -> int:
 def test_invalid_input_is_refused_with_one_line_exit_2_and_nothing_written(
     one_run, database_url, args, needles
 ):
-    assert_refused(run(*args), database_url, one_run, *needles)
+    assert_refused(cli(*args), database_url, one_run, *needles)
 
 
 def test_a_broken_dag_file_refuses_the_trigger_naming_the_file_and_error(
@@ -294,7 +288,7 @@ def test_a_broken_dag_file_refuses_the_trigger_naming_the_file_and_error(
 ):
     broken = dags / "daily.py"
     broken.write_text("from ledgerflow import DAG\nraise ImportError('missing dependency')\n")
-    result = run("dags", "trigger", "daily", "-e", "2024-01-05")
+    result = cli("dags", "trigger", "daily", "-e", "2024-01-05")
     assert_refused(result, database_url, one_run, str(broken), "ImportError: missing dependency")
 
 
@@ -305,23 +299,23 @@ def test_a_dag_file_with_a_cycle_refuses_the_trigger(dags, one_run, database_url
             a, b = EmptyTask("a"), EmptyTask("b")
             a >> b >> a
     """))
-    assert_refused(run("dags", "trigger", "daily", "-e", "2024-01-05"), database_url, one_run,
+    assert_refused(cli("dags", "trigger", "daily", "-e", "2024-01-05"), database_url, one_run,
                    "cycle")
 
 
 def test_a_missing_dag_folder_is_refused(one_run, database_url, tmp_path):
-    result = run("dags", "trigger", "daily", "-S", str(tmp_path / "nowhere"))
+    result = cli("dags", "trigger", "daily", "-S", str(tmp_path / "nowhere"))
     assert_refused(result, database_url, one_run, "does not exist")
 
 
 def test_unknown_options_are_usage_errors_not_tracebacks(dags):
-    result = run("dags", "trigger", "daily", "--no-such-flag")
+    result = cli("dags", "trigger", "daily", "--no-such-flag")
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "No such option" in result.stderr
 
 
 def test_a_refused_trigger_is_not_recorded_as_an_operation(one_run, database_url):
-    run("dags", "trigger", "daily", "-c", "[]")
+    cli("dags", "trigger", "daily", "-c", "[]")
     with psycopg.connect(database_url) as conn:
         topics = [t for (t,) in conn.execute("SELECT topic FROM ledgerflow_events")]
     assert sum(t.endswith("Operation.Started") for t in topics) == 1
@@ -333,7 +327,7 @@ def test_an_unreachable_database_is_one_line_on_stderr_at_once_not_a_traceback(
     missing = psycopg.conninfo.make_conninfo(database_url, dbname="missing_database")
     monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", missing)
     started = datetime.now(UTC)
-    result = run("dags", "list-runs", "daily", "-o", "json")
+    result = cli("dags", "list-runs", "daily", "-o", "json")
     assert datetime.now(UTC) - started < timedelta(seconds=10)
     assert result.exit_code == 1
     assert result.stdout == "" and "Traceback" not in result.output
@@ -364,7 +358,7 @@ def schema_rows(url: str) -> list[tuple]:
 
 
 def test_db_check_on_an_empty_database_says_to_migrate_and_exits_1(empty_database_url):
-    result = run("db", "check")
+    result = cli("db", "check")
     assert result.exit_code == 1
     assert result.stdout.startswith("Server: PostgreSQL ")
     assert f"Schema version 0, latest {latest_version()}" in result.stdout
@@ -374,7 +368,7 @@ def test_db_check_on_an_empty_database_says_to_migrate_and_exits_1(empty_databas
 def test_db_migrate_applies_every_migration_once_and_a_second_run_changes_nothing(
     empty_database_url
 ):
-    first = run("db", "migrate")
+    first = cli("db", "migrate")
     assert first.exit_code == 0, first.output
     names = [f"{v:03d}_{n}" for v, n, _ in migrations()]
     assert first.stdout == f"Applied: {', '.join(names)}\n"
@@ -382,7 +376,7 @@ def test_db_migrate_applies_every_migration_once_and_a_second_run_changes_nothin
     assert [(v, n) for v, n, _ in applied] == [(v, n) for v, n, _ in migrations()]
     guards = event_triggers(empty_database_url)
     assert {"ledgerflow_events_no_update", "ledgerflow_events_no_truncate"} <= set(guards)
-    second = run("db", "migrate")
+    second = cli("db", "migrate")
     assert second.exit_code == 0
     assert second.stdout == "Database is up to date.\n"
     assert schema_rows(empty_database_url) == applied
@@ -399,8 +393,8 @@ def event_triggers(url: str) -> list[str]:
 def test_db_check_lists_each_applied_migration_and_says_the_schema_is_current(
     empty_database_url
 ):
-    run("db", "migrate")
-    result = run("db", "check")
+    cli("db", "migrate")
+    result = cli("db", "check")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Server: PostgreSQL ")
@@ -411,6 +405,6 @@ def test_db_check_lists_each_applied_migration_and_says_the_schema_is_current(
 
 
 def test_the_first_command_on_an_empty_database_migrates_it(empty_database_url, dags):
-    assert run("dags", "trigger", "daily", "-e", "2024-01-02").exit_code == 0
+    assert cli("dags", "trigger", "daily", "-e", "2024-01-02").exit_code == 0
     assert [v for v, _, _ in schema_rows(empty_database_url)] == [v for v, _, _ in migrations()]
     assert len(run_json("dags", "list-runs", "daily")) == 1

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 import pytest
+
 from ledgerflow import DAG, BashTask, EmptyTask, PythonTask, SubDagTask
 from ledgerflow.engine.errors import DagDefinitionError
 

@@ -6,10 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ledgerflow.cli.main import app
+from dagfiles import cli
+
 from ledgerflow.engine.authoring.dagbag import fingerprint_of, load_dag, load_dagbag
 from ledgerflow.engine.errors import BrokenDagFile, DagNotFound, InvalidInput
-from typer.testing import CliRunner
 
 GOOD = """
 from datetime import datetime
@@ -95,9 +95,9 @@ def test_a_broken_dag_file_is_reported_with_its_path_and_error_and_the_others_st
 
 
 @pytest.mark.parametrize(("source", "error"), [
-    ("def broken(:\n", "SyntaxError"),
-    ("import not_a_module_anywhere\n", "ModuleNotFoundError"),
-    ("import sys\nsys.exit(3)\n", "SystemExit"),
+    ("from ledgerflow import DAG\ndef broken(:\n", "SyntaxError"),
+    ("from ledgerflow import DAG\nimport not_a_module_anywhere\n", "ModuleNotFoundError"),
+    ("from ledgerflow import DAG\nimport sys\nsys.exit(3)\n", "SystemExit"),
     ("from ledgerflow import DAG, EmptyTask\nwith DAG('d'):\n    EmptyTask('a', trigger_rule='x')\n",
      "unknown trigger_rule 'x'"),
     ("from ledgerflow import DAG, EmptyTask\nwith DAG('d'):\n    a = EmptyTask('a')\n    a >> a\n",
@@ -110,8 +110,16 @@ def test_each_kind_of_broken_file_is_reported_never_raised(tmp_path, source, err
     assert error in bag.errors[str(path)]
 
 
+def test_a_file_that_never_mentions_a_dag_is_a_helper_module_not_loaded_as_a_dag_file(tmp_path):
+    write(tmp_path, "helper.py", "raise RuntimeError('importing me alone fails')\n")
+    write(tmp_path, "uses.py", "from ledgerflow import DAG\ndag = DAG('uses')\n")
+    bag = load_dagbag(tmp_path)
+    assert sorted(bag.dags) == ["uses"]
+    assert bag.errors == {}
+
+
 def test_a_multi_line_error_is_reported_on_one_line(tmp_path):
-    path = write(tmp_path, "bad.py", "raise ValueError('first line\\n  second line')\n")
+    path = write(tmp_path, "bad.py", "from ledgerflow import DAG\nraise ValueError('first line\\n  second line')\n")
     assert load_dagbag(tmp_path).errors == {str(path): "ValueError: first line second line"}
 
 
@@ -151,8 +159,8 @@ def test_a_dag_id_defined_in_two_files_is_reported_and_the_first_file_wins(tmp_p
 
 def test_the_dags_list_command_reports_a_broken_file_on_stderr_and_lists_the_rest(tmp_path):
     good(tmp_path, "fine")
-    broken = write(tmp_path, "broken.py", "raise ValueError('bad config')\n")
-    result = CliRunner().invoke(app, ["dags", "list", "-S", str(tmp_path), "-o", "json"])
+    broken = write(tmp_path, "broken.py", "from ledgerflow import DAG\nraise ValueError('bad config')\n")
+    result = cli("dags", "list", "-S", str(tmp_path), "-o", "json")
     assert result.exit_code == 0
     assert [d["dag_id"] for d in json.loads(result.stdout)] == ["fine"]
     assert result.stderr.strip() == f"Broken DAG file {broken}: ValueError: bad config"
@@ -161,7 +169,7 @@ def test_the_dags_list_command_reports_a_broken_file_on_stderr_and_lists_the_res
 def test_the_dags_folder_comes_from_ledgerflow_dags_folder(tmp_path, monkeypatch):
     good(tmp_path / "configured", "from_env")
     monkeypatch.setenv("LEDGERFLOW_DAGS_FOLDER", str(tmp_path / "configured"))
-    result = CliRunner().invoke(app, ["dags", "list", "-o", "json"])
+    result = cli("dags", "list", "-o", "json")
     assert result.exit_code == 0, result.output
     assert [d["dag_id"] for d in json.loads(result.stdout)] == ["from_env"]
 
@@ -172,7 +180,7 @@ def test_subdir_overrides_ledgerflow_dags_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("LEDGERFLOW_DAGS_FOLDER", str(tmp_path / "configured"))
     for flag in ("-S", "--subdir"):
         args = ["dags", "list", flag, str(tmp_path / "given"), "-o", "json"]
-        result = CliRunner().invoke(app, args)
+        result = cli(*args)
         assert result.exit_code == 0, result.output
         assert [d["dag_id"] for d in json.loads(result.stdout)] == ["from_flag"]
 
@@ -183,6 +191,6 @@ def test_without_the_setting_the_dags_folder_is_dags_in_the_working_directory(
     good(tmp_path / "dags", "local")
     monkeypatch.delenv("LEDGERFLOW_DAGS_FOLDER", raising=False)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["dags", "list", "-o", "json"])
+    result = cli("dags", "list", "-o", "json")
     assert result.exit_code == 0, result.output
     assert [d["dag_id"] for d in json.loads(result.stdout)] == ["local"]

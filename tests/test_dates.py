@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from ledgerflow.engine.domain.dates import from_iso, iso, now, parse_date
 from ledgerflow.engine.errors import BadDate, InvalidInput
 

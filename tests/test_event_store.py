@@ -6,6 +6,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+
 from ledgerflow.engine.domain.dagrun import DagRun, dagrun_id
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.errors import ConcurrentModification

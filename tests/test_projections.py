@@ -10,10 +10,10 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from dagfiles import cli
 from eventsourcing.persistence import StoredEvent
-from ledgerflow.cli.main import app
+
 from ledgerflow.projections.projector import ViewProjector
-from typer.testing import CliRunner
 
 GOLDEN = Path(__file__).parent / "golden"
 VIEWS = {
@@ -176,7 +176,7 @@ def test_the_projections_status_command_shows_the_lag_without_catching_up(ledger
     ViewProjector(ledger).catch_up()
     ledger.recorder.insert_events(history[4:])
     status = ViewProjector(ledger).status()
-    result = CliRunner().invoke(app, ["projections", "status"])
+    result = cli("projections", "status")
     assert result.exit_code == 0, result.output
     lag = len(history) - 4
     assert result.stdout.split() == [
@@ -191,7 +191,7 @@ def test_the_projections_rebuild_command_replays_everything_and_leaves_no_lag(
     ViewProjector(ledger).catch_up()
     with psycopg.connect(database_url) as conn:
         conn.execute("UPDATE dag_run SET state = 'tampered'")
-    result = CliRunner().invoke(app, ["projections", "rebuild", "-y"])
+    result = cli("projections", "rebuild", "-y")
     assert result.exit_code == 0, result.output
     assert f"from {len(golden_history())} events" in result.stdout
     assert dump(database_url) == expected_views()
@@ -203,7 +203,7 @@ def test_declining_the_rebuild_prompt_leaves_the_views_alone(ledger, database_ur
     ViewProjector(ledger).catch_up()
     with psycopg.connect(database_url) as conn:
         conn.execute("UPDATE pool SET slots = 99")
-    result = CliRunner().invoke(app, ["projections", "rebuild"], input="n\n")
+    result = cli("projections", "rebuild", input="n\n")
     assert result.exit_code == 1
     assert dump(database_url)["pool"] == [{"name": "db", "slots": 99}]
 

@@ -157,7 +157,7 @@ def test_num_runs_bounds_the_loop(tmp_path, database_url):
 
 
 def test_a_dag_another_process_drives_is_skipped_for_the_loop(tmp_path, ledger):
-    from ledgerflow.engine.application.backfill import dag_lock
+    from ledgerflow.engine.infrastructure.locks import dag_lock
 
     dags = make_dags(tmp_path, daily=DAILY.format(catchup=True))
     with dag_lock(ledger, "daily"):

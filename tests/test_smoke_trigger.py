@@ -2,8 +2,7 @@ import json
 import textwrap
 
 import pytest
-from ledgerflow.cli.main import app
-from typer.testing import CliRunner
+from dagfiles import cli
 
 
 def test_trigger_then_list_runs_shows_the_queued_manual_run(database_url, tmp_path):
@@ -15,10 +14,9 @@ def test_trigger_then_list_runs_shows_the_queued_manual_run(database_url, tmp_pa
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
             EmptyTask("a") >> EmptyTask("b")
     """))
-    runner = CliRunner()
-    result = runner.invoke(app, ["dags", "trigger", "d", "-S", str(dags), "-e", "2024-01-02"])
+    result = cli("dags", "trigger", "d", "-S", str(dags), "-e", "2024-01-02")
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["dags", "list-runs", "d", "-o", "json"])
+    result = cli("dags", "list-runs", "d", "-o", "json")
     runs = json.loads(result.stdout)
     assert [(r["run_id"], r["state"], r["run_type"]) for r in runs] == [
         ("manual__2024-01-02T00:00:00+00:00", "queued", "manual")
@@ -26,10 +24,11 @@ def test_trigger_then_list_runs_shows_the_queued_manual_run(database_url, tmp_pa
 
 
 def test_a_run_id_is_claimed_so_two_runs_can_never_share_it(database_url, tmp_path):
-    from ledgerflow.engine.application.trigger import new_run, trigger
+    from ledgerflow.engine.application.trigger import trigger
     from ledgerflow.engine.authoring.dagbag import load_dag
     from ledgerflow.engine.domain.dates import parse_date
     from ledgerflow.engine.domain.operation import new_operation
+    from ledgerflow.engine.domain.scheduling import new_run
     from ledgerflow.engine.errors import RefusedCommand
     from ledgerflow.engine.infrastructure.migrations import open_ledger
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from ledgerflow import DAG
 from ledgerflow.engine.authoring.timetable import Timetable
 from ledgerflow.engine.domain.dates import parse_date

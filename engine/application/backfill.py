@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from ledgerflow.engine.application.backfill_plan import BackfillPlan, ExistingRun
-from ledgerflow.engine.application.trigger import new_run
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.deps import run_outcome
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Outcome, Progress
-from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED
-from ledgerflow.engine.domain.scheduling import reset_tis, take_over
-from ledgerflow.engine.errors import LedgerflowError, RefusedCommand
+from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED, ti_change
+from ledgerflow.engine.domain.scheduling import new_run, reset_tis, take_over
+from ledgerflow.engine.errors import LedgerflowError
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import make_executor
@@ -35,27 +33,6 @@ class BackfillResult:
     plan: BackfillPlan
 
 
-@contextmanager
-def dag_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
-    """One driver per DAG: a session advisory lock held for the whole command.
-
-    Holding it also proves that task instances left running or queued in this
-    DAG's runs belong to a process that is gone, so they can be reset.
-    """
-    with ledger.datastore.get_connection() as conn:
-        row = conn.execute(
-            "SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (f"ledgerflow-dag:{dag_id}",)
-        ).fetchone()
-        if not row["ok"]:
-            raise RefusedCommand(
-                f"another backfill or the scheduler is driving DAG {dag_id} right now"
-            )
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"ledgerflow-dag:{dag_id}",))
-
-
 def apply_resets(plan: BackfillPlan, op: OperationContext) -> dict[datetime, DagRun]:
     """--reset-dagruns as Reset events: task instances back to none, runs queued."""
     aggs: dict[datetime, DagRun] = {}
@@ -63,10 +40,8 @@ def apply_resets(plan: BackfillPlan, op: OperationContext) -> dict[datetime, Dag
     for existing, task_id in plan.resets:
         moment = datetime.fromisoformat(existing.run.logical_date)
         ti = existing.run.tis[task_id]
-        by_run.setdefault(moment, []).append({
-            "task_id": task_id, "from": ti.state, "to": None, "try_number": ti.try_number,
-            "max_tries": ti.try_number + plan.full_dag.tasks[task_id].retries,
-        })
+        by_run.setdefault(moment, []).append(
+            ti_change(task_id, ti, None, max_tries=ti.try_number + plan.full_dag.tasks[task_id].retries))
     for moment, changes in by_run.items():
         existing = plan.existing[moment]
         agg = DagRun.resume(existing.uuid, existing.version, existing.run)

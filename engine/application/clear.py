@@ -23,7 +23,7 @@ from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.domain.lineage import LineageBreak, LineageWouldBreak, find_breaks
 from ledgerflow.engine.domain.operation import OperationContext, command_arguments
-from ledgerflow.engine.domain.run_state import RUN_FINISHED, RunState
+from ledgerflow.engine.domain.run_state import RUN_FINISHED, RunState, ti_change
 from ledgerflow.engine.errors import ConcurrentModification, InvalidInput
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -168,8 +168,7 @@ def _changes(run: RunState, order: list[str], retries: dict[str, int], wanted: f
             to, max_tries = None, ti.try_number + retries[task_id]
             if state is None and max_tries == ti.max_tries:
                 continue
-        changes.append({"task_id": task_id, "from": state, "to": to,
-                        "try_number": ti.try_number, "max_tries": max_tries})
+        changes.append(ti_change(task_id, ti, to, max_tries=max_tries))
     return changes
 
 

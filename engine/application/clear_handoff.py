@@ -5,21 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ledgerflow.engine.application.clear import ClearPlan, RunClear
+from ledgerflow.engine.infrastructure.locks import driven_now
 from ledgerflow.engine.infrastructure.store import Ledger
-
-_HELD = (
-    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-    "AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND ((classid::bigint << 32) | objid::bigint) = hashtext(%s)::bigint) AS held"
-)
-
-
-def driven_now(ledger: Ledger, dag_id: str) -> bool:
-    """Whether a backfill or the scheduler holds the DAG's lock (engine.backfill.dag_lock)."""
-    with ledger.cursor() as curs:
-        curs.execute(_HELD, (f"ledgerflow-dag:{dag_id}",))
-        row = curs.fetchone()
-    return bool(row and row["held"])
 
 
 def _types(runs: list[RunClear]) -> str:

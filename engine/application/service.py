@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledgerflow.engine.application.backfill import BackfillResult, Interrupted, dag_lock, run_backfill
+from ledgerflow.engine.application.backfill import BackfillResult, Interrupted, run_backfill
 from ledgerflow.engine.application.backfill_plan import BackfillPlan, BackfillRequest, make_plan
 from ledgerflow.engine.application.backfill_preview import rendered_tasks
 from ledgerflow.engine.application.clear import ClearPlan, ClearTaskInstances, clear_task_instances, plan_clear
@@ -31,6 +31,7 @@ from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.errors import InvalidInput
 from ledgerflow.engine.infrastructure import database, migrations, settings
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
+from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
 from ledgerflow.projections.projector import ViewProjector

@@ -9,6 +9,7 @@ from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dagrun import DagRun, RunIdClaim, dagrun_id
 from ledgerflow.engine.domain.dates import iso, now
 from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.domain.scheduling import new_run
 from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, RefusedCommand
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -32,27 +33,6 @@ def manual_interval(dag: DAG, logical_date: datetime) -> tuple[datetime, datetim
     end = points[-1]
     start = points[-2] if len(points) >= 2 else end
     return start, end
-
-
-def new_run(dag: DAG, logical_date: datetime, run_type: str, state: str, conf: dict[str, Any],
-            op: OperationContext, run_id: str | None = None,
-            interval: tuple[datetime, datetime] | None = None,
-            task_ids: list[str] | None = None) -> DagRun:
-    start, end = interval or dag.timetable.data_interval(logical_date)
-    tasks = task_ids if task_ids is not None else list(dag.tasks)
-    return DagRun.start(
-        **op.stamp,
-        dag_id=dag.dag_id,
-        run_id=run_id or f"{run_type}__{iso(logical_date)}",
-        logical_date=iso(logical_date),
-        data_interval_start=iso(start),
-        data_interval_end=iso(end),
-        run_type=run_type,
-        state=state,
-        conf=conf,
-        dag_fingerprint=dag.fingerprint,
-        tasks={tid: dag.tasks[tid].retries for tid in tasks},
-    )
 
 
 def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: datetime | None = None,

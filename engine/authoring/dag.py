@@ -78,6 +78,7 @@ class DAG:
         self.description = description
         self.tasks: dict[str, BaseTask] = {}
         self.fileloc: str | None = None
+        self.folder: str | None = None  # the DAG folder, on sys.path while its tasks run
         self.fingerprint: str | None = None
         self.parent: DAG | None = None
 

@@ -1,10 +1,18 @@
-"""Loads DAG files from a folder or file, with a sha256 fingerprint per DAG's source."""
+"""Loads DAG files from a folder or file, with a sha256 fingerprint per DAG's source.
+
+As in Airflow, the DAG folder is on sys.path while its files load (and while
+their tasks run, see `importable`), so helper modules beside the DAGs import.
+ledgerflow itself lives only under the `ledgerflow` package, so a helper named
+`engine.py` or `cli.py` there neither breaks it nor is shadowed by it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +37,29 @@ class DagBag:
     folder_hint: str = ""
 
 
+@contextmanager
+def importable(folder: Path) -> Iterator[None]:
+    """The DAG folder first on sys.path; on leaving, its modules are dropped from sys.modules
+    so the next load (another folder, or a changed helper) imports them afresh. Loaded DAGs
+    keep working: their functions hold their modules' globals."""
+    entry = str(folder.resolve())
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:
+            sys.path.remove(entry)
+        inside = entry.rstrip("/") + "/"
+        for name, module in list(sys.modules.items()):
+            if (getattr(module, "__file__", None) or "").startswith(inside):
+                del sys.modules[name]
+
+
+def folder_of(path: Path) -> Path:
+    """A DAG file's folder when it is given alone."""
+    return path.resolve().parent if path.is_file() else path.resolve()
+
+
 def fingerprint_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -38,11 +69,20 @@ def _dag_files(folder: Path) -> list[Path]:
         return [folder]
     if not folder.is_dir():
         raise DagNotFound(f"DAG folder {folder} does not exist")
-    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")))
+    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")) and _may_define_dags(p))
 
 
-def load_file(path: Path) -> list[DAG]:
-    """Executes one DAG file and returns the DAGs it defines (sub-DAGs included)."""
+def _may_define_dags(path: Path) -> bool:
+    """Airflow's safe mode: a file that never says `dag` and `ledgerflow` (or `airflow`) is a helper
+    module, imported by DAG files, not run as one."""
+    text = path.read_bytes().lower()
+    return b"dag" in text and (b"ledgerflow" in text or b"airflow" in text)
+
+
+def load_file(path: Path, folder: Path | None = None) -> list[DAG]:
+    """Executes one DAG file and returns the DAGs it defines (sub-DAGs included).
+
+    The caller has `folder` (default: the file's own) importable."""
     digest = fingerprint_of(path)
     module_name = f"ledgerflow_dag_{digest[:16]}_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -73,6 +113,7 @@ def load_file(path: Path) -> list[DAG]:
                 found.append(sub)
     for dag in found:
         dag.fileloc = str(path.resolve())
+        dag.folder = str(folder or path.resolve().parent)
         dag.fingerprint = digest
         try:
             dag.topological_order()
@@ -86,20 +127,26 @@ def load_dagbag(folder: Path, only: str | None = None) -> DagBag:
     bag = DagBag(folder_hint=str(folder))
     files = _dag_files(folder)
     if only is not None:
-        root = only.split(".")[0]
-        mentioning = [p for p in files if root in p.read_text(errors="replace")]
+        stem = only.split(".")[0]
+        mentioning = [p for p in files if stem in p.read_text(errors="replace")]
         files = mentioning or files
-    for path in files:
-        try:
-            dags = load_file(path)
-        except BrokenDagFile as exc:
-            bag.errors[str(path)] = str(exc).split(": ", 1)[1]
-            continue
+    root = folder_of(folder)
+    with importable(root):
+        loaded = [(path, _load_or_error(bag, path, root)) for path in files]
+    for path, dags in loaded:
         for dag in dags:
             other = bag.dags.setdefault(dag.dag_id, dag)
             if other.fileloc != dag.fileloc:
                 bag.errors[str(path)] = f"DAG {dag.dag_id!r} is already defined in {other.fileloc}"
     return bag
+
+
+def _load_or_error(bag: DagBag, path: Path, root: Path) -> list[DAG]:
+    try:
+        return load_file(path, root)
+    except BrokenDagFile as exc:
+        bag.errors[str(path)] = str(exc).split(": ", 1)[1]
+        return []
 
 
 def load_dag(folder: Path, dag_id: str) -> DAG:

@@ -6,7 +6,8 @@ reads: each receives an event kind (the event class name) and its payload dict.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
@@ -50,6 +51,15 @@ class RunState:
         self.tis: dict[str, TI] = {tid: TI(None, 0, mt) for tid, mt in d["tasks"].items()}
 
 
+def ti_change(task_id: str, ti: TI, to: str | None, *, try_number: int | None = None,
+              max_tries: int | None = None, **why: Any) -> dict[str, Any]:
+    """A task instance's change as DagRun events carry it: from its current state, keeping its
+    try and max_tries unless given; extra keyword arguments record why."""
+    return {"task_id": task_id, "from": ti.state, "to": to,
+            "try_number": ti.try_number if try_number is None else try_number,
+            "max_tries": ti.max_tries if max_tries is None else max_tries, **why}
+
+
 def _apply_changes(run: RunState, changes: list[dict[str, Any]]) -> None:
     tis = run.tis
     for c in changes:
@@ -62,26 +72,71 @@ def _apply_changes(run: RunState, changes: list[dict[str, Any]]) -> None:
             ti.max_tries = c["max_tries"]
 
 
+def _created(run: RunState | None, d: Mapping[str, Any]) -> RunState:
+    return RunState(d)
+
+
+def _changed(run: RunState, d: Mapping[str, Any]) -> RunState:
+    _apply_changes(run, d["changes"])
+    return run
+
+
+def _state_changed(run: RunState, d: Mapping[str, Any]) -> RunState:
+    run.state = d["to_state"]
+    return run
+
+
+def _cleared(run: RunState, d: Mapping[str, Any]) -> RunState:
+    _apply_changes(run, d["changes"])
+    if d["run_to"] != run.state:
+        run.clear_number += 1
+    run.state = d["run_to"]
+    return run
+
+
+def _adopted(run: RunState, d: Mapping[str, Any]) -> RunState:
+    run.run_type = d["run_type"]
+    run.conf = d["conf"]
+    return run
+
+
+def _tasks_added(run: RunState, d: Mapping[str, Any]) -> RunState:
+    for tid, mt in d["tasks"].items():
+        run.tis.setdefault(tid, TI(None, 0, mt))
+    return run
+
+
+@dataclass(frozen=True)
+class RunEventKind:
+    """What the fold, the views, the audit trail and the clear watch know of one DagRun event kind."""
+
+    fold: Callable[[Any, Mapping[str, Any]], RunState]
+    creates: bool = False  # the run's first event
+    adds_tasks: bool = False  # task instances appear: every one of the run is touched
+    self_contained: bool = True  # its changes carry every field they touch: no other TI is needed
+    run_move: tuple[str, str] | None = None  # the payload keys of the run's own from and to state
+
+
+RUN_EVENTS: dict[str, RunEventKind] = {
+    "Created": RunEventKind(_created, creates=True, adds_tasks=True),
+    "TaskInstancesChanged": RunEventKind(_changed),
+    "StateChanged": RunEventKind(_state_changed, run_move=("from_state", "to_state")),
+    "Cleared": RunEventKind(_cleared, run_move=("run_from", "run_to")),
+    "Reset": RunEventKind(_cleared, run_move=("run_from", "run_to")),
+    "Adopted": RunEventKind(_adopted),
+    "TasksAdded": RunEventKind(_tasks_added, adds_tasks=True, self_contained=False),
+}
+
+
+def run_event(kind: str) -> RunEventKind:
+    try:
+        return RUN_EVENTS[kind]
+    except KeyError:
+        raise ValueError(f"unknown DagRun event {kind}") from None
+
+
 def evolve(run: RunState | None, kind: str, d: Mapping[str, Any]) -> RunState:
     """Applies one event to a run's state (in place) and returns it."""
-    if kind == "Created":
-        return RunState(d)
-    assert run is not None, f"{kind} before Created"
-    if kind == "TaskInstancesChanged":
-        _apply_changes(run, d["changes"])
-    elif kind == "StateChanged":
-        run.state = d["to_state"]
-    elif kind in ("Cleared", "Reset"):
-        _apply_changes(run, d["changes"])
-        if d["run_to"] != run.state:
-            run.clear_number += 1
-        run.state = d["run_to"]
-    elif kind == "Adopted":
-        run.run_type = d["run_type"]
-        run.conf = d["conf"]
-    elif kind == "TasksAdded":
-        for tid, mt in d["tasks"].items():
-            run.tis.setdefault(tid, TI(None, 0, mt))
-    else:
-        raise ValueError(f"unknown DagRun event {kind}")
-    return run
+    spec = run_event(kind)
+    assert run is not None or spec.creates, f"{kind} before Created"
+    return spec.fold(run, d)

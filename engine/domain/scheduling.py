@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.authoring.dagbag import DagBag
 from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.domain.operation import OperationContext
-from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.run_state import RunState, ti_change
 from ledgerflow.engine.infrastructure.store import Ledger
 
 ORPHANED = frozenset({"scheduled", "queued", "running", "restarting"})
@@ -39,13 +40,31 @@ def due_dates(dag: DAG, existing: set[datetime], at: datetime) -> list[datetime]
     return [p for p in points if p not in existing]
 
 
+def new_run(dag: DAG, logical_date: datetime, run_type: str, state: str, conf: dict[str, Any],
+            op: OperationContext, run_id: str | None = None,
+            interval: tuple[datetime, datetime] | None = None,
+            task_ids: list[str] | None = None) -> DagRun:
+    start, end = interval or dag.timetable.data_interval(logical_date)
+    tasks = task_ids if task_ids is not None else list(dag.tasks)
+    return DagRun.start(
+        **op.stamp,
+        dag_id=dag.dag_id,
+        run_id=run_id or f"{run_type}__{iso(logical_date)}",
+        logical_date=iso(logical_date),
+        data_interval_start=iso(start),
+        data_interval_end=iso(end),
+        run_type=run_type,
+        state=state,
+        conf=conf,
+        dag_fingerprint=dag.fingerprint,
+        tasks={tid: dag.tasks[tid].retries for tid in tasks},
+    )
+
+
 def reset_tis(agg: DagRun, dag: DAG, op: OperationContext, states: frozenset[str], **mark: Any) -> None:
     """Sends the DAG's task instances in `states` back to no state (try kept), in one event."""
-    changes = [
-        {"task_id": t, "from": ti.state, "to": None, "try_number": ti.try_number,
-         "max_tries": ti.max_tries, **mark}
-        for t, ti in agg.run.tis.items() if t in dag.tasks and ti.state in states
-    ]
+    changes = [ti_change(t, ti, None, **mark) for t, ti in agg.run.tis.items()
+               if t in dag.tasks and ti.state in states]
     if changes:
         agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
 

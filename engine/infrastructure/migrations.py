@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ledgerflow.engine.infrastructure.locks import MIGRATIONS_KEY
 from ledgerflow.engine.infrastructure.store import Ledger
-
-_LOCK_KEY = 7_220_417_001
 
 
 def sql_dir() -> Path:
@@ -50,7 +49,7 @@ def migrate(url: str | None = None) -> list[str]:
     applied: list[str] = []
     try:
         with setup.transaction() as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATIONS_KEY,))
             curs.execute(
                 "CREATE TABLE IF NOT EXISTS ledgerflow_schema (version integer PRIMARY KEY, "
                 "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"

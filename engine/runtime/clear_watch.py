@@ -23,8 +23,8 @@ from ledgerflow.engine.errors import ConcurrentModification
 from ledgerflow.engine.infrastructure.stored_runs import cleared_between, head, load_run, stored_versions
 
 if TYPE_CHECKING:
+    from ledgerflow.engine.runtime.jobs import TaskResult
     from ledgerflow.engine.runtime.runner import Runner
-    from ledgerflow.engine.runtime.worker import TaskResult
 
 CHECK_EVERY = 0.25
 APPEND_ATTEMPTS = 5

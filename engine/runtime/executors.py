@@ -15,7 +15,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Protocol
 
-from ledgerflow.engine.runtime.worker import TaskJob, TaskResult, die_with_parent, execute
+from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.worker import die_with_parent, execute
 
 
 class Executor(Protocol):

@@ -28,7 +28,8 @@ from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED, RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.executors import Executor
-from ledgerflow.engine.runtime.worker import TaskJob, TaskResult, remember
+from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.worker import remember
 
 FLUSH_EVENTS = 5_000
 FLUSH_SECONDS = 1.0

@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ledgerflow.engine.application.backfill import dag_lock
-from ledgerflow.engine.application.trigger import new_run
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dagbag
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso, now
 from ledgerflow.engine.domain.operation import OperationContext
-from ledgerflow.engine.domain.scheduling import due_dates, first_seen, free_pool_slots, take_over
+from ledgerflow.engine.domain.scheduling import due_dates, first_seen, free_pool_slots, new_run, take_over
 from ledgerflow.engine.errors import RefusedCommand
 from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import Executor, make_executor
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions

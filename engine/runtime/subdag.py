@@ -11,30 +11,30 @@ other. The try succeeds iff the child run ends success.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
-from ledgerflow.engine.application.trigger import new_run
 from ledgerflow.engine.authoring.dag import SubDagTask
 from ledgerflow.engine.domain.dagrun import DagRun, dagrun_id
 from ledgerflow.engine.domain.dates import from_iso, iso
 from ledgerflow.engine.domain.operation import OperationContext, new_operation
 from ledgerflow.engine.domain.run_state import FAILED_LIKE
-from ledgerflow.engine.domain.scheduling import first_seen, reset_tis, take_over
-from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.domain.scheduling import first_seen, new_run, reset_tis, take_over
+from ledgerflow.engine.infrastructure.locks import child_run_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import load_run
 from ledgerflow.engine.runtime.executors import SequentialExecutor
+from ledgerflow.engine.runtime.jobs import TaskJob
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
-from ledgerflow.engine.runtime.worker import TaskJob
+from ledgerflow.engine.runtime.worker import runs_tries_of
 
 
 class SubDagFailed(RuntimeError):
     """The child run did not end success, so the parent's try fails."""
 
 
-def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
+@runs_tries_of(SubDagTask)
+def run_subdag(task: SubDagTask, job: TaskJob, context: dict[str, Any], fields: dict[str, Any],
+               log: IO[str]) -> None:
     from ledgerflow.engine.infrastructure.migrations import open_ledger
 
     child = task.subdag
@@ -45,7 +45,7 @@ def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
             arguments={"parent_dag_id": job.dag_id, "parent_task_id": job.task_id,
                        "parent_run_id": job.run_id, "try_number": job.try_number},
         )
-        with _child_run_lock(ledger, child.dag_id, iso(job.logical_date)):
+        with child_run_lock(ledger, child.dag_id, iso(job.logical_date)):
             state, blocked = _drive(ledger, task, job, op)
     finally:
         ledger.close()
@@ -55,29 +55,6 @@ def run_subdag(task: SubDagTask, job: TaskJob, log: IO[str]) -> None:
     if state != "success":
         detail = f" ({'; '.join(blocked)})" if blocked else ""
         raise SubDagFailed(f"sub-DAG {child.dag_id} run {job.run_id} ended {state}{detail}")
-
-
-@contextmanager
-def _child_run_lock(ledger: Ledger, dag_id: str, logical_date: str) -> Iterator[None]:
-    """The child DAG's lock shared (parent runs of other dates drive other child runs at
-    the same time; a backfill of the child DAG itself takes it exclusively) and the run's
-    own lock exclusive."""
-    dag_key, run_key = f"ledgerflow-dag:{dag_id}", f"ledgerflow-run:{dag_id}|{logical_date}"
-    with ledger.datastore.get_connection() as conn:
-        row = conn.execute(
-            "SELECT pg_try_advisory_lock_shared(hashtext(%s)) AS dag, "
-            "pg_try_advisory_lock(hashtext(%s)) AS run", (dag_key, run_key),
-        ).fetchone()
-        try:
-            if not (row["dag"] and row["run"]):
-                raise RefusedCommand(f"another process is driving the {dag_id} run of {logical_date}")
-            yield
-        finally:
-            conn.execute(
-                "SELECT CASE WHEN %s THEN pg_advisory_unlock_shared(hashtext(%s)) END, "
-                "CASE WHEN %s THEN pg_advisory_unlock(hashtext(%s)) END",
-                (row["dag"], dag_key, row["run"], run_key),
-            )
 
 
 def _child_run(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext) -> DagRun:

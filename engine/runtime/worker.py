@@ -15,17 +15,14 @@ import os
 import signal
 import subprocess
 import traceback
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from ledgerflow.engine.authoring.dag import DAG, BashTask, PythonTask, SubDagTask
-from ledgerflow.engine.authoring.dagbag import fingerprint_of, load_file
+from ledgerflow.engine.authoring.dag import DAG, BaseTask, BashTask, PythonTask
+from ledgerflow.engine.authoring.dagbag import fingerprint_of, importable, load_file
 from ledgerflow.engine.authoring.templating import build_context, call_with_context, rendered_fields
-from ledgerflow.engine.domain.dates import from_iso
-from ledgerflow.engine.domain.run_state import RunState
-from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 
 _PR_SET_PDEATHSIG = 1
 _LOADED: dict[tuple[str, str, str], DAG] = {}
@@ -35,56 +32,6 @@ def remember(dag: DAG) -> None:
     """Keeps a loaded DAG so forked workers reuse it instead of re-importing its file."""
     if dag.fileloc and dag.fingerprint:
         _LOADED[(dag.fileloc, dag.fingerprint, dag.dag_id)] = dag
-
-
-@dataclass(frozen=True)
-class TaskJob:
-    run_uuid: str
-    dag_id: str
-    task_id: str
-    run_id: str
-    run_type: str
-    try_number: int
-    logical_date: datetime
-    data_interval_start: datetime
-    data_interval_end: datetime
-    conf: dict[str, Any]
-    fileloc: str
-    planned_fingerprint: str
-    check_fingerprint: bool
-    log_path: str
-    timeout: float | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.run_uuid, self.task_id)
-
-    @classmethod
-    def for_try(cls, run_uuid: Any, run: RunState, dag: DAG, task_id: str, try_number: int, *,
-                check_fingerprint: bool) -> TaskJob:
-        """The job for one try, with the DAG version the command planned with."""
-        timeout = dag.tasks[task_id].execution_timeout
-        log_path = settings.logs_dir() / run.dag_id / run.run_id / task_id / f"attempt={try_number}.log"
-        return cls(
-            run_uuid=str(run_uuid), dag_id=run.dag_id, task_id=task_id, run_id=run.run_id,
-            run_type=run.run_type, try_number=try_number,
-            logical_date=from_iso(run.logical_date),
-            data_interval_start=from_iso(run.data_interval_start),
-            data_interval_end=from_iso(run.data_interval_end),
-            conf=run.conf, fileloc=dag.fileloc or "", planned_fingerprint=dag.fingerprint or "",
-            check_fingerprint=check_fingerprint, log_path=str(log_path),
-            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
-        )
-
-
-@dataclass
-class TaskResult:
-    key: tuple[str, str]
-    state: str  # "success" or "failed"
-    error: str | None = None
-    log_sha256: str | None = None
-    fingerprint: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ExecutionTimeout(Exception):
@@ -101,7 +48,7 @@ def _dag_for(job: TaskJob) -> tuple[DAG, str]:
         )
     key = (job.fileloc, found, job.dag_id)
     if key not in _LOADED:
-        for candidate in load_file(Path(job.fileloc)):
+        for candidate in load_file(Path(job.fileloc), Path(job.dag_folder)):
             remember(candidate)
     if key not in _LOADED:
         raise RuntimeError(f"DAG {job.dag_id} is no longer defined in {job.fileloc}")
@@ -171,13 +118,47 @@ def _run_bash(command: str, env: dict[str, str] | None, log: Any, timeout: float
         raise RuntimeError(f"bash command exited with code {code}")
 
 
+TryRunner = Callable[[Any, TaskJob, dict[str, Any], dict[str, Any], IO[str]], None]
+_KINDS: dict[type[BaseTask], TryRunner] = {}
+
+
+def runs_tries_of(kind: type[BaseTask]) -> Callable[[TryRunner], TryRunner]:
+    """Registers how a try of a task kind runs (sub-DAG tries register themselves, so this
+    module needs no runner)."""
+
+    def register(run: TryRunner) -> TryRunner:
+        _KINDS[kind] = run
+        return run
+
+    return register
+
+
+def _kind_of(task: BaseTask) -> TryRunner:
+    for kind in type(task).__mro__:
+        if kind in _KINDS:
+            return _KINDS[kind]
+    raise RuntimeError(f"no way to run a {type(task).__name__} is registered")
+
+
+@runs_tries_of(BashTask)
+def _bash_try(task: BashTask, job: TaskJob, context: dict[str, Any], fields: dict[str, Any], log: IO[str]) -> None:
+    _run_bash(fields["bash_command"], fields["env"], log, job.timeout)
+
+
+@runs_tries_of(PythonTask)
+def _python_try(task: PythonTask, job: TaskJob, context: dict[str, Any], fields: dict[str, Any],
+                log: IO[str]) -> None:
+    with _captured(log), _alarm(job.timeout):
+        call_with_context(task.python_callable, context, fields["op_kwargs"])
+
+
 def execute(job: TaskJob) -> TaskResult:
     """Runs the task; every outcome, including a refused fingerprint, becomes a TaskResult."""
     log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     error: str | None = None
     fingerprint: str | None = None
-    with open(log_path, "w", buffering=1) as log:
+    with open(log_path, "w", buffering=1) as log, importable(Path(job.dag_folder or Path(job.fileloc).parent)):
         try:
             dag, fingerprint = _dag_for(job)
             task = dag.tasks[job.task_id]
@@ -188,15 +169,7 @@ def execute(job: TaskJob) -> TaskResult:
                 data_interval_end=job.data_interval_end, try_number=job.try_number,
             )
             fields = rendered_fields(task, context)
-            if isinstance(task, BashTask):
-                _run_bash(fields["bash_command"], fields["env"], log, job.timeout)
-            elif isinstance(task, PythonTask):
-                with _captured(log), _alarm(job.timeout):
-                    call_with_context(task.python_callable, context, fields["op_kwargs"])
-            elif isinstance(task, SubDagTask):
-                from ledgerflow.engine.runtime.subdag import run_subdag
-
-                run_subdag(task, job, log)
+            _kind_of(task)(task, job, context, fields, log)
         except (Exception, SystemExit) as exc:  # the task's own failure, sys.exit() too: record it, never crash
             error = f"{type(exc).__name__}: {exc}"
             log.write(traceback.format_exc())

@@ -30,7 +30,7 @@ from ledgerflow.engine.infrastructure.migrations import migrate  # noqa: E402
 from ledgerflow.engine.domain.operation import OperationContext  # noqa: E402
 from ledgerflow.engine.domain.pools import Pool  # noqa: E402
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger  # noqa: E402
-from ledgerflow.engine.application.trigger import new_run  # noqa: E402
+from ledgerflow.engine.domain.scheduling import new_run  # noqa: E402
 from ledgerflow.projections.projector import ViewProjector  # noqa: E402
 from test_projections import dump_views  # noqa: E402
 

@@ -1,0 +1,79 @@
+"""Who drives what: PostgreSQL advisory locks held by a live session.
+
+A lock dies with its session, so a lock that is free proves that whoever held it
+is gone; the next driver may take over what it left. Keys are text, hashed by the
+server, and built here only, so every holder and every check names the same lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.infrastructure.store import Ledger
+
+MIGRATIONS_KEY = 7_220_417_001  # transaction-scoped: one migration at a time
+VIEWS_KEY = 7_220_417_002  # transaction-scoped: one projector append at a time
+
+_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND ((classid::bigint << 32) | objid::bigint) = hashtext(%s)::bigint) AS held"
+)
+
+
+def dag_key(dag_id: str) -> str:
+    return f"ledgerflow-dag:{dag_id}"
+
+
+def run_key(dag_id: str, logical_date: str) -> str:
+    return f"ledgerflow-run:{dag_id}|{logical_date}"
+
+
+@contextmanager
+def dag_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
+    """One driver per DAG: a session lock held for the whole command.
+
+    Holding it also proves that task instances left running or queued in this
+    DAG's runs belong to a process that is gone, so they can be reset.
+    """
+    with ledger.datastore.get_connection() as conn:
+        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (dag_key(dag_id),)).fetchone()
+        if not row["ok"]:
+            raise RefusedCommand(f"another backfill or the scheduler is driving DAG {dag_id} right now")
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (dag_key(dag_id),))
+
+
+@contextmanager
+def child_run_lock(ledger: Ledger, dag_id: str, logical_date: str) -> Iterator[None]:
+    """A sub-DAG run: its DAG's lock shared (parent runs of other dates drive other child runs
+    at the same time; a backfill of the child DAG itself takes it exclusively) and the run's
+    own lock exclusive."""
+    keys = dag_key(dag_id), run_key(dag_id, logical_date)
+    with ledger.datastore.get_connection() as conn:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock_shared(hashtext(%s)) AS dag, "
+            "pg_try_advisory_lock(hashtext(%s)) AS run", keys,
+        ).fetchone()
+        try:
+            if not (row["dag"] and row["run"]):
+                raise RefusedCommand(f"another process is driving the {dag_id} run of {logical_date}")
+            yield
+        finally:
+            conn.execute(
+                "SELECT CASE WHEN %s THEN pg_advisory_unlock_shared(hashtext(%s)) END, "
+                "CASE WHEN %s THEN pg_advisory_unlock(hashtext(%s)) END",
+                (row["dag"], keys[0], row["run"], keys[1]),
+            )
+
+
+def driven_now(ledger: Ledger, dag_id: str) -> bool:
+    """Whether a backfill or the scheduler holds the DAG's lock right now."""
+    with ledger.cursor() as curs:
+        curs.execute(_HELD, (dag_key(dag_id),))
+        row = curs.fetchone()
+    return bool(row and row["held"])

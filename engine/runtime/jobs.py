@@ -1,0 +1,63 @@
+"""A try as executors carry it (a frozen, picklable job) and how it ended (its result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ledgerflow.engine.authoring.dag import DAG
+from ledgerflow.engine.domain.dates import from_iso
+from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.infrastructure import settings
+
+
+@dataclass(frozen=True)
+class TaskJob:
+    run_uuid: str
+    dag_id: str
+    task_id: str
+    run_id: str
+    run_type: str
+    try_number: int
+    logical_date: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    conf: dict[str, Any]
+    fileloc: str
+    dag_folder: str
+    planned_fingerprint: str
+    check_fingerprint: bool
+    log_path: str
+    timeout: float | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.run_uuid, self.task_id)
+
+    @classmethod
+    def for_try(cls, run_uuid: Any, run: RunState, dag: DAG, task_id: str, try_number: int, *,
+                check_fingerprint: bool) -> TaskJob:
+        """The job for one try, with the DAG version the command planned with."""
+        timeout = dag.tasks[task_id].execution_timeout
+        log_path = settings.logs_dir() / run.dag_id / run.run_id / task_id / f"attempt={try_number}.log"
+        return cls(
+            run_uuid=str(run_uuid), dag_id=run.dag_id, task_id=task_id, run_id=run.run_id,
+            run_type=run.run_type, try_number=try_number,
+            logical_date=from_iso(run.logical_date),
+            data_interval_start=from_iso(run.data_interval_start),
+            data_interval_end=from_iso(run.data_interval_end),
+            conf=run.conf, fileloc=dag.fileloc or "", dag_folder=dag.folder or "",
+            planned_fingerprint=dag.fingerprint or "",
+            check_fingerprint=check_fingerprint, log_path=str(log_path),
+            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
+        )
+
+
+@dataclass
+class TaskResult:
+    key: tuple[str, str]
+    state: str  # "success" or "failed"
+    error: str | None = None
+    log_sha256: str | None = None
+    fingerprint: str | None = None
