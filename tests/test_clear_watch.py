@@ -73,14 +73,14 @@ def driven(tmp_path, ledger):
     dags = make_dags(tmp_path, two=TWO)
     dag = load_dag(dags.folder, "two")
     op = new_operation("dags backfill", actor="runner", reason=None)
-    runner = Runner(ledger, dag, dag, op, SequentialExecutor(), RunnerOptions(), history={}, ran_before={},
+    runner = Runner(ledger, dag, dag, op, SequentialExecutor(), RunnerOptions(), runs=[],
                     pool_slots={"default_pool": 128})
     agg = new_run(dag, datetime(2024, 1, 10, tzinfo=UTC), "backfill", "running", {}, op)
-    runner.track(agg)
+    runner.hold(agg)
     runner.open(agg)
-    runner.change(agg, [{"task_id": "a", "from": None, "to": "success", "try_number": 1, "max_tries": 0}])
+    runner.events.change(agg, [{"task_id": "a", "from": None, "to": "success", "try_number": 1, "max_tries": 0}])
     runner.flush()
-    runner.change(agg, [{"task_id": "b", "from": None, "to": "success", "try_number": 1, "max_tries": 0}])
+    runner.events.change(agg, [{"task_id": "b", "from": None, "to": "success", "try_number": 1, "max_tries": 0}])
     return dags, runner, agg
 
 

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from ledgerflow.engine.application.backfill_plan import BackfillPlan, ExistingRun
 from ledgerflow.engine.domain.dagrun import DagRun
-from ledgerflow.engine.domain.deps import run_outcome
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Outcome, Progress
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED, ti_change
@@ -103,11 +102,11 @@ class _Acquirer:
                               interval=plan.intervals[moment], task_ids=list(plan.dag.tasks))
             else:
                 agg = _adopt(plan, found, self.reset_aggs.get(moment), self.op)
-            self.runner.track(agg)
+            self.runner.hold(agg)
             if moment == self.first and plan.request.ignore_first_depends_on_past:
-                self.runner.waive_past_for = agg.id
+                self.runner.waive_past_for(agg)
             if found is not None and not _has_work(plan, agg):
-                _close_finished(self.runner, plan, agg)
+                self.runner.close(agg)  # nothing left to do: its failures are reported, nothing re-runs
                 continue
             fresh.append(agg)
         return fresh
@@ -134,18 +133,15 @@ def run_backfill(
         executor = make_executor("local" if req.local else None, settings.parallelism())
     op.started()
     reset_aggs = apply_resets(plan, op)
-    history = {datetime.fromisoformat(r.run.logical_date): r.run for r in plan.existing.values()}
-    if plan.previous is not None:
-        history[datetime.fromisoformat(plan.previous.run.logical_date)] = plan.previous.run
+    known = [r.run for r in plan.existing.values()] + ([plan.previous.run] if plan.previous else [])
     runner = Runner(
-        ledger, plan.dag, plan.full_dag, op, executor, options,
-        history=history, ran_before=plan.ran_before, pool_slots=plan.pool_slots,
-        on_progress=on_progress, should_stop=should_stop,
+        ledger, plan.dag, plan.full_dag, op, executor, options, runs=known, ran_before=plan.ran_before,
+        pool_slots=plan.pool_slots, on_progress=on_progress, should_stop=should_stop,
     )
     runner.progress.runs_total = len(plan.dates)
     runner.progress.tis_total = len(plan.dates) * len(plan.dag.tasks)
     for agg in reset_aggs.values():
-        runner.track(agg)
+        runner.hold(agg)
     acquire = _Acquirer(plan, op, runner, reset_aggs)
     try:
         capacity, held = _capacity(ledger, plan, on_wait, should_stop)
@@ -169,18 +165,6 @@ def run_backfill(
     )
     runner.flush()
     return BackfillResult(outcome, plan)
-
-
-def _close_finished(runner: Runner, plan: BackfillPlan, agg: DagRun) -> None:
-    """A run with nothing left to do: its failures are reported, nothing re-runs, its state is final."""
-    final = run_outcome({t: agg.run.tis[t].state for t in runner.order if t in agg.run.tis}, runner.leaves)
-    if final is not None:
-        runner.set_run_state(agg, final)
-    runner.outcome.runs_done += 1
-    runner.count_closed(agg)
-    for t in plan.dag.tasks:
-        if t in agg.run.tis and agg.run.tis[t].state in FAILED_LIKE:
-            runner.outcome.failed.append((agg.run, t))
 
 
 def _capacity(ledger: Ledger, plan: BackfillPlan, on_wait: Callable[[str], None] | None,

@@ -12,29 +12,57 @@ reload and is retried, so neither side's events are lost or applied twice.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 from uuid import UUID
 
+from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dagrun import DagRun
-from ledgerflow.engine.domain.dates import from_iso, now
 from ledgerflow.engine.domain.deps import run_outcome
-from ledgerflow.engine.domain.run_state import RUN_FINISHED
+from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.domain.run_state import RUN_FINISHED, RunState, ti_change
 from ledgerflow.engine.errors import ConcurrentModification
+from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import cleared_between, head, load_run, stored_versions
-
-if TYPE_CHECKING:
-    from ledgerflow.engine.runtime.jobs import TaskResult
-    from ledgerflow.engine.runtime.runner import Runner
+from ledgerflow.engine.runtime.event_buffer import EventBuffer
+from ledgerflow.engine.runtime.executors import Executor
+from ledgerflow.engine.runtime.history import RunHistory
+from ledgerflow.engine.runtime.jobs import TaskResult
+from ledgerflow.engine.runtime.slots import Slots
 
 CHECK_EVERY = 0.25
 APPEND_ATTEMPTS = 5
 _BASE_KEYS = frozenset({"originator_id", "originator_version", "timestamp"})
 
 
+class Driving(Protocol):
+    """What a clear watch reads of its runner, and the only ways it changes it."""
+
+    ledger: Ledger
+    op: OperationContext
+    dag: DAG
+    full_dag: DAG
+    order: list[str]
+    leaves: list[str]
+    active: dict[UUID, DagRun]
+    events: EventBuffer
+    history: RunHistory
+    slots: Slots
+    executor: Executor | None
+
+    def apply_results(self, results: Iterable[TaskResult]) -> None: ...
+
+    def replace(self, uid: UUID, agg: DagRun) -> None: ...
+
+    def reopened(self, closed: RunState, agg: DagRun) -> None: ...
+
+    def retry_now(self, uid: UUID, task_id: str) -> None: ...
+
+
 class ClearWatch:
     """One per runner; `poll()` each loop, `append()` instead of a bare ledger append."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Driving) -> None:
         self.runner = runner
         self.checked = float("-inf")
         self.mark: int | None = None
@@ -54,7 +82,7 @@ class ClearWatch:
                 cleared = cleared_between(curs, self.mark, top)
             self.mark = top
         for uid, version in cleared.items():
-            agg = r.active.get(uid) or r.dirty.get(uid)
+            agg = r.active.get(uid) or r.events.dirty.get(uid)
             if agg is not None:
                 if version > agg.version - len(agg.pending_events):
                     self.rebase(uid)
@@ -65,7 +93,7 @@ class ClearWatch:
         """Appends the runner's pending events; a clear that got in first is folded in."""
         r = self.runner
         for attempt in range(APPEND_ATTEMPTS):
-            aggs = [*r.op.pending(), *r.dirty.values()]
+            aggs = [*r.op.pending(), *r.events.dirty.values()]
             kept = [(agg, list(agg.pending_events)) for agg in aggs]
             try:
                 r.ledger.append(*aggs)
@@ -79,7 +107,7 @@ class ClearWatch:
                     stored = stored_versions(curs, self._driven())
                 moved = [
                     uid for uid, v in stored.items()
-                    if (agg := r.active.get(uid) or r.dirty.get(uid)) is not None
+                    if (agg := r.active.get(uid) or r.events.dirty.get(uid)) is not None
                     and v > agg.version - len(agg.pending_events)
                 ]
                 if not moved:
@@ -89,7 +117,7 @@ class ClearWatch:
 
     def _driven(self) -> list[UUID]:
         r = self.runner
-        return [uid for uid, agg in {**r.dirty, **r.active}.items() if isinstance(agg, DagRun)]
+        return [uid for uid, agg in {**r.events.dirty, **r.active}.items() if isinstance(agg, DagRun)]
 
     def _refresh_history(self, uid: UUID) -> None:
         """A run this runner already closed was cleared: depends_on_past must see it."""
@@ -97,15 +125,13 @@ class ClearWatch:
         found = load_run(r.ledger, uid)
         if found is None or found[1].dag_id != r.full_dag.dag_id:
             return
-        moment = from_iso(found[1].logical_date)
-        if moment in r.history:
-            r.history[moment] = found[1]
+        r.history.refresh(found[1])
 
     # -- folding in ------------------------------------------------------------------
 
     def rebase(self, uid: UUID) -> None:
         r = self.runner
-        old = r.active.get(uid) or r.dirty[uid]
+        old = r.active.get(uid) or r.events.dirty[uid]
         ours = list(old.pending_events)
         found = load_run(r.ledger, uid)
         assert found is not None
@@ -118,21 +144,10 @@ class ClearWatch:
         if uid not in r.active and closed_by_us and agg.run.state not in RUN_FINISHED:
             # The runner had closed the run; the clear reopened it. Queued, it goes to the
             # next driver (the scheduler) instead of staying running with nobody on it.
-            from ledgerflow.engine.domain.outcome import Blocked
-
-            r.outcome.runs_done -= 1
-            r.outcome.failed = [(run, t) for run, t in r.outcome.failed if run is not old.run]
-            r.set_run_state(agg, "queued")
-            r.outcome.blocked.append(Blocked(
-                "-", agg.run, "cleared by another operation as this run finished; left queued"))
+            r.reopened(old.run, agg)
         if uid in r.active:
-            r.active[uid] = agg
-            r.set_run_state(agg, "running")
-        if agg.pending_events:
-            r.dirty[uid] = agg
-        else:
-            r.dirty.pop(uid, None)
-        r.history[from_iso(agg.run.logical_date)] = agg.run
+            r.events.set_run_state(agg, "running")
+        r.replace(uid, agg)
         if uid in r.active:
             self._restart(uid, agg)
 
@@ -173,16 +188,14 @@ class ClearWatch:
         task_id = change["task_id"]
         ti = agg.run.tis.get(task_id)
         if change["to"] == "running":  # a start decided on the old state: not submitted
-            pool = r.in_flight.pop((str(uid), task_id), None)
-            if pool is not None:
-                r.pool_busy[pool] -= r.dag.tasks[task_id].pool_slots
+            r.slots.release((str(uid), task_id))
             return None
         if ti is None:
             return change
         if ti.state == change["from"]:
             return {**change, "max_tries": ti.max_tries}
         if ti.state == "restarting" and change["from"] == "running":
-            r.retry_at[(uid, task_id)] = now()
+            r.retry_now(uid, task_id)
             return {**change, "from": "restarting", "to": "up_for_retry", "restarted": True,
                     "result": change["to"], "try_number": ti.try_number, "max_tries": ti.max_tries}
         return None
@@ -196,7 +209,7 @@ class ClearWatch:
         keys = {(str(uid), t) for t in restarting}
         finished: dict[tuple[str, str], TaskResult] = {}
         if r.executor is not None:
-            for key in keys & r.in_flight.keys():
+            for key in keys & r.slots.in_flight.keys():
                 r.executor.stop(key)
             others = []
             for res in r.executor.poll(0):  # a try that ended before the stop reports here
@@ -207,20 +220,17 @@ class ClearWatch:
         for task_id in restarting:
             key = (str(uid), task_id)
             ti = agg.run.tis[task_id]
-            pool = r.in_flight.pop(key, None)
-            if pool is not None:
-                r.pool_busy[pool] -= r.dag.tasks[task_id].pool_slots
+            held = r.slots.release(key)
             extra: dict[str, Any] = {"restarted": True}
             res = finished.get(key)
             if res is not None:
                 extra.update(result=res.state, log_sha256=res.log_sha256,
                              dag_fingerprint=res.fingerprint)
-            elif pool is not None:
+            elif held:
                 extra["stopped"] = True
-            changes.append({"task_id": task_id, "from": "restarting", "to": "up_for_retry",
-                            "try_number": ti.try_number, "max_tries": ti.max_tries, **extra})
-            r.retry_at[(uid, task_id)] = now()
-        r.change(agg, changes)
+            changes.append(ti_change(task_id, ti, "up_for_retry", **extra))
+            r.retry_now(uid, task_id)
+        r.events.change(agg, changes)
 
 
 def _state(agg: DagRun, task_id: str) -> str | None:

@@ -10,11 +10,13 @@ import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Protocol
 
+from ledgerflow.engine.errors import InvalidInput
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 from ledgerflow.engine.runtime.worker import die_with_parent, execute
 
@@ -167,13 +169,17 @@ class LocalExecutor:
         return stopped
 
 
-def make_executor(kind: str | None, parallelism: int) -> Executor:
-    """`local` (default) or `sequential`, from the argument or LEDGERFLOW_EXECUTOR."""
-    from ledgerflow.engine.errors import InvalidInput
+EXECUTORS: dict[str, Callable[[int], Executor]] = {
+    "local": LocalExecutor,
+    "sequential": lambda parallelism: SequentialExecutor(),
+}
 
+
+def make_executor(kind: str | None, parallelism: int) -> Executor:
+    """By name (an EXECUTORS key) from the argument or LEDGERFLOW_EXECUTOR; `local` by default."""
     chosen = kind or os.environ.get("LEDGERFLOW_EXECUTOR", "local")
-    if chosen == "local":
-        return LocalExecutor(parallelism)
-    if chosen == "sequential":
-        return SequentialExecutor()
-    raise InvalidInput(f"unknown executor {chosen!r}: local or sequential")
+    try:
+        make = EXECUTORS[chosen]
+    except KeyError:
+        raise InvalidInput(f"unknown executor {chosen!r}: {' or '.join(sorted(EXECUTORS))}") from None
+    return make(parallelism)

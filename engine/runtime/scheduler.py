@@ -20,7 +20,7 @@ from ledgerflow.engine.authoring.dagbag import DagBag, load_dagbag
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso, now
 from ledgerflow.engine.domain.operation import OperationContext
-from ledgerflow.engine.domain.scheduling import due_dates, first_seen, free_pool_slots, new_run, take_over
+from ledgerflow.engine.domain.scheduling import due_dates, free_pool_slots, new_run, take_over
 from ledgerflow.engine.errors import RefusedCommand
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.locks import dag_lock
@@ -127,11 +127,8 @@ class Scheduler:
         if self._executor is None:
             self._executor = make_executor(None, settings.parallelism())
         slots = free_pool_slots(self.ledger, bag, dag.dag_id, pools(self.ledger))
-        runner = Runner(
-            self.ledger, dag, dag, self.op, self._executor, RunnerOptions(continue_on_failures=True),
-            history=history, ran_before=first_seen(history, dag), pool_slots=slots,
-            should_stop=self.should_stop,
-        )
+        runner = Runner(self.ledger, dag, dag, self.op, self._executor, RunnerOptions(continue_on_failures=True),
+                        runs=history.values(), pool_slots=slots, should_stop=self.should_stop)
 
         driven: list[datetime] = []
 
@@ -145,7 +142,7 @@ class Scheduler:
                 else:
                     uid, version, run = found  # type: ignore[misc]
                     agg = take_over(DagRun.resume(uid, version, run), dag, self.op)
-                runner.track(agg, len(agg.pending_events))
+                runner.hold(agg)
                 driven.append(moment)
                 fresh.append(agg)
             return fresh
@@ -156,7 +153,7 @@ class Scheduler:
             done.interrupted = runner.interrupt()
             self.stopped = True
             return
-        ends = {d: runner.history[d] for d in driven}
+        ends = {d: runner.history.at(d) for d in driven}
         done.finished = [run.run_id for run in ends.values() if run.state == "success"]
         done.failed = [run.run_id for run in ends.values() if run.state == "failed"]
         done.blocked = [b.describe() for b in outcome.blocked]

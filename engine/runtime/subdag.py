@@ -18,7 +18,7 @@ from ledgerflow.engine.domain.dagrun import DagRun, dagrun_id
 from ledgerflow.engine.domain.dates import from_iso, iso
 from ledgerflow.engine.domain.operation import OperationContext, new_operation
 from ledgerflow.engine.domain.run_state import FAILED_LIKE
-from ledgerflow.engine.domain.scheduling import first_seen, new_run, reset_tis, take_over
+from ledgerflow.engine.domain.scheduling import new_run, reset_tis, take_over
 from ledgerflow.engine.infrastructure.locks import child_run_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import load_run
@@ -82,15 +82,11 @@ def _drive(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext
 
     child = task.subdag
     ViewProjector(ledger).catch_up()
-    history = {from_iso(run.logical_date): run for _, run in load_runs(ledger, child.dag_id).values()}
+    known = [run for _, run in load_runs(ledger, child.dag_id).values()]
     agg = _child_run(ledger, task, job, op)
-    moment = from_iso(agg.run.logical_date)
-    history[moment] = agg.run
-    runner = Runner(
-        ledger, child, child, op, SequentialExecutor(), RunnerOptions(continue_on_failures=True),
-        history=history, ran_before=first_seen(history, child), pool_slots=pools(ledger),
-    )
-    runner.track(agg, len(agg.pending_events))
+    runner = Runner(ledger, child, child, op, SequentialExecutor(), RunnerOptions(continue_on_failures=True),
+                    runs=[*known, agg.run], pool_slots=pools(ledger))
+    runner.hold(agg)
     pending = [agg]
 
     def acquire(n: int) -> list[DagRun]:
@@ -98,7 +94,7 @@ def _drive(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext
         return fresh
 
     outcome = runner.drive(acquire, 1)
-    state = runner.history[moment].state
+    state = runner.history.at(from_iso(agg.run.logical_date)).state
     runner.op.ended("success" if state == "success" else "failed", run_id=job.run_id, state=state)
     runner.flush()
     return state, [b.describe() for b in outcome.blocked]

@@ -1,0 +1,51 @@
+"""The DagRun events a driver has decided and not yet appended.
+
+They are appended in batches (every FLUSH_EVENTS events or FLUSH_SECONDS), and
+always before a try they start is submitted, so the store knows what runs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from uuid import UUID
+
+from ledgerflow.engine.domain.dagrun import DagRun
+from ledgerflow.engine.domain.operation import OperationContext
+
+FLUSH_EVENTS = 5_000
+FLUSH_SECONDS = 1.0
+
+
+class EventBuffer:
+    def __init__(self, op: OperationContext) -> None:
+        self.op = op
+        self.dirty: dict[UUID, Any] = {}  # aggregates with events to append
+        self._count = 0
+        self._last = time.monotonic()
+
+    def track(self, agg: Any, new_events: int = 1) -> None:
+        """Marks an aggregate as having events to append."""
+        self.dirty[agg.id] = agg
+        self._count += new_events
+
+    def change(self, agg: DagRun, changes: list[dict[str, Any]]) -> None:
+        if changes:
+            agg.trigger_event(DagRun.TaskInstancesChanged, **self.op.stamp, changes=changes)
+            self.track(agg)
+
+    def set_run_state(self, agg: DagRun, state: str) -> None:
+        if agg.run.state != state:
+            agg.trigger_event(DagRun.StateChanged, **self.op.stamp, from_state=agg.run.state, to_state=state)
+            self.track(agg)
+
+    def due(self, *, force: bool) -> bool:
+        """Whether to append now: anything pending when forced, else a full batch or an old one."""
+        if not self.dirty and not self.op.pending():
+            return False
+        return force or self._count >= FLUSH_EVENTS or time.monotonic() - self._last >= FLUSH_SECONDS
+
+    def appended(self) -> None:
+        self.dirty.clear()
+        self._count = 0
+        self._last = time.monotonic()

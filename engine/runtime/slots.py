@@ -1,0 +1,57 @@
+"""Where a try may start: the DAG's max_active_tasks, the executor's slots and the pools.
+
+The runner takes a slot when it starts a try and gives it back when the try ends
+or a clear stops it; keeping both in one place keeps the pool counts right
+whichever way a try leaves.
+"""
+
+from __future__ import annotations
+
+from ledgerflow.engine.authoring.dag import DAG, BaseTask
+from ledgerflow.engine.domain.pools import DEFAULT_POOL
+
+Key = tuple[str, str]  # (run uuid, task id)
+
+
+class Slots:
+    def __init__(self, dag: DAG, pool_slots: dict[str, int], executor_slots: int | None,
+                 forced_pool: str | None = None) -> None:
+        self.dag = dag
+        self.pool_slots = pool_slots
+        self.executor_slots = executor_slots
+        self.forced_pool = forced_pool
+        self.in_flight: dict[Key, str] = {}  # the tries started and not yet ended, with their pool
+        self.busy: dict[str, int] = {}
+
+    def pool_of(self, task: BaseTask) -> str:
+        return self.forced_pool or task.pool or DEFAULT_POOL
+
+    def refusal(self, task: BaseTask, running: int, max_active_tasks: int) -> str | None:
+        """Why the task may not start now, or None."""
+        pool = self.pool_of(task)
+        if running >= max_active_tasks:
+            return f"max_active_tasks ({max_active_tasks}) reached"
+        if self.executor_slots is not None and len(self.in_flight) >= self.executor_slots:
+            return "all executor slots busy"
+        if self.busy.get(pool, 0) + task.pool_slots > self.pool_slots.get(pool, 0):
+            return f"pool {pool} has no free slot ({self.pool_slots.get(pool, 0)} slots)"
+        return None
+
+    def take(self, key: Key, task: BaseTask) -> None:
+        pool = self.pool_of(task)
+        self.busy[pool] = self.busy.get(pool, 0) + task.pool_slots
+        self.in_flight[key] = pool
+
+    def release(self, key: Key) -> bool:
+        """Gives the try's slot back; False when it held none (it never started or ended already)."""
+        pool = self.in_flight.pop(key, None)
+        if pool is None:
+            return False
+        self.busy[pool] -= self.dag.tasks[key[1]].pool_slots
+        return True
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self.in_flight
+
+    def __len__(self) -> int:
+        return len(self.in_flight)
