@@ -1,4 +1,8 @@
-"""Domain errors: one root, precise names. Only the CLI turns them into exit codes."""
+"""Domain errors: one root, precise names. Only the faces turn them into exit codes (or HTTP statuses).
+
+A task try's own failures have a root of their own (TryFailure): they are recorded
+with the try, never shown as the refusal of a command.
+"""
 
 
 class LedgerflowError(Exception):
@@ -51,3 +55,24 @@ class OperationNotFound(InvalidInput):
 
 class BadDigest(InvalidInput):
     """A digest or export file that cannot be read as one."""
+
+
+class ChainBroken(LedgerflowError):
+    """The first position where the audit hash chain does not hold."""
+
+    def __init__(self, position: int, problem: str) -> None:
+        super().__init__(f"position {position}: {problem}")
+        self.position = position
+        self.problem = problem
+
+
+class TryFailure(Exception):
+    """Why a task try failed, as recorded with the try."""
+
+
+class ExecutionTimeout(TryFailure):
+    pass
+
+
+class SubDagFailed(TryFailure):
+    """The child run did not end success, so the parent's try fails."""

@@ -21,10 +21,10 @@ from uuid import UUID
 
 from psycopg.rows import dict_row
 
-from ledgerflow.engine.audit.hashchain import CHAIN_TABLE, GENESIS, ChainBroken, Head, Walker, micros
+from ledgerflow.engine.audit.hashchain import CHAIN_TABLE, GENESIS, Head, Walker, micros
 from ledgerflow.engine.audit.verify import Report
 from ledgerflow.engine.domain.dates import from_iso, iso
-from ledgerflow.engine.errors import BadDigest
+from ledgerflow.engine.errors import BadDigest, ChainBroken
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
 
 FIELDS = (

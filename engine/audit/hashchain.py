@@ -23,6 +23,8 @@ from uuid import UUID
 
 from psycopg import Cursor
 
+from ledgerflow.engine.errors import ChainBroken
+
 GENESIS = bytes(32)
 VERSION = 1
 CHAIN_TABLE = "ledgerflow_chain"
@@ -117,15 +119,6 @@ class Head:
 
     def text(self) -> str:
         return f"position={self.position} sha256={self.hash.hex()}"
-
-
-class ChainBroken(Exception):
-    """Internal signal: the first position where the chain does not hold."""
-
-    def __init__(self, position: int, problem: str) -> None:
-        super().__init__(f"position {position}: {problem}")
-        self.position = position
-        self.problem = problem
 
 
 class Walker:

@@ -19,8 +19,8 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from psycopg.rows import tuple_row
 
-from ledgerflow.engine.audit.hashchain import CHAIN_TABLE, ChainBroken, Head, Walker
-from ledgerflow.engine.errors import BadDigest
+from ledgerflow.engine.audit.hashchain import CHAIN_TABLE, Head, Walker
+from ledgerflow.engine.errors import BadDigest, ChainBroken
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
 
 _DIGEST = re.compile(r"position=(\d+)\s+sha256=([0-9a-f]{64})")

@@ -19,6 +19,7 @@ from ledgerflow.engine.domain.dates import from_iso, iso
 from ledgerflow.engine.domain.operation import OperationContext, new_operation
 from ledgerflow.engine.domain.run_state import FAILED_LIKE
 from ledgerflow.engine.domain.scheduling import new_run, reset_tis, take_over
+from ledgerflow.engine.errors import SubDagFailed
 from ledgerflow.engine.infrastructure.locks import child_run_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import load_run
@@ -26,10 +27,6 @@ from ledgerflow.engine.runtime.executors import SequentialExecutor
 from ledgerflow.engine.runtime.jobs import TaskJob
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
 from ledgerflow.engine.runtime.worker import runs_tries_of
-
-
-class SubDagFailed(RuntimeError):
-    """The child run did not end success, so the parent's try fails."""
 
 
 @runs_tries_of(SubDagTask)

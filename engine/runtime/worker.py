@@ -22,6 +22,7 @@ from typing import IO, Any
 from ledgerflow.engine.authoring.dag import DAG, BaseTask, BashTask, PythonTask
 from ledgerflow.engine.authoring.dagbag import fingerprint_of, importable, load_file
 from ledgerflow.engine.authoring.templating import build_context, call_with_context, rendered_fields
+from ledgerflow.engine.errors import ExecutionTimeout
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 
 _PR_SET_PDEATHSIG = 1
@@ -32,10 +33,6 @@ def remember(dag: DAG) -> None:
     """Keeps a loaded DAG so forked workers reuse it instead of re-importing its file."""
     if dag.fileloc and dag.fingerprint:
         _LOADED[(dag.fileloc, dag.fingerprint, dag.dag_id)] = dag
-
-
-class ExecutionTimeout(Exception):
-    pass
 
 
 def _dag_for(job: TaskJob) -> tuple[DAG, str]:
