@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from ledgerflow.engine.domain.operation import StampedEvent
 from ledgerflow.engine.domain.run_state import RunState, evolve
 from ledgerflow.engine.domain.topics import stored_as
 
@@ -22,12 +23,7 @@ def dagrun_id(dag_id: str, logical_date: str) -> UUID:
 class DagRun(Aggregate):
     """Events carry the operation, actor and reason that caused them."""
 
-    class Event(Aggregate.Event):
-        operation_id: str
-        operation: str
-        actor: str
-        reason: str | None
-
+    class Event(StampedEvent):
         def apply(self, aggregate: Any) -> None:
             aggregate.run = evolve(aggregate.run, type(self).__name__, self.__dict__)
 
@@ -100,11 +96,7 @@ class RunIdClaim(Aggregate):
     even when two triggers race: the second append conflicts and writes nothing.
     """
 
-    class Claimed(Aggregate.Created):
-        operation_id: str
-        operation: str
-        actor: str
-        reason: str | None
+    class Claimed(StampedEvent, Aggregate.Created):
         dag_id: str
         run_id: str
         run_uuid: str

@@ -26,6 +26,15 @@ def version() -> str:
         return "0+source"
 
 
+class StampedEvent(Aggregate.Event):
+    """An event of a command's change: which operation made it, who and why (OperationContext.stamp)."""
+
+    operation_id: str
+    operation: str
+    actor: str
+    reason: str | None
+
+
 @stored_as("engine.operation")
 class Operation(Aggregate):
     """The command itself: what was asked, by whom, why, and how it ended."""

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from ledgerflow.engine.domain.operation import StampedEvent
 from ledgerflow.engine.domain.topics import stored_as
 
 DEFAULT_POOL = "default_pool"
@@ -19,11 +20,8 @@ def pool_id(name: str) -> UUID:
 
 @stored_as("engine.pools")
 class Pool(Aggregate):
-    class Event(Aggregate.Event):
-        operation_id: str
-        operation: str
-        actor: str
-        reason: str | None
+    class Event(StampedEvent):
+        pass
 
     class Created(Event, Aggregate.Created):
         name: str
