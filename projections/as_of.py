@@ -16,9 +16,9 @@ from typing import Any
 from uuid import UUID
 
 from ledgerflow.engine.domain.dates import from_iso
-from ledgerflow.engine.domain.run_state import RunState, evolve
-from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
-from ledgerflow.projections.fold import decode, split_topic
+from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.stored_runs import fold_stored
 from ledgerflow.projections.queries import run_json
 
 
@@ -47,17 +47,8 @@ def runs_as_of(ledger: Ledger, dag_id: str, at: datetime, start: datetime | None
         ids: list[UUID] = [r["run_uuid"] for r in curs.fetchall()]
         if not ids:
             return []
-        curs.execute(
-            f"SELECT originator_id, topic, state FROM {EVENTS_TABLE} "
-            f"WHERE originator_id = ANY(%s) AND notification_id <= %s "
-            f"ORDER BY originator_id, originator_version",
-            (ids, last),
-        )
-        runs: dict[UUID, RunState] = {}
-        for row in curs.fetchall():
-            oid = row["originator_id"]
-            runs[oid] = evolve(runs.get(oid), split_topic(row["topic"])[1], decode(row["state"]))
-    return sorted(runs.values(), key=lambda r: (from_iso(r.logical_date), r.run_id))
+        runs = [run for _, run in fold_stored(curs, ids, last).values()]
+    return sorted(runs, key=lambda r: (from_iso(r.logical_date), r.run_id))
 
 
 def run_rows(runs: list[RunState], state: str | None = None) -> list[dict[str, Any]]:

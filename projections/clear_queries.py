@@ -12,11 +12,10 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.run_state import TI, RunState
 from ledgerflow.engine.infrastructure.store import Ledger
-from ledgerflow.projections.projector import run_from_row
+from ledgerflow.projections.rows import RUN_COLUMNS, run_from_row
 
 _SELECT = (
-    "SELECT r.run_uuid, r.version, r.dag_id, r.run_id, r.logical_date, r.data_interval_start, "
-    "r.data_interval_end, r.run_type, r.state, r.conf, r.dag_fingerprint, r.clear_number, "
+    f"SELECT {', '.join('r.' + c for c in RUN_COLUMNS)}, "
     "array_agg(t.task_id) AS task_ids, array_agg(t.state) AS states, "
     "array_agg(t.try_number) AS tries, array_agg(t.max_tries) AS max_tries "
     "FROM dag_run r JOIN task_instance t USING (run_uuid) "
@@ -27,7 +26,8 @@ _SELECT = (
 def runs_with_tasks(ledger: Ledger, dag_id: str, task_ids: list[str], start: datetime | None,
                     end: datetime | None) -> list[tuple[UUID, int, RunState]]:
     """Runs (oldest first) holding only the listed tasks' instances, with their versions."""
-    sql, params = _SELECT, [dag_id, task_ids]
+    sql = _SELECT
+    params: list[Any] = [dag_id, task_ids]
     if start is not None:
         sql += " AND r.logical_date >= %s"
         params.append(start)

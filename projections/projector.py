@@ -18,21 +18,20 @@ from psycopg.rows import tuple_row
 from psycopg.types.string import TextLoader
 
 from ledgerflow.engine.audit.hashchain import CHAIN_TABLE
-from ledgerflow.engine.domain.dates import iso
-from ledgerflow.engine.domain.run_state import TI, RunState, run_event
+from ledgerflow.engine.domain.run_state import run_event
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import VIEWS_KEY
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
+from ledgerflow.engine.infrastructure.stored_runs import head
 from ledgerflow.projections import audit
 from ledgerflow.projections.fold import Folded, decode, split_topic
+from ledgerflow.projections.rows import RUN_COLUMNS, add_task_instances, run_from_row
 
 VIEWS = "views"
 BATCH = 50_000
-
-RUN_COLUMNS = (
-    "run_uuid", "version", "dag_id", "run_id", "logical_date", "data_interval_start",
-    "data_interval_end", "run_type", "state", "conf", "dag_fingerprint", "clear_number",
-)
+# the batch reads run uuids as text (see _BATCH), so the runs it touches are keyed so too
+_TOUCHED = (f"SELECT run_uuid::text AS run_uuid, {', '.join(RUN_COLUMNS[1:])} FROM dag_run "
+            f"WHERE run_uuid = ANY(%s::uuid[])")
 
 
 def position(curs: Cursor[Any], name: str = VIEWS) -> int:
@@ -43,12 +42,6 @@ def position(curs: Cursor[Any], name: str = VIEWS) -> int:
     return int(row["notification_id"]) if row else 0
 
 
-def head(curs: Cursor[Any]) -> int:
-    curs.execute(f"SELECT coalesce(max(notification_id), 0) AS m FROM {EVENTS_TABLE}")
-    row = curs.fetchone()
-    return int(row["m"]) if row else 0
-
-
 def _load_runs(curs: Cursor[Any], ids: list[str], with_tis: set[str], *, folded: Folded) -> None:
     """Reads the current view state of runs a batch touches but did not create.
 
@@ -57,45 +50,13 @@ def _load_runs(curs: Cursor[Any], ids: list[str], with_tis: set[str], *, folded:
     """
     if not ids:
         return
-    curs.execute(
-        "SELECT run_uuid::text AS run_uuid, version, dag_id, run_id, logical_date, "
-        "data_interval_start, data_interval_end, run_type, state, conf, dag_fingerprint, "
-        "clear_number FROM dag_run WHERE run_uuid = ANY(%s::uuid[])",
-        (ids,),
-    )
+    curs.execute(_TOUCHED, (ids,))
     for row in curs.fetchall():
         folded.runs[row["run_uuid"]] = run_from_row(row)
         folded.versions[row["run_uuid"]] = row["version"]
-    if not with_tis:
-        return
-    curs.execute(
-        "SELECT run_uuid::text AS run_uuid, task_id, state, try_number, max_tries "
-        "FROM task_instance WHERE run_uuid = ANY(%s::uuid[])",
-        (list(with_tis),),
-    )
-    for row in curs.fetchall():
-        folded.runs[row["run_uuid"]].tis[row["task_id"]] = TI(
-            row["state"], row["try_number"], row["max_tries"]
-        )
-
-
-def run_from_row(row: dict[str, Any]) -> RunState:
-    run = RunState(
-        {
-            "dag_id": row["dag_id"],
-            "run_id": row["run_id"],
-            "logical_date": iso(row["logical_date"]),
-            "data_interval_start": iso(row["data_interval_start"]),
-            "data_interval_end": iso(row["data_interval_end"]),
-            "run_type": row["run_type"],
-            "state": row["state"],
-            "conf": row["conf"],
-            "dag_fingerprint": row["dag_fingerprint"],
-            "clear_number": row["clear_number"],
-            "tasks": {},
-        }
-    )
-    return run
+    if with_tis:
+        with _batch_cursor(curs) as tuples:
+            add_task_instances(tuples, folded.runs, with_tis)
 
 
 # One batch of notifications, as plain tuples in _BATCH's column order. The uuid and the

@@ -1,4 +1,9 @@
-"""Reads of the caught-up views, shaped as the JSON contract lists them."""
+"""Reads of the caught-up views: the engine's questions (see projections.read_port) and the
+rows the JSON contract lists.
+
+Task instances are read as plain tuples wherever many come back (a run can have
+thousands), and all of a read's task instances come in one query, never one per run.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,12 @@ from uuid import UUID
 from psycopg.rows import tuple_row
 
 from ledgerflow.engine.domain.dates import iso
-from ledgerflow.engine.domain.run_state import TI, RunState
+from ledgerflow.engine.domain.pools import DEFAULT_POOL, DEFAULT_POOL_SLOTS
+from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
-from ledgerflow.projections.projector import run_from_row
+from ledgerflow.projections.rows import RUN_SELECT, add_task_instances, run_from_row
 
-_RUN_SELECT = (
-    "SELECT run_uuid, version, dag_id, run_id, logical_date, data_interval_start, "
-    "data_interval_end, run_type, state, conf, dag_fingerprint, clear_number FROM dag_run"
-)
+_TIS = "FROM task_instance t JOIN dag_run r USING (run_uuid)"
 
 
 def _range_clause(start: datetime | None, end: datetime | None, params: list[Any]) -> str:
@@ -29,6 +32,12 @@ def _range_clause(start: datetime | None, end: datetime | None, params: list[Any
         clause += " AND logical_date <= %s"
         params.append(end)
     return clause
+
+
+def _tuples(ledger: Ledger, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    with ledger.cursor() as curs, curs.connection.cursor(row_factory=tuple_row) as tuples:
+        tuples.execute(sql, params)
+        return tuples.fetchall()
 
 
 def run_json(run: RunState) -> dict[str, Any]:
@@ -48,7 +57,7 @@ def run_json(run: RunState) -> dict[str, Any]:
 def list_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
               end: datetime | None = None, state: str | None = None) -> list[dict[str, Any]]:
     params: list[Any] = [dag_id]
-    sql = _RUN_SELECT + " WHERE dag_id = %s" + _range_clause(start, end, params)
+    sql = RUN_SELECT + " WHERE dag_id = %s" + _range_clause(start, end, params)
     if state:
         sql += " AND state = %s"
         params.append(state)
@@ -62,8 +71,8 @@ def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
                 run_id: str | None = None) -> list[dict[str, Any]]:
     params: list[Any] = [dag_id]
     sql = (
-        "SELECT r.dag_id, r.run_id, t.task_id, r.logical_date, t.state, t.try_number, t.max_tries "
-        "FROM task_instance t JOIN dag_run r USING (run_uuid) WHERE r.dag_id = %s"
+        f"SELECT r.dag_id, r.run_id, t.task_id, r.logical_date, t.state, t.try_number, t.max_tries "
+        f"{_TIS} WHERE r.dag_id = %s"
     ) + _range_clause(start, end, params).replace("logical_date", "r.logical_date")
     if run_id is not None:
         sql += " AND r.run_id = %s"
@@ -83,46 +92,32 @@ def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
 
 
 def run_exists(ledger: Ledger, dag_id: str, run_id: str) -> bool:
-    with ledger.cursor() as curs:
-        curs.execute("SELECT 1 FROM dag_run WHERE dag_id = %s AND run_id = %s", (dag_id, run_id))
-        return curs.fetchone() is not None
+    return bool(_tuples(ledger, "SELECT 1 FROM dag_run WHERE dag_id = %s AND run_id = %s", (dag_id, run_id)))
+
+
+def run_id_of(ledger: Ledger, run_uuid: UUID) -> str | None:
+    found = _tuples(ledger, "SELECT run_id FROM dag_run WHERE run_uuid = %s", (run_uuid,))
+    return found[0][0] if found else None
 
 
 def load_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
-              end: datetime | None = None, *, states: tuple[str, ...] | None = None,
-              ) -> dict[UUID, tuple[int, RunState]]:
-    """Full run states with their versions, for commands that append to them."""
+              end: datetime | None = None) -> dict[UUID, tuple[int, RunState]]:
+    """Full run states with their versions, oldest first, for commands that append to them."""
     params: list[Any] = [dag_id]
-    sql = _RUN_SELECT + " WHERE dag_id = %s" + _range_clause(start, end, params)
-    if states:
-        sql += " AND state = ANY(%s)"
-        params.append(list(states))
-    found: dict[UUID, tuple[int, RunState]] = {}
+    sql = RUN_SELECT + " WHERE dag_id = %s" + _range_clause(start, end, params)
     with ledger.cursor() as curs:
         curs.execute(sql + " ORDER BY logical_date", params)
-        for row in curs.fetchall():
-            found[row["run_uuid"]] = (row["version"], run_from_row(row))
+        found = {row["run_uuid"]: (row["version"], run_from_row(row)) for row in curs.fetchall()}
         if found:
-            _load_tis(curs, found)
+            with curs.connection.cursor(row_factory=tuple_row) as tuples:
+                add_task_instances(tuples, {uid: run for uid, (_, run) in found.items()}, found)
     return found
-
-
-def _load_tis(curs: Any, found: dict[UUID, tuple[int, RunState]]) -> None:
-    """Task instances of many runs, read as plain tuples (a run can have thousands)."""
-    with curs.connection.cursor(row_factory=tuple_row) as tuples:
-        tuples.execute(
-            "SELECT run_uuid, task_id, state, try_number, max_tries FROM task_instance "
-            "WHERE run_uuid = ANY(%s)",
-            (list(found),),
-        )
-        for run_uuid, task_id, state, try_number, max_tries in tuples:
-            found[run_uuid][1].tis[task_id] = TI(state, try_number, max_tries)
 
 
 def previous_run(ledger: Ledger, dag_id: str, before: datetime, *, exclude_manual: bool
                  ) -> tuple[UUID, int, RunState] | None:
     """The run with the greatest logical date strictly before `before` (depends_on_past)."""
-    sql = _RUN_SELECT + " WHERE dag_id = %s AND logical_date < %s"
+    sql = RUN_SELECT + " WHERE dag_id = %s AND logical_date < %s"
     if exclude_manual:
         sql += " AND run_type <> 'manual'"
     with ledger.cursor() as curs:
@@ -131,30 +126,45 @@ def previous_run(ledger: Ledger, dag_id: str, before: datetime, *, exclude_manua
         if row is None:
             return None
         run = run_from_row(row)
-        curs.execute(
-            "SELECT task_id, state, try_number, max_tries FROM task_instance WHERE run_uuid = %s",
-            (row["run_uuid"],),
-        )
-        for ti in curs.fetchall():
-            run.tis[ti["task_id"]] = TI(ti["state"], ti["try_number"], ti["max_tries"])
-        return row["run_uuid"], row["version"], run
+        with curs.connection.cursor(row_factory=tuple_row) as tuples:
+            add_task_instances(tuples, {row["run_uuid"]: run}, [row["run_uuid"]])
+    return row["run_uuid"], row["version"], run
 
 
-def task_ever_ran_before(ledger: Ledger, dag_id: str, task_id: str, before: datetime) -> bool:
-    with ledger.cursor() as curs:
-        curs.execute(
-            "SELECT 1 FROM task_instance t JOIN dag_run r USING (run_uuid) "
-            "WHERE r.dag_id = %s AND t.task_id = %s AND r.logical_date < %s LIMIT 1",
-            (dag_id, task_id, before),
-        )
-        return curs.fetchone() is not None
+def first_logical_dates(ledger: Ledger, dag_id: str, task_ids: list[str]) -> dict[str, datetime | None]:
+    """The earliest logical date each task has an instance at (None: it never had one)."""
+    if not task_ids:
+        return {}
+    found = dict(_tuples(
+        ledger, f"SELECT t.task_id, min(r.logical_date) {_TIS} WHERE r.dag_id = %s AND t.task_id = ANY(%s) "
+        f"GROUP BY t.task_id", (dag_id, task_ids)))
+    return {t: found.get(t) for t in task_ids}
+
+
+def instances_after(ledger: Ledger, dag_id: str, task_ids: list[str], after: datetime,
+                    states: list[str]) -> list[tuple[UUID, str, datetime, str]]:
+    """(run_uuid, run_id, logical_date, task_id) of the tasks' instances in `states` after `after`."""
+    return _tuples(
+        ledger, f"SELECT r.run_uuid, r.run_id, r.logical_date, t.task_id {_TIS} WHERE r.dag_id = %s "
+        f"AND t.task_id = ANY(%s) AND r.logical_date > %s AND t.state = ANY(%s) ORDER BY r.logical_date",
+        (dag_id, task_ids, after, states))
+
+
+def slot_holders(ledger: Ledger, dag_id: str) -> list[tuple[str, datetime]]:
+    """(run_id, logical_date) of the DAG's runs holding a max_active_runs slot: running, not manual."""
+    return _tuples(
+        ledger, "SELECT run_id, logical_date FROM dag_run WHERE dag_id = %s AND state = 'running' "
+        "AND run_type <> 'manual'", (dag_id,))
+
+
+def running_tries(ledger: Ledger, other_than: str) -> list[tuple[str, str]]:
+    """(dag_id, task_id) of the running task instances of every DAG but `other_than`."""
+    return _tuples(
+        ledger, f"SELECT r.dag_id, t.task_id {_TIS} WHERE r.dag_id <> %s AND t.state = 'running'", (other_than,))
 
 
 def pools(ledger: Ledger) -> dict[str, int]:
-    from ledgerflow.engine.domain.pools import DEFAULT_POOL, DEFAULT_POOL_SLOTS
-
-    with ledger.cursor() as curs:
-        curs.execute("SELECT name, slots FROM pool ORDER BY name")
-        found = {r["name"]: r["slots"] for r in curs.fetchall()}
+    """Every pool's slots by name; default_pool has its default until it is set."""
+    found = dict(_tuples(ledger, "SELECT name, slots FROM pool", ()))
     found.setdefault(DEFAULT_POOL, DEFAULT_POOL_SLOTS)
     return dict(sorted(found.items()))

@@ -11,6 +11,7 @@ from ledgerflow.engine.application.backfill_plan import BackfillPlan, ExistingRu
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Outcome, Progress
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED, ti_change
 from ledgerflow.engine.domain.scheduling import new_run, reset_tis, take_over
 from ledgerflow.engine.errors import LedgerflowError
@@ -69,17 +70,8 @@ def _has_work(plan: BackfillPlan, agg: DagRun) -> bool:
 
 def _foreign_active(ledger: Ledger, plan: BackfillPlan) -> list[str]:
     """Runs of this DAG, outside this backfill, that hold a max_active_runs slot."""
-    from ledgerflow.projections.projector import ViewProjector
-
-    ViewProjector(ledger).catch_up()  # their state may change while we wait
-    with ledger.cursor() as curs:
-        curs.execute(
-            "SELECT run_id, logical_date FROM dag_run WHERE dag_id = %s AND state = 'running' "
-            "AND run_type <> 'manual'",
-            (plan.full_dag.dag_id,),
-        )
-        ours = set(plan.dates)
-        return [r["run_id"] for r in curs.fetchall() if r["logical_date"] not in ours]
+    ours = set(plan.dates)
+    return [run_id for run_id, moment in views(ledger).slot_holders(plan.full_dag.dag_id) if moment not in ours]
 
 
 class _Acquirer:

@@ -19,6 +19,7 @@ from ledgerflow.engine.domain.dates import iso, now, parse_date
 from ledgerflow.engine.domain.deps import WAIT, past_verdict
 from ledgerflow.engine.domain.operation import command_arguments
 from ledgerflow.engine.domain.outcome import label
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, RunState
 from ledgerflow.engine.errors import InvalidInput, RefusedCommand
 from ledgerflow.engine.infrastructure import settings
@@ -101,8 +102,6 @@ def select_tasks(dag: DAG, regex: str | None, include_upstream: bool) -> DAG:
 
 
 def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
-    from ledgerflow.projections.queries import load_runs, pools, previous_run
-
     if req.start is None and req.end is None:
         raise InvalidInput("provide a start date (-s) and/or an end date (-e)")
     if req.delay_on_limit < 0:
@@ -131,7 +130,8 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
                 + ", ".join(past_tasks)
             )
         dates.reverse()
-    slots = pools(ledger)
+    read = views(ledger)
+    slots = read.pools()
     wanted_pools = {req.pool} if req.pool else {t.pool for t in dag.tasks.values() if t.pool}
     unknown = sorted(p for p in wanted_pools if p not in slots)
     if unknown:
@@ -140,7 +140,7 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
         )
     existing = {
         datetime.fromisoformat(run.logical_date): ExistingRun(uid, version, run)
-        for uid, (version, run) in load_runs(ledger, req.dag_id, start, end).items()
+        for uid, (version, run) in read.runs(req.dag_id, start, end).items()
     }
     busy = [
         r.run for r in existing.values() if r.run.state == "running" and r.run.run_type != "backfill"
@@ -158,9 +158,9 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     if not dates:
         return plan
     earliest = min(dates)
-    prev = previous_run(ledger, req.dag_id, earliest, exclude_manual=full_dag.catchup)
+    prev = read.previous_run(req.dag_id, earliest, exclude_manual=full_dag.catchup)
     plan.previous = ExistingRun(*prev) if prev else None
-    plan.ran_before = _first_seen(ledger, req.dag_id, past_tasks)
+    plan.ran_before = read.first_logical_dates(req.dag_id, past_tasks)
     if not (req.ignore_first_depends_on_past or req.ignore_dependencies):
         _refuse_blocked_first_run(plan, past_tasks, earliest)
     if req.reset_dagruns:
@@ -170,20 +170,6 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
         ]
     _record_decisions(plan)
     return plan
-
-
-def _first_seen(ledger: Ledger, dag_id: str, task_ids: list[str]) -> dict[str, datetime | None]:
-    if not task_ids:
-        return {}
-    with ledger.cursor() as curs:
-        curs.execute(
-            "SELECT t.task_id, min(r.logical_date) AS first FROM task_instance t "
-            "JOIN dag_run r USING (run_uuid) WHERE r.dag_id = %s AND t.task_id = ANY(%s) "
-            "GROUP BY t.task_id",
-            (dag_id, task_ids),
-        )
-        found = {r["task_id"]: r["first"] for r in curs.fetchall()}
-    return {t: found.get(t) for t in task_ids}
 
 
 def _refuse_blocked_first_run(plan: BackfillPlan, past_tasks: list[str], earliest: datetime) -> None:

@@ -23,6 +23,7 @@ from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.domain.lineage import LineageBreak, LineageWouldBreak, find_breaks
 from ledgerflow.engine.domain.operation import OperationContext, command_arguments
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import RUN_FINISHED, RunState, ti_change
 from ledgerflow.engine.errors import ConcurrentModification, InvalidInput
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -110,8 +111,6 @@ class ClearPlan:
 
 def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None = None) -> ClearPlan:
     """Validates and computes the clear from the caught-up views; writes nothing."""
-    from ledgerflow.projections.clear_queries import runs_with_tasks
-
     if cmd.break_lineage and not (cmd.reason and cmd.reason.strip()):
         raise InvalidInput("--break-lineage needs a --reason: the accepted break is recorded")
     dags = dags if dags is not None else resolve_dags(cmd.dag_id, regex=cmd.dag_regex,
@@ -123,6 +122,7 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
     )
     plan = ClearPlan(cmd, dags, selection)
     wanted = cmd.states
+    read = views(ledger)
     for scope in selection.scopes.values():
         dag = scope.dag
         order = [t for t in dag.topological_order() if t in scope.task_ids]
@@ -130,7 +130,7 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
         earliest: dict[str, datetime] = {}
         cleared: set[tuple[UUID, str]] = set()
         scope_runs: list[RunClear] = []
-        for uid, version, run in runs_with_tasks(ledger, dag.dag_id, order, scope.start, scope.end):
+        for uid, version, run in read.clear_candidates(dag.dag_id, order, scope.start, scope.end):
             changes = _changes(run, order, retries, wanted)
             if not changes:
                 continue
@@ -140,7 +140,7 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
                 if c["task_id"] not in earliest or moment < earliest[c["task_id"]]:
                     earliest[c["task_id"]] = moment
             scope_runs.append(RunClear(uid, version, run, changes, scope.reached))
-        breaks = find_breaks(ledger, dag, earliest, cleared)
+        breaks = find_breaks(read, dag, earliest, cleared)
         if breaks and cmd.break_lineage:
             _record_breaks(scope_runs, breaks)
         plan.breaks.extend(breaks)
@@ -199,8 +199,6 @@ def _append(ledger: Ledger, plan: ClearPlan, op: OperationContext, attempt: int)
 
 def clear_task_instances(ledger: Ledger, plan: ClearPlan, op: OperationContext) -> ClearPlan:
     """Appends the plan as one operation; returns the plan that landed (re-planned on conflict)."""
-    from ledgerflow.projections.projector import ViewProjector
-
     for attempt in range(APPEND_ATTEMPTS):
         try:
             _append(ledger, plan, op, attempt + 1)
@@ -210,7 +208,7 @@ def clear_task_instances(ledger: Ledger, plan: ClearPlan, op: OperationContext) 
                 raise
         op.aggregate = None  # the failed append took its Started event with it
         time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-        ViewProjector(ledger).catch_up()
+        views(ledger).catch_up()
         fresh = plan_clear(ledger, plan.command, plan.dags)
         if not plan.command.yes and fresh.keys() != plan.keys():
             raise ConcurrentModification(

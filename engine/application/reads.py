@@ -16,13 +16,11 @@ from ledgerflow.engine.audit.hashchain import Head
 from ledgerflow.engine.authoring.dagbag import load_dag
 from ledgerflow.engine.domain.dates import parse_date
 from ledgerflow.engine.domain.patterns import compile_pattern
+from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.errors import InvalidInput, RunNotFound
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
-from ledgerflow.projections import as_of as past
-from ledgerflow.projections import audit_queries, queries
-from ledgerflow.projections.audit_queries import LogFilter
 
 
 def instant(text: str | None, option: str) -> datetime | None:
@@ -56,47 +54,37 @@ class Reads:
         lo, hi = self.date_range(dag_id, subdir, start, end)
         if state and state not in RUN_STATES:
             raise InvalidInput(f"unknown run state {state!r}: {', '.join(RUN_STATES[:-1])} or {RUN_STATES[-1]}")
-        when = instant(as_of, "--as-of")
-        if when is None:
-            return queries.list_runs(self._ledger(), dag_id, lo, hi, state)
-        return past.run_rows(past.runs_as_of(self._ledger(), dag_id, when, lo, hi), state)
+        return listings(self._ledger()).list_runs(dag_id, lo, hi, state, as_of=instant(as_of, "--as-of"))
 
     def task_states(self, dag_id: str, *, start: str | None = None, end: str | None = None,
                     task_regex: str | None = None, as_of: str | None = None,
                     subdir: Path | None = None) -> list[dict[str, Any]]:
         lo, hi = self.date_range(dag_id, subdir, start, end)
         pattern = compile_pattern(task_regex) if task_regex is not None else None
-        when = instant(as_of, "--as-of")
-        if when is None:
-            return queries.task_states(self._ledger(), dag_id, lo, hi, pattern)
-        return past.task_rows(past.runs_as_of(self._ledger(), dag_id, when, lo, hi), pattern)
+        return listings(self._ledger()).task_states(dag_id, lo, hi, pattern, as_of=instant(as_of, "--as-of"))
 
     def run_task_states(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> list[dict[str, Any]]:
-        led = self._ledger()
         when = instant(as_of, "--as-of")
-        if when is not None:
-            runs = past.runs_as_of(led, dag_id, when, run_id=run_id)
-            if not runs:
-                raise RunNotFound(f"DAG {dag_id!r} had no run {run_id!r} as of {as_of}")
-            return past.task_rows(runs)
-        if not queries.run_exists(led, dag_id, run_id):
-            raise RunNotFound(f"DAG {dag_id!r} has no run {run_id!r}")
-        return queries.task_states(led, dag_id, run_id=run_id)
+        rows = listings(self._ledger()).run_task_states(dag_id, run_id, as_of=when)
+        if rows is None:
+            raise RunNotFound(f"DAG {dag_id!r} had no run {run_id!r} as of {as_of}" if when is not None
+                              else f"DAG {dag_id!r} has no run {run_id!r}")
+        return rows
 
     def pools(self) -> dict[str, int]:
-        return queries.pools(self._ledger())
+        return views(self._ledger()).pools()
 
     # -- the audit trail ---------------------------------------------------------------------
 
     def audit_log(self, *, since: str | None = None, until: str | None = None,
                   **filters: Any) -> list[dict[str, Any]]:
-        """Every change, oldest first; filters are LogFilter's fields."""
-        f = LogFilter(since=instant(since, "--since"), until=instant(until, "--until"), **filters)
-        return audit_queries.log(self._ledger(), f)
+        """Every change, oldest first; filters: dag_id, task_id, run_id, actor, operation_id, limit."""
+        return listings(self._ledger()).audit_log(since=instant(since, "--since"), until=instant(until, "--until"),
+                                                  **filters)
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
-        return audit_queries.show(self._ledger(), operation_id)
+        return listings(self._ledger()).operation(operation_id)
 
     def verify_store(self, digest: Head | None = None) -> verify.Report:
         return verify.verify_store(self._ledger(catch_up=False), digest)

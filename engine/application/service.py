@@ -28,13 +28,13 @@ from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.operation import new_operation, version
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.errors import InvalidInput
 from ledgerflow.engine.infrastructure import database, migrations, settings
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
-from ledgerflow.projections.projector import ViewProjector
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class BackfillSession:
             return run_backfill(self._ledger, self.plan, self._op, on_progress=on_progress,
                                 on_wait=on_wait, should_stop=should_stop)
         finally:
-            ViewProjector(self._ledger).catch_up()
+            views(self._ledger).catch_up()
 
 
 class Ledgerflow(Reads):
@@ -102,7 +102,7 @@ class Ledgerflow(Reads):
         if self._led is None:
             self._led = migrations.open_ledger(self._url)
         if catch_up:
-            ViewProjector(self._led).catch_up()
+            views(self._led).catch_up()
         return self._led
 
     # -- DAG files ---------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class Ledgerflow(Reads):
         led = self._ledger(catch_up=False)
         with no_cycle_collection():
             done = clear_task_instances(led, plan, plan.operation)
-            ViewProjector(led).catch_up()
+            views(led).catch_up()
         return ClearResult(done, handoff(led, done))
 
     # -- pools -------------------------------------------------------------------------------
@@ -179,10 +179,10 @@ class Ledgerflow(Reads):
 
     def rebuild_views(self) -> int:
         """Drops the views and replays every event into them; returns the events replayed."""
-        return ViewProjector(self._ledger(catch_up=False)).rebuild()
+        return views(self._ledger(catch_up=False)).rebuild()
 
     def view_status(self) -> dict[str, int]:
-        return ViewProjector(self._ledger(catch_up=False)).status()
+        return views(self._ledger(catch_up=False)).status()
 
     @staticmethod
     def migrate() -> list[str]:

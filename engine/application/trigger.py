@@ -9,6 +9,7 @@ from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dagrun import DagRun, RunIdClaim, dagrun_id
 from ledgerflow.engine.domain.dates import iso, now
 from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.scheduling import new_run
 from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, RefusedCommand
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -37,8 +38,6 @@ def manual_interval(dag: DAG, logical_date: datetime) -> tuple[datetime, datetim
 
 def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: datetime | None = None,
             conf: dict[str, Any] | None = None, run_id: str | None = None) -> DagRun:
-    from ledgerflow.projections.queries import run_exists
-
     moment = logical_date or now()
     if moment > now():
         raise RefusedCommand(f"logical date {iso(moment)} is in the future")
@@ -47,16 +46,12 @@ def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: dat
         raise InvalidInput(f"run_id {run_id!r} is reserved for {run_id.split('__')[0]} runs; "
                            f"a manual run cannot use it")
     run_id = run_id or f"manual__{iso(moment)}"
-    if run_exists(ledger, dag.dag_id, run_id):
+    read = views(ledger)
+    if read.run_exists(dag.dag_id, run_id):
         raise RefusedCommand(f"DAG {dag.dag_id} already has a run with run_id {run_id!r}")
-    with ledger.cursor() as curs:
-        curs.execute("SELECT run_id FROM dag_run WHERE run_uuid = %s",
-                      (dagrun_id(dag.dag_id, iso(moment)),))
-        clash = curs.fetchone()
-    if clash:
-        raise RefusedCommand(
-            f"DAG {dag.dag_id} already has a run at {iso(moment)} ({clash['run_id']})"
-        )
+    clash = read.run_id_of(dagrun_id(dag.dag_id, iso(moment)))
+    if clash is not None:
+        raise RefusedCommand(f"DAG {dag.dag_id} already has a run at {iso(moment)} ({clash})")
     run = new_run(dag, moment, "manual", "queued", conf or {}, op, run_id=run_id,
                   interval=manual_interval(dag, moment))
     try:

@@ -14,9 +14,9 @@ from uuid import UUID
 
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dates import iso
+from ledgerflow.engine.domain.read_port import Views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, SUCCESS_LIKE
 from ledgerflow.engine.errors import RefusedCommand
-from ledgerflow.engine.infrastructure.store import Ledger
 
 FINISHED_THERE = sorted(SUCCESS_LIKE | FAILED_LIKE)
 NAMED = 5
@@ -54,23 +54,15 @@ class LineageWouldBreak(RefusedCommand):
         self.breaks = breaks
 
 
-def find_breaks(ledger: Ledger, dag: DAG, earliest: dict[str, datetime],
+def find_breaks(views: Views, dag: DAG, earliest: dict[str, datetime],
                 cleared: set[tuple[UUID, str]]) -> list[LineageBreak]:
     """earliest: depends_on_past task id -> first logical date the clear changes it at."""
     past_tasks = {t: d for t, d in earliest.items() if dag.tasks[t].depends_on_past}
     if not past_tasks:
         return []
-    with ledger.cursor() as curs:
-        curs.execute(
-            "SELECT r.run_uuid, r.run_id, r.logical_date, t.task_id FROM task_instance t "
-            "JOIN dag_run r USING (run_uuid) WHERE r.dag_id = %s AND t.task_id = ANY(%s) "
-            "AND r.logical_date > %s AND t.state = ANY(%s) ORDER BY r.logical_date",
-            (dag.dag_id, list(past_tasks), min(past_tasks.values()), FINISHED_THERE),
-        )
-        rows = curs.fetchall()
     later: dict[str, list[str]] = {}
-    for row in rows:
-        task_id = row["task_id"]
-        if row["logical_date"] > past_tasks[task_id] and (row["run_uuid"], task_id) not in cleared:
-            later.setdefault(task_id, []).append(row["run_id"])
+    for run_uuid, run_id, moment, task_id in views.instances_after(
+            dag.dag_id, list(past_tasks), min(past_tasks.values()), FINISHED_THERE):
+        if moment > past_tasks[task_id] and (run_uuid, task_id) not in cleared:
+            later.setdefault(task_id, []).append(run_id)
     return [LineageBreak(dag.dag_id, t, past_tasks[t], runs) for t, runs in sorted(later.items())]

@@ -11,7 +11,9 @@ from ledgerflow.engine.authoring.dagbag import DagBag
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.domain.operation import OperationContext
-from ledgerflow.engine.domain.run_state import RunState, ti_change
+from ledgerflow.engine.domain.pools import DEFAULT_POOL
+from ledgerflow.engine.domain.read_port import views
+from ledgerflow.engine.domain.run_state import ti_change
 from ledgerflow.engine.infrastructure.store import Ledger
 
 ORPHANED = frozenset({"scheduled", "queued", "running", "restarting"})
@@ -81,30 +83,13 @@ def take_over(agg: DagRun, dag: DAG, op: OperationContext) -> DagRun:
     return agg
 
 
-def first_seen(history: dict[datetime, RunState], dag: DAG) -> dict[str, datetime | None]:
-    """The earliest logical date each depends_on_past task has an instance at."""
-    found: dict[str, datetime | None] = {t: None for t, task in dag.tasks.items() if task.depends_on_past}
-    for moment in sorted(history):
-        for task_id in found:
-            if found[task_id] is None and task_id in history[moment].tis:
-                found[task_id] = moment
-    return found
-
-
 def free_pool_slots(ledger: Ledger, bag: DagBag, dag_id: str, slots: dict[str, int]) -> dict[str, int]:
     """Pool slots minus those taken by tries other DAGs' drivers are running right now."""
-    with ledger.cursor() as curs:
-        curs.execute(
-            "SELECT r.dag_id, t.task_id FROM task_instance t JOIN dag_run r USING (run_uuid) "
-            "WHERE t.state = 'running' AND r.dag_id <> %s",
-            (dag_id,),
-        )
-        rows: list[dict[str, Any]] = curs.fetchall()
     free = dict(slots)
-    for row in rows:
-        other = bag.dags.get(row["dag_id"])
-        task = other.tasks.get(row["task_id"]) if other else None
+    for other_id, task_id in views(ledger).running_tries(other_than=dag_id):
+        other = bag.dags.get(other_id)
+        task = other.tasks.get(task_id) if other else None
         if task is not None:
-            pool = task.pool or "default_pool"
+            pool = task.pool or DEFAULT_POOL
             free[pool] = max(0, free.get(pool, 0) - task.pool_slots)
     return free

@@ -1,4 +1,5 @@
-"""Runs read straight from the event store, for writers that must not trust a lagging view."""
+"""Runs read straight from the event store: for writers that must not trust a lagging view,
+and for as-of reads, which the views cannot answer."""
 
 from __future__ import annotations
 
@@ -18,19 +19,29 @@ CLEARED_TOPIC = DagRun.Cleared.TOPIC
 def load_run(ledger: Ledger, run_uuid: UUID) -> tuple[int, RunState] | None:
     """The run folded from every stored event, with its version; None if it does not exist."""
     with ledger.cursor() as curs:
-        curs.execute(
-            f"SELECT originator_version, topic, state FROM {EVENTS_TABLE} "
-            f"WHERE originator_id = %s ORDER BY originator_version",
-            (run_uuid,),
-        )
-        rows = curs.fetchall()
-    if not rows:
-        return None
-    run: RunState | None = None
-    for row in rows:
-        run = evolve(run, row["topic"].rpartition(".")[2], json.loads(bytes(row["state"])))
-    assert run is not None
-    return int(rows[-1]["originator_version"]), run
+        return fold_stored(curs, [run_uuid]).get(run_uuid)
+
+
+def fold_stored(curs: Cursor[Any], ids: list[UUID], upto: int | None = None
+                ) -> dict[UUID, tuple[int, RunState]]:
+    """Runs folded from their stored events (up to notification `upto`), with the version reached.
+
+    The same fold as the aggregate's and the views', so as-of reads agree with both.
+    """
+    sql = (f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+           f"WHERE originator_id = ANY(%s)")
+    params: list[Any] = [ids]
+    if upto is not None:
+        sql += " AND notification_id <= %s"
+        params.append(upto)
+    curs.execute(sql + " ORDER BY originator_id, originator_version", params)
+    runs: dict[UUID, RunState] = {}
+    versions: dict[UUID, int] = {}
+    for row in curs.fetchall():
+        oid = row["originator_id"]
+        runs[oid] = evolve(runs.get(oid), row["topic"].rpartition(".")[2], json.loads(bytes(row["state"])))
+        versions[oid] = row["originator_version"]
+    return {oid: (versions[oid], run) for oid, run in runs.items()}
 
 
 def stored_versions(curs: Cursor[Any], ids: list[UUID]) -> dict[UUID, int]:

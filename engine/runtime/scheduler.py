@@ -20,6 +20,7 @@ from ledgerflow.engine.authoring.dagbag import DagBag, load_dagbag
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso, now
 from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.scheduling import due_dates, free_pool_slots, new_run, take_over
 from ledgerflow.engine.errors import RefusedCommand
 from ledgerflow.engine.infrastructure import settings
@@ -81,13 +82,9 @@ class Scheduler:
             self.stopped = self.stopped or self.should_stop()
             self.op.ended("stopped" if self.stopped else "success", loops=self.loops)
             self.ledger.append(*self.op.pending())
-            from ledgerflow.projections.projector import ViewProjector
-
-            ViewProjector(self.ledger).catch_up()
+            views(self.ledger).catch_up()
 
     def loop_once(self, on_broken: Callable[[str, str], None] = lambda p, e: None) -> list[DagPass]:
-        from ledgerflow.projections.projector import ViewProjector
-
         bag = load_dagbag(self.folder)
         for path, error in bag.errors.items():
             on_broken(path, error)
@@ -95,11 +92,11 @@ class Scheduler:
         for _, dag in sorted(bag.dags.items()):
             if dag.parent is not None or self.should_stop():
                 continue
-            ViewProjector(self.ledger).catch_up()
+            views(self.ledger).catch_up()
             passes.append(self.schedule(dag, bag))
             if self.stopped:
                 break
-        ViewProjector(self.ledger).catch_up()
+        views(self.ledger).catch_up()
         return passes
 
     def schedule(self, dag: DAG, bag: DagBag) -> DagPass:
@@ -112,9 +109,8 @@ class Scheduler:
         return done
 
     def _drive(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
-        from ledgerflow.projections.queries import load_runs, pools
-
-        runs = load_runs(self.ledger, dag.dag_id)
+        read = views(self.ledger)
+        runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
         waiting: list[tuple[datetime, object]] = [
             (from_iso(run.logical_date), (uid, version, run))
@@ -126,7 +122,7 @@ class Scheduler:
             return
         if self._executor is None:
             self._executor = make_executor(None, settings.parallelism())
-        slots = free_pool_slots(self.ledger, bag, dag.dag_id, pools(self.ledger))
+        slots = free_pool_slots(self.ledger, bag, dag.dag_id, read.pools())
         runner = Runner(self.ledger, dag, dag, self.op, self._executor, RunnerOptions(continue_on_failures=True),
                         runs=history.values(), pool_slots=slots, should_stop=self.should_stop)
 

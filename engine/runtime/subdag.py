@@ -17,6 +17,7 @@ from ledgerflow.engine.authoring.dag import SubDagTask
 from ledgerflow.engine.domain.dagrun import DagRun, dagrun_id
 from ledgerflow.engine.domain.dates import from_iso, iso
 from ledgerflow.engine.domain.operation import OperationContext, new_operation
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE
 from ledgerflow.engine.domain.scheduling import new_run, reset_tis, take_over
 from ledgerflow.engine.errors import SubDagFailed
@@ -74,15 +75,13 @@ def _child_run(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationCont
 
 def _drive(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext
            ) -> tuple[str, list[str]]:
-    from ledgerflow.projections.projector import ViewProjector
-    from ledgerflow.projections.queries import load_runs, pools
-
     child = task.subdag
-    ViewProjector(ledger).catch_up()
-    known = [run for _, run in load_runs(ledger, child.dag_id).values()]
+    read = views(ledger)
+    read.catch_up()
+    known = [run for _, run in read.runs(child.dag_id).values()]
     agg = _child_run(ledger, task, job, op)
     runner = Runner(ledger, child, child, op, SequentialExecutor(), RunnerOptions(continue_on_failures=True),
-                    runs=[*known, agg.run], pool_slots=pools(ledger))
+                    runs=[*known, agg.run], pool_slots=read.pools())
     runner.hold(agg)
     pending = [agg]
 
