@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ledgerflow.cli.common import (
+    FLAGS,
     ActorOpt,
     EndOpt,
     ReasonOpt,
@@ -132,7 +133,7 @@ def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
         result = session.run(on_progress=view.update, on_wait=lambda msg: typer.echo(msg, err=True),
                              should_stop=stop.is_set)
     except Interrupted as exc:
-        raise fail(str(exc), 1) from None
+        raise fail(exc.say(FLAGS), 1) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -30,30 +30,48 @@ LINEAGE_HELP = (
 TaskRegexOpt = Annotated[
     str | None, typer.Option("-t", "--task-regex", help="Only tasks whose id matches (unanchored search).")
 ]
-
-
-def _flag(short: str, long: str | None, help_text: str) -> Any:
-    names = (short,) if long is None else (short, long)
-    return Annotated[bool, typer.Option(*names, help=help_text)]
+DagRegexOpt = Annotated[
+    bool, typer.Option("-R", "--dag-regex", help="Treat DAG_ID as a regex over the DAG folder's DAGs.")
+]
+UpstreamOpt = Annotated[bool, typer.Option("-u", "--upstream", help="With -t, add every upstream task.")]
+DownstreamOpt = Annotated[bool, typer.Option("-d", "--downstream", help="With -t, add every downstream task.")]
+OnlyFailedOpt = Annotated[
+    bool, typer.Option("-f", "--only-failed", help="Only failed and upstream_failed task instances.")
+]
+OnlyRunningOpt = Annotated[
+    bool, typer.Option("-r", "--only-running", help="Only running task instances (they restart).")
+]
+ExcludeSubdagsOpt = Annotated[
+    bool, typer.Option("-x", "--exclude-subdags", help="Do not clear sub-DAG runs of cleared SubDagTasks.")
+]
+ExcludeParentdagOpt = Annotated[bool, typer.Option("-X", "--exclude-parentdag", help=PARENT_HELP)]
+FutureOpt = Annotated[
+    bool, typer.Option("--future", help="Also every later run of the selected tasks (no upper bound).")
+]
+PastOpt = Annotated[
+    bool, typer.Option("--past", help="Also every earlier run of the selected tasks (no lower bound).")
+]
+BreakLineageOpt = Annotated[bool, typer.Option("--break-lineage", help=LINEAGE_HELP)]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="List what would be cleared; write nothing.")]
 
 
 def clear(
     dag_id: Annotated[str, typer.Argument(help="DAG id (a regex with -R).")],
     task_regex: TaskRegexOpt = None,
-    dag_regex: _flag("-R", "--dag-regex", "Treat DAG_ID as a regex over the DAG folder's DAGs.") = False,
-    upstream: _flag("-u", "--upstream", "With -t, add every upstream task.") = False,
-    downstream: _flag("-d", "--downstream", "With -t, add every downstream task.") = False,
+    dag_regex: DagRegexOpt = False,
+    upstream: UpstreamOpt = False,
+    downstream: DownstreamOpt = False,
     start: StartOpt = None,
     end: EndOpt = None,
-    only_failed: _flag("-f", "--only-failed", "Only failed and upstream_failed task instances.") = False,
-    only_running: _flag("-r", "--only-running", "Only running task instances (they restart).") = False,
-    exclude_subdags: _flag("-x", "--exclude-subdags", "Do not clear sub-DAG runs of cleared SubDagTasks.") = False,
-    exclude_parentdag: _flag("-X", "--exclude-parentdag", PARENT_HELP) = False,
-    future: _flag("--future", None, "Also every later run of the selected tasks (no upper bound).") = False,
-    past: _flag("--past", None, "Also every earlier run of the selected tasks (no lower bound).") = False,
-    break_lineage: _flag("--break-lineage", None, LINEAGE_HELP) = False,
+    only_failed: OnlyFailedOpt = False,
+    only_running: OnlyRunningOpt = False,
+    exclude_subdags: ExcludeSubdagsOpt = False,
+    exclude_parentdag: ExcludeParentdagOpt = False,
+    future: FutureOpt = False,
+    past: PastOpt = False,
+    break_lineage: BreakLineageOpt = False,
     subdir: SubdirOpt = None,
-    dry_run: _flag("--dry-run", None, "List what would be cleared; write nothing.") = False,
+    dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
@@ -116,7 +134,7 @@ def _list(plan: ClearPlan, title: str) -> None:
     typer.echo("")
 
 
-def _arrow(change: dict) -> str:  # type: ignore[type-arg]
+def _arrow(change: dict[str, Any]) -> str:
     return " -> restarting" if change["to"] == "restarting" else ""
 
 

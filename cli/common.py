@@ -41,6 +41,19 @@ AsOfOpt = Annotated[
 ]
 
 
+# The command line's names for the domain's words in messages (engine.errors.Term); a hint
+# is a place where the domain says nothing and the command line names the flag.
+FLAGS = {
+    "start_date": "-s", "end_date": "-e", "logical_date": "-e", "start_date_hint": " (-s)", "end_date_hint": " (-e)",
+    "as_of": "--as-of", "since": "--since", "until": "--until", "conf": "--conf",
+    "task_regex": "--task-regex", "dag_regex": "--dag-regex", "reason": "--reason",
+    "delay_on_limit": "--delay-on-limit", "num_runs": "--num-runs", "break_lineage": "--break-lineage",
+    "future": "--future", "run_backwards": "-B",
+    "ignore_first_depends_on_past": "pass -I/--ignore-first-depends-on-past",
+    "create_pool": "create it with `ledgerflow pools set NAME SLOTS`",
+}
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"Error: {message}", err=True)
     return typer.Exit(code)
@@ -54,11 +67,9 @@ def domain_errors() -> Iterator[None]:
     try:
         yield
     except InvalidInput as exc:
-        raise fail(str(exc), 2) from None
-    except ConcurrentModification as exc:
-        raise fail(str(exc), 1) from None
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc), 1) from None
+        raise fail(exc.say(FLAGS), 2) from None
+    except (ConcurrentModification, DatabaseUnavailable) as exc:
+        raise fail(exc.say(FLAGS), 1) from None
 
 
 _OPENED: list[Ledgerflow] = []

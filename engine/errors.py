@@ -1,12 +1,40 @@
 """Domain errors: one root, precise names. Only the faces turn them into exit codes (or HTTP statuses).
 
+Messages speak of the domain. A word that a face names its own way (the CLI says
+`--conf` where the domain says conf, an HTTP API would name its field) is a Term:
+`str(error)` reads in the domain's words, `error.say(names)` in a face's.
+
 A task try's own failures have a root of their own (TryFailure): they are recorded
 with the try, never shown as the refusal of a command.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class Term(str):
+    """A domain word of a message that a face may replace with its own name for it."""
+
+    key: str
+
+    def __new__(cls, key: str, words: str | None = None) -> Term:
+        term = super().__new__(cls, key.replace("_", " ") if words is None else words)
+        term.key = key
+        return term
+
 
 class LedgerflowError(Exception):
-    """Root of every error the engine raises on purpose."""
+    """Root of every error the engine raises on purpose; its message is text and Terms."""
+
+    def __init__(self, *parts: object) -> None:
+        super().__init__("".join(map(str, parts)))
+        self.parts = parts
+
+    def say(self, names: Mapping[str, str]) -> str:
+        """The message with each Term a face has a name for said by that name."""
+        return "".join(names.get(p.key, p) if isinstance(p, Term) else str(p) for p in self.parts)
 
 
 class InvalidInput(LedgerflowError):
@@ -55,6 +83,22 @@ class OperationNotFound(InvalidInput):
 
 class BadDigest(InvalidInput):
     """A digest or export file that cannot be read as one."""
+
+
+class LineageWouldBreak(RefusedCommand):
+    """A clear of a depends_on_past task before later finished runs, neither extended nor accepted."""
+
+    def __init__(self, breaks: Sequence[Any], lines: str) -> None:
+        super().__init__(
+            f"clearing would break the depends_on_past lineage of later runs: {lines}. Clear those runs too (",
+            Term("future"), "), or accept the break (", Term("break_lineage", "break lineage"), ", with ",
+            Term("reason", "a reason"), ")",
+        )
+        self.breaks = breaks
+
+
+class Interrupted(LedgerflowError):
+    """A driver was stopped by a signal; what it finished is recorded."""
 
 
 class ChainBroken(LedgerflowError):

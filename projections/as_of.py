@@ -36,7 +36,8 @@ def runs_as_of(ledger: Ledger, dag_id: str, at: datetime, start: datetime | None
     last = cutoff(ledger, at)
     if last == 0:
         return []
-    sql, params = "SELECT run_uuid FROM dag_run WHERE dag_id = %s", [dag_id]
+    sql = "SELECT run_uuid FROM dag_run WHERE dag_id = %s"
+    params: list[str | datetime] = [dag_id]
     for clause, value in (("logical_date >= %s", start), ("logical_date <= %s", end),
                           ("run_id = %s", run_id)):
         if value is not None:

@@ -71,9 +71,9 @@ def entries(kind: str, payload: dict[str, Any], run: RunState, position: int,
                          f"{_details({'max_tries': max_tries})}\n")
     for c in payload.get("changes", ()):
         # task ids are validated identifiers and states a fixed vocabulary: nothing to escape
-        extra = _details({k: v for k, v in c.items() if k not in _CHANGE_KEYS}) if len(c) > 5 else NULL
+        details = _details({k: v for k, v in c.items() if k not in _CHANGE_KEYS}) if len(c) > 5 else NULL
         lines.append(f"{head}\t{c['task_id']}\t{c['from'] or NULL}\t{c['to'] or NULL}\t"
-                     f"{c['try_number']}\t{stamp}\t{extra}\n")
+                     f"{c['try_number']}\t{stamp}\t{details}\n")
     return lines
 
 

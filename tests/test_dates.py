@@ -48,12 +48,13 @@ def test_a_tzinfo_object_works_as_the_zone_too():
     "2024-13-01", "2024-02-30", "2024-01-02T25:00", "2024-01-02T10:61",
     "2024-01-02T10:00:00+25:00", "2024-01-02T10:00:00 UTC", "2024-01-02Tnoon",
 ])
-def test_anything_else_is_a_bad_date_that_names_the_option_and_the_value(text):
+def test_anything_else_is_a_bad_date_that_names_the_date_and_the_value(text):
     with pytest.raises(BadDate) as refused:
-        parse_date(text, option="-s")
+        parse_date(text, what="start_date")
     message = str(refused.value)
-    assert message.startswith(f"invalid -s {text!r}")
+    assert message.startswith(f"invalid start date {text!r}")
     assert "\n" not in message
+    assert refused.value.say({"start_date": "-s"}).startswith(f"invalid -s {text!r}")
 
 
 def test_a_bad_date_is_invalid_input_so_the_cli_exits_2():

@@ -14,17 +14,13 @@ from ledgerflow.engine.domain.outcome import Outcome, Progress
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED, ti_change
 from ledgerflow.engine.domain.scheduling import new_run, reset_tis, take_over
-from ledgerflow.engine.errors import LedgerflowError
+from ledgerflow.engine.errors import Interrupted
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import make_executor
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
 
 LIMIT_CHECKS = 10
-
-
-class Interrupted(LedgerflowError):
-    """The backfill was stopped by a signal; what it finished is recorded."""
 
 
 @dataclass

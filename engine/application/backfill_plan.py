@@ -21,7 +21,7 @@ from ledgerflow.engine.domain.operation import command_arguments
 from ledgerflow.engine.domain.outcome import label
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, RunState
-from ledgerflow.engine.errors import InvalidInput, RefusedCommand
+from ledgerflow.engine.errors import InvalidInput, RefusedCommand, Term
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -103,13 +103,14 @@ def select_tasks(dag: DAG, regex: str | None, include_upstream: bool) -> DAG:
 
 def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     if req.start is None and req.end is None:
-        raise InvalidInput("provide a start date (-s) and/or an end date (-e)")
+        raise InvalidInput("provide a start date", Term("start_date_hint", ""), " and/or an end date",
+                           Term("end_date_hint", ""))
     if req.delay_on_limit < 0:
-        raise InvalidInput("--delay-on-limit must be >= 0")
+        raise InvalidInput(Term("delay_on_limit", "the delay on limit"), " must be >= 0")
     conf = parse_conf(req.conf)
     full_dag = load_dag(req.subdir or settings.dags_folder(), req.dag_id)
-    start = parse_date(req.start or req.end or "", full_dag.timezone, option="-s/--start-date")
-    end = parse_date(req.end or req.start or "", full_dag.timezone, option="-e/--end-date")
+    start = parse_date(req.start or req.end or "", full_dag.timezone, what="start_date")
+    end = parse_date(req.end or req.start or "", full_dag.timezone, what="end_date")
     if end < start:
         raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
     dag = select_tasks(full_dag, req.task_regex, include_upstream=not req.ignore_dependencies)
@@ -126,8 +127,8 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     if req.run_backwards:
         if past_tasks:
             raise RefusedCommand(
-                "cannot backfill backwards (-B) because these tasks depend on the past: "
-                + ", ".join(past_tasks)
+                "cannot backfill backwards (", Term("run_backwards", "newest first"),
+                ") because these tasks depend on the past: " + ", ".join(past_tasks)
             )
         dates.reverse()
     read = views(ledger)
@@ -136,7 +137,7 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     unknown = sorted(p for p in wanted_pools if p not in slots)
     if unknown:
         raise RefusedCommand(
-            f"unknown pool {', '.join(unknown)} (create it with `ledgerflow pools set NAME SLOTS`)"
+            f"unknown pool {', '.join(unknown)} (", Term("create_pool", "create it first"), ")"
         )
     existing = {
         datetime.fromisoformat(run.logical_date): ExistingRun(uid, version, run)
@@ -191,9 +192,9 @@ def _refuse_blocked_first_run(plan: BackfillPlan, past_tasks: list[str], earlies
             blocked.append(f"{task_id} @ {label(iso(earliest))}: {verdict.reason}")
     if blocked:
         raise RefusedCommand(
-            "the first run is blocked by depends_on_past ("
-            + "; ".join(blocked)
-            + "); fix the previous run or pass -I/--ignore-first-depends-on-past"
+            "the first run is blocked by depends_on_past (" + "; ".join(blocked)
+            + "); fix the previous run or waive the check for the first run (",
+            Term("ignore_first_depends_on_past", "ignore first depends_on_past"), ")"
         )
 
 

@@ -21,11 +21,11 @@ from ledgerflow.engine.application.clear_select import Selection, resolve_dags, 
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso
-from ledgerflow.engine.domain.lineage import LineageBreak, LineageWouldBreak, find_breaks
+from ledgerflow.engine.domain.lineage import LineageBreak, find_breaks, would_break
 from ledgerflow.engine.domain.operation import OperationContext, command_arguments
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import RUN_FINISHED, RunState, ti_change
-from ledgerflow.engine.errors import ConcurrentModification, InvalidInput
+from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, Term
 from ledgerflow.engine.infrastructure.store import Ledger
 
 APPEND_ATTEMPTS = 6
@@ -112,7 +112,8 @@ class ClearPlan:
 def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None = None) -> ClearPlan:
     """Validates and computes the clear from the caught-up views; writes nothing."""
     if cmd.break_lineage and not (cmd.reason and cmd.reason.strip()):
-        raise InvalidInput("--break-lineage needs a --reason: the accepted break is recorded")
+        raise InvalidInput("accepting a lineage break (", Term("break_lineage", "break lineage"), ") needs ",
+                           Term("reason", "a reason"), ": the accepted break is recorded")
     dags = dags if dags is not None else resolve_dags(cmd.dag_id, regex=cmd.dag_regex,
                                                       subdir=cmd.subdir)
     selection = select(
@@ -146,7 +147,7 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
         plan.breaks.extend(breaks)
         plan.runs.extend(scope_runs)
     if plan.breaks and not cmd.break_lineage:
-        raise LineageWouldBreak(plan.breaks)
+        raise would_break(plan.breaks)
     plan.runs.sort(key=lambda r: (from_iso(r.run.logical_date), r.run.dag_id))
     return plan
 
@@ -190,8 +191,9 @@ def _append(ledger: Ledger, plan: ClearPlan, op: OperationContext, attempt: int)
         agg.trigger_event(DagRun.Cleared, **op.stamp, changes=rc.changes, run_from=rc.run_from,
                           run_to=rc.run_to)
         aggs.append(agg)
-    summary = {"task_instances": plan.task_instances, "runs": len(plan.runs),
-               "queued": len(plan.queued), "restarting": plan.restarting, "attempts": attempt}
+    summary: dict[str, int | list[str]] = {
+        "task_instances": plan.task_instances, "runs": len(plan.runs),
+        "queued": len(plan.queued), "restarting": plan.restarting, "attempts": attempt}
     if plan.breaks:
         summary["lineage_breaks_accepted"] = [f"{b.dag_id}.{b.task_id}" for b in plan.breaks]
     ledger.append(op.started(), *aggs, op.ended("success", **summary))

@@ -40,7 +40,7 @@ def resolve_dags(dag_id: str, *, regex: bool, subdir: Path | None) -> list[DAG]:
     folder = subdir or settings.dags_folder()
     if not regex:
         return [load_dag(folder, dag_id)]
-    pattern = compile_pattern(dag_id, "--dag-regex")
+    pattern = compile_pattern(dag_id, "dag_regex")
     bag = load_dagbag(folder)
     found = [d for i, d in sorted(bag.dags.items()) if pattern.search(i)]
     if not found:
@@ -54,8 +54,8 @@ def resolve_dags(dag_id: str, *, regex: bool, subdir: Path | None) -> list[DAG]:
 def bounds(dag: DAG, start: str | None, end: str | None, *, past: bool, future: bool
            ) -> tuple[datetime | None, datetime | None]:
     """No -s: all history; no -e: up to now; --past / --future drop the bound."""
-    lo = parse_date(start, dag.timezone, option="-s/--start-date") if start else None
-    hi = parse_date(end, dag.timezone, option="-e/--end-date") if end else now()
+    lo = parse_date(start, dag.timezone, what="start_date") if start else None
+    hi = parse_date(end, dag.timezone, what="end_date") if end else now()
     if lo is not None and end and hi < lo:
         raise InvalidInput(f"end date {iso(hi)} is before start date {iso(lo)}")
     return (None if past else lo), (None if future else hi)

@@ -18,7 +18,7 @@ def set_pool(ledger: Ledger, op: OperationContext, name: str, slots: int) -> Poo
     if slots < 0:
         raise InvalidInput(f"pool slots must be >= 0, not {slots}")
     try:
-        pool = ledger.repository.get(pool_id(name))
+        pool: Pool = ledger.repository.get(pool_id(name))
     except AggregateNotFoundError:
         pool = Pool._create(Pool.Created, **op.stamp, name=name, slots=slots)
     else:

@@ -23,9 +23,9 @@ from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 
 
-def instant(text: str | None, option: str) -> datetime | None:
+def instant(text: str | None, what: str) -> datetime | None:
     """An instant given by a person: UTC unless it carries an offset."""
-    return parse_date(text, "UTC", option=option) if text else None
+    return parse_date(text, "UTC", what=what) if text else None
 
 
 class Reads:
@@ -44,8 +44,8 @@ class Reads:
                 zone = load_dag(subdir or settings.dags_folder(), dag_id).timezone
             except InvalidInput:
                 pass
-        lo = parse_date(start, zone, option="-s") if start else None
-        hi = parse_date(end, zone, option="-e") if end else None
+        lo = parse_date(start, zone, what="start_date") if start else None
+        hi = parse_date(end, zone, what="end_date") if end else None
         return lo, hi
 
     def list_runs(self, dag_id: str, *, start: str | None = None, end: str | None = None,
@@ -54,17 +54,17 @@ class Reads:
         lo, hi = self.date_range(dag_id, subdir, start, end)
         if state and state not in RUN_STATES:
             raise InvalidInput(f"unknown run state {state!r}: {', '.join(RUN_STATES[:-1])} or {RUN_STATES[-1]}")
-        return listings(self._ledger()).list_runs(dag_id, lo, hi, state, as_of=instant(as_of, "--as-of"))
+        return listings(self._ledger()).list_runs(dag_id, lo, hi, state, as_of=instant(as_of, "as_of"))
 
     def task_states(self, dag_id: str, *, start: str | None = None, end: str | None = None,
                     task_regex: str | None = None, as_of: str | None = None,
                     subdir: Path | None = None) -> list[dict[str, Any]]:
         lo, hi = self.date_range(dag_id, subdir, start, end)
         pattern = compile_pattern(task_regex) if task_regex is not None else None
-        return listings(self._ledger()).task_states(dag_id, lo, hi, pattern, as_of=instant(as_of, "--as-of"))
+        return listings(self._ledger()).task_states(dag_id, lo, hi, pattern, as_of=instant(as_of, "as_of"))
 
     def run_task_states(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> list[dict[str, Any]]:
-        when = instant(as_of, "--as-of")
+        when = instant(as_of, "as_of")
         rows = listings(self._ledger()).run_task_states(dag_id, run_id, as_of=when)
         if rows is None:
             raise RunNotFound(f"DAG {dag_id!r} had no run {run_id!r} as of {as_of}" if when is not None
@@ -79,7 +79,7 @@ class Reads:
     def audit_log(self, *, since: str | None = None, until: str | None = None,
                   **filters: Any) -> list[dict[str, Any]]:
         """Every change, oldest first; filters: dag_id, task_id, run_id, actor, operation_id, limit."""
-        return listings(self._ledger()).audit_log(since=instant(since, "--since"), until=instant(until, "--until"),
+        return listings(self._ledger()).audit_log(since=instant(since, "since"), until=instant(until, "until"),
                                                   **filters)
 
     def operation(self, operation_id: str) -> dict[str, Any]:
@@ -103,6 +103,6 @@ class Reads:
 
     def export(self, out: IO[str], fmt: str, *, since: str | None = None, until: str | None = None) -> int:
         """Writes the events recorded in the range with their chain hashes; returns the count."""
-        lo, hi = instant(since, "--since"), instant(until, "--until")
+        lo, hi = instant(since, "since"), instant(until, "until")
         rows: Iterator[dict[str, Any]] = export.records(self._ledger(catch_up=False), lo, hi)
         return export.write(rows, out, fmt)

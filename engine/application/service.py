@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledgerflow.engine.application.backfill import BackfillResult, Interrupted, run_backfill
+from ledgerflow.engine.application.backfill import BackfillResult, run_backfill
 from ledgerflow.engine.application.backfill_plan import BackfillPlan, BackfillRequest, make_plan
 from ledgerflow.engine.application.backfill_preview import rendered_tasks
 from ledgerflow.engine.application.clear import ClearPlan, ClearTaskInstances, clear_task_instances, plan_clear
@@ -29,7 +29,7 @@ from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.operation import new_operation, version
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
-from ledgerflow.engine.errors import InvalidInput
+from ledgerflow.engine.errors import Interrupted, InvalidInput, Term
 from ledgerflow.engine.infrastructure import database, migrations, settings
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import dag_lock
@@ -117,7 +117,7 @@ class Ledgerflow(Reads):
         """A queued manual run; the scheduler runs it."""
         conf = parse_conf(cmd.conf)
         dag = load_dag(cmd.subdir or settings.dags_folder(), cmd.dag_id)
-        moment = parse_date(cmd.logical_date, dag.timezone, option="-e") if cmd.logical_date else None
+        moment = parse_date(cmd.logical_date, dag.timezone, what="logical_date") if cmd.logical_date else None
         op = new_operation("dags trigger", actor=cmd.actor, reason=cmd.reason)
         return trigger(self._ledger(), dag, op, logical_date=moment, conf=conf, run_id=cmd.run_id)
 
@@ -168,7 +168,7 @@ class Ledgerflow(Reads):
                   sleep: Callable[[float], object]) -> Scheduler:
         """Creates due scheduled runs and drives every queued run, loop after loop."""
         if num_runs is not None and num_runs < 1:
-            raise InvalidInput("--num-runs must be >= 1")
+            raise InvalidInput(Term("num_runs", "the number of loops"), " must be >= 1")
         op = new_operation("scheduler", actor=actor, reason=reason,
                            arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
         sched = Scheduler(self._ledger(), op, folder=subdir, should_stop=should_stop)
@@ -194,7 +194,9 @@ class Ledgerflow(Reads):
         try:
             with led.cursor() as curs:
                 curs.execute("SELECT version() AS v")
-                server = curs.fetchone()["v"]
+                row = curs.fetchone()
+                assert row is not None  # SELECT version() returns one row
+                server = row["v"]
             return server, migrations.applied_versions(led), migrations.latest_version()
         finally:
             led.close()

@@ -65,11 +65,16 @@ def stored_head(ledger: Ledger) -> tuple[Head, str | None]:
 
 def _merged(events: Iterator[Any], links: Iterator[Any]) -> Iterator[tuple[int, Any, Any]]:
     e, link = next(events, None), next(links, None)
-    while e is not None or link is not None:
-        if link is None or (e is not None and e[0] < link[0]):
+    while True:
+        if e is None:
+            if link is None:
+                return
+            yield link[0], None, link[1:]
+            link = next(links, None)
+        elif link is None or e[0] < link[0]:
             yield e[0], e[1:], None
             e = next(events, None)
-        elif e is None or link[0] < e[0]:
+        elif link[0] < e[0]:
             yield link[0], None, link[1:]
             link = next(links, None)
         else:

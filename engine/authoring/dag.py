@@ -82,6 +82,8 @@ class DAG:
         self.fingerprint: str | None = None
         self.parent: DAG | None = None
 
+    _partial: bool  # set only on partial_subset copies; read through is_partial
+
     def __enter__(self) -> DAG:
         _dag_context.append(self)
         if _entered is not None and self not in _entered:
@@ -165,6 +167,17 @@ class BaseTask:
     """Common task attributes and dependency operators."""
 
     template_fields: tuple[str, ...] = ()
+    # set in __init__ (the common ones from _COMMON_DEFAULTS / default_args) and by DAG.add_task
+    task_id: str
+    dag: DAG
+    depends_on_past: bool
+    wait_for_downstream: bool
+    trigger_rule: str
+    retries: int
+    retry_delay: timedelta
+    pool: str | None
+    pool_slots: int
+    execution_timeout: timedelta | float | None  # a number means seconds
 
     def __init__(self, task_id: str, *, dag: DAG | None = None, **common: Any) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", task_id or ""):

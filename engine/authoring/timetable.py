@@ -45,7 +45,9 @@ class Timetable:
             # repeats an hour, and a skipped time moves forward by the gap (as Airflow).
             # Stepping starts one gap earlier so a moved time just after `after` is found.
             day_before = (after - timedelta(days=1)).astimezone(self.zone)
-            gap = max(timedelta(0), local.utcoffset() - day_before.utcoffset())
+            offset, offset_before = local.utcoffset(), day_before.utcoffset()
+            assert offset is not None and offset_before is not None  # astimezone(zone) is aware
+            gap = max(timedelta(0), offset - offset_before)
             wall = local.replace(tzinfo=None) - gap
             it = croniter(self.cron, local if every_hour else wall)
         except CroniterBadCronError as exc:  # pragma: no cover - validated in __init__

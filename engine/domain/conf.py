@@ -1,11 +1,11 @@
-"""The `-c/--conf` argument: a JSON object, or a clear refusal."""
+"""A run's conf as given by a person: a JSON object, or a clear refusal."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ledgerflow.engine.errors import BadConf
+from ledgerflow.engine.errors import BadConf, Term
 
 
 def parse_conf(text: str | None) -> dict[str, Any] | None:
@@ -14,7 +14,7 @@ def parse_conf(text: str | None) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadConf(f"invalid JSON in --conf: {exc}") from None
+        raise BadConf("invalid JSON in ", Term("conf"), f": {exc}") from None
     if not isinstance(value, dict):
-        raise BadConf(f"--conf must be a JSON object, not {type(value).__name__}")
+        raise BadConf(Term("conf"), f" must be a JSON object, not {type(value).__name__}")
     return value

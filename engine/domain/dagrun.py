@@ -24,7 +24,7 @@ class DagRun(Aggregate):
     """Events carry the operation, actor and reason that caused them."""
 
     class Event(StampedEvent):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: DagRun) -> None:
             aggregate.run = evolve(aggregate.run, type(self).__name__, self.__dict__)
 
     class Created(Event, Aggregate.Created):
@@ -38,6 +38,9 @@ class DagRun(Aggregate):
         conf: dict[str, Any]
         dag_fingerprint: str | None
         tasks: dict[str, int]
+
+        def apply(self, aggregate: DagRun) -> None:
+            aggregate.run = evolve(None, type(self).__name__, self.__dict__)  # the fold's first step
 
     class TaskInstancesChanged(Event):
         changes: list[dict[str, Any]]
@@ -69,7 +72,9 @@ class DagRun(Aggregate):
         return dagrun_id(dag_id, logical_date)
 
     def __init__(self) -> None:
-        self.run: RunState | None = None  # set by Created.apply, the fold's first step
+        # declared, not set: Created.apply (the fold's first step) or resume sets it, so every
+        # constructed DagRun has its state
+        self.run: RunState
 
     @classmethod
     def start(cls, **fields: Any) -> DagRun:

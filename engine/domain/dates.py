@@ -6,22 +6,21 @@ import re
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from ledgerflow.engine.errors import BadDate
+from ledgerflow.engine.errors import BadDate, Term
 
 _FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
-def parse_date(text: str, zone: tzinfo | str = UTC, *, option: str = "date") -> datetime:
-    """YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]; naive values are in `zone`; returns UTC."""
+def parse_date(text: str, zone: tzinfo | str = UTC, *, what: str = "date") -> datetime:
+    """YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]; naive values are in `zone`; returns UTC.
+    `what` names the date in a refusal (a Term: start_date, as_of, ...)."""
     value = (text or "").strip()
     if not _FORMAT.fullmatch(value):
-        raise BadDate(
-            f"invalid {option} {text!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[+HH:MM]"
-        )
+        raise BadDate("invalid ", Term(what), f" {text!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[+HH:MM]")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise BadDate(f"invalid {option} {text!r}: {exc}") from None
+        raise BadDate("invalid ", Term(what), f" {text!r}: {exc}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone) if isinstance(zone, str) else zone)
     return parsed.astimezone(UTC)

@@ -16,7 +16,7 @@ from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.domain.read_port import Views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, SUCCESS_LIKE
-from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.errors import LineageWouldBreak
 
 FINISHED_THERE = sorted(SUCCESS_LIKE | FAILED_LIKE)
 NAMED = 5
@@ -43,15 +43,8 @@ class LineageBreak:
         return {"later_runs": len(self.later_runs), "later_run_ids": self.later_runs[:RECORDED]}
 
 
-class LineageWouldBreak(RefusedCommand):
-    def __init__(self, breaks: list[LineageBreak]) -> None:
-        lines = "; ".join(b.describe() for b in breaks)
-        super().__init__(
-            f"clearing would break the depends_on_past lineage of later runs: {lines}. "
-            f"Pass --future to clear those runs too, or --break-lineage (with --reason) to "
-            f"accept the break"
-        )
-        self.breaks = breaks
+def would_break(breaks: list[LineageBreak]) -> LineageWouldBreak:
+    return LineageWouldBreak(breaks, "; ".join(b.describe() for b in breaks))
 
 
 def find_breaks(views: Views, dag: DAG, earliest: dict[str, datetime],

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from ledgerflow.engine.domain.topics import stored_as
-from ledgerflow.engine.errors import InvalidInput
+from ledgerflow.engine.errors import InvalidInput, Term
 from ledgerflow.engine.infrastructure import settings
 
 
@@ -116,6 +116,6 @@ def new_operation(name: str, *, actor: str | None, reason: str | None,
                   arguments: dict[str, Any] | None = None, mutating: bool = True) -> OperationContext:
     """Refuses a mutating command without a reason when LEDGERFLOW_REQUIRE_REASON is set."""
     if mutating and settings.require_reason() and not (reason and reason.strip()):
-        raise InvalidInput(f"{name}: --reason is required (LEDGERFLOW_REQUIRE_REASON is set)")
+        raise InvalidInput(f"{name}: ", Term("reason", "a reason"), " is required (LEDGERFLOW_REQUIRE_REASON is set)")
     args = arguments if arguments is not None else {"argv": sys.argv[1:]}
     return OperationContext(name=name, actor=settings.actor(actor), reason=reason, arguments=args)

@@ -31,7 +31,7 @@ class Pool(Aggregate):
         name: str
         slots: int
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Pool) -> None:
             aggregate.slots = self.slots
 
     @staticmethod

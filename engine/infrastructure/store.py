@@ -133,7 +133,7 @@ class Ledger(Application):
     def __init__(self, url: str | None = None, *, create_table: bool = False) -> None:
         self.url = url or resolve_url()
         super().__init__(env=store_env(self.url, create_table=create_table))
-        self.recorder: LedgerRecorder  # type: ignore[assignment]
+        self.recorder: LedgerRecorder
 
     @property
     def datastore(self) -> Any:

@@ -11,9 +11,10 @@ from psycopg import Cursor
 
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.run_state import RunState, evolve
+from ledgerflow.engine.domain.topics import topic_of
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
 
-CLEARED_TOPIC = DagRun.Cleared.TOPIC
+CLEARED_TOPIC = topic_of(DagRun.Cleared)
 
 
 def load_run(ledger: Ledger, run_uuid: UUID) -> tuple[int, RunState] | None:

@@ -222,10 +222,10 @@ class ClearWatch:
             ti = agg.run.tis[task_id]
             held = r.slots.release(key)
             extra: dict[str, Any] = {"restarted": True}
-            res = finished.get(key)
-            if res is not None:
-                extra.update(result=res.state, log_sha256=res.log_sha256,
-                             dag_fingerprint=res.fingerprint)
+            ended = finished.get(key)
+            if ended is not None:
+                extra.update(result=ended.state, log_sha256=ended.log_sha256,
+                             dag_fingerprint=ended.fingerprint)
             elif held:
                 extra["stopped"] = True
             changes.append(ti_change(task_id, ti, "up_for_retry", **extra))

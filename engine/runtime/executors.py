@@ -118,8 +118,10 @@ class LocalExecutor:
         if not self._busy:
             time.sleep(min(timeout, 0.05))
             return []
-        by_conn = {w.conn: key for key, w in self._busy.items()}
-        results = [self._collect(by_conn[c]) for c in wait(list(by_conn), timeout=timeout)]
+        conns = [w.conn for w in self._busy.values()]
+        # keyed by object: wait() is typed to return any waitable, though it returns some of `conns`
+        by_conn: dict[object, tuple[str, str]] = {w.conn: key for key, w in self._busy.items()}
+        results = [self._collect(by_conn[c]) for c in wait(conns, timeout=timeout)]
         now = time.monotonic()
         for key, worker in list(self._busy.items()):
             if now > worker.deadline:
@@ -141,8 +143,10 @@ class LocalExecutor:
         return result
 
     def _discard(self, worker: _Worker) -> None:
+        pid = worker.proc.pid
+        assert pid is not None  # every worker's process was started in _spawn
         try:
-            os.killpg(worker.proc.pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             worker.proc.kill()
         worker.proc.join(5)

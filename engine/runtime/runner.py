@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 from ledgerflow.engine.authoring.dag import DAG, EmptyTask
@@ -32,6 +32,14 @@ from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 from ledgerflow.engine.runtime.slots import Slots
 from ledgerflow.engine.runtime.window import Window
 from ledgerflow.engine.runtime.worker import remember
+
+
+class _TryNote(TypedDict, total=False):
+    """What a finished try's change records beside the task instance's own fields."""
+
+    log_sha256: str | None
+    dag_fingerprint: str | None
+    error: str
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,7 @@ class Runner(Window):
             if agg is None:
                 continue
             ti = agg.run.tis[task_id]
-            extra = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
+            extra: _TryNote = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
             if res.error:
                 extra["error"] = res.error[:2000]
                 self.outcome.errors[(agg.run.run_id, task_id)] = res.error

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dagbag
@@ -21,6 +22,7 @@ from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso, now
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.read_port import views
+from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.domain.scheduling import due_dates, free_pool_slots, new_run, take_over
 from ledgerflow.engine.errors import RefusedCommand
 from ledgerflow.engine.infrastructure import settings
@@ -112,7 +114,8 @@ class Scheduler:
         read = views(self.ledger)
         runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
-        waiting: list[tuple[datetime, object]] = [
+        # a due date without a run, or a queued or running run (uuid, version, state) to take over
+        waiting: list[tuple[datetime, tuple[UUID, int, RunState] | None]] = [
             (from_iso(run.logical_date), (uid, version, run))
             for uid, (version, run) in runs.items() if run.state in ("queued", "running")
         ]
@@ -129,14 +132,14 @@ class Scheduler:
         driven: list[datetime] = []
 
         def acquire(n: int) -> list[DagRun]:
-            fresh = []
+            fresh: list[DagRun] = []
             while waiting and len(fresh) < n:
                 moment, found = waiting.pop(0)
                 if found is None:
                     agg = new_run(dag, moment, "scheduled", "queued", {}, self.op)
                     done.created += 1
                 else:
-                    uid, version, run = found  # type: ignore[misc]
+                    uid, version, run = found
                     agg = take_over(DagRun.resume(uid, version, run), dag, self.op)
                 runner.hold(agg)
                 driven.append(moment)

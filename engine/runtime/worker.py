@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,7 +53,7 @@ def _dag_for(job: TaskJob) -> tuple[DAG, str]:
 
 
 @contextlib.contextmanager
-def _alarm(seconds: float | None):  # type: ignore[no-untyped-def]
+def _alarm(seconds: float | None) -> Iterator[None]:
     if not seconds:
         yield
         return
@@ -71,7 +71,7 @@ def _alarm(seconds: float | None):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def _captured(log: Any):  # type: ignore[no-untyped-def]
+def _captured(log: IO[str]) -> Iterator[None]:
     """Sends Python-level and file-descriptor-level stdout/stderr to the try's log."""
     import sys
 
