@@ -110,13 +110,6 @@ def test_each_kind_of_broken_file_is_reported_never_raised(tmp_path, source, err
     assert error in bag.errors[str(path)]
 
 
-def test_a_file_that_never_mentions_a_dag_is_a_helper_module_not_loaded_as_a_dag_file(tmp_path):
-    write(tmp_path, "helper.py", "raise RuntimeError('importing me alone fails')\n")
-    write(tmp_path, "uses.py", "from ledgerflow import DAG\ndag = DAG('uses')\n")
-    bag = load_dagbag(tmp_path)
-    assert sorted(bag.dags) == ["uses"]
-    assert bag.errors == {}
-
 
 def test_a_multi_line_error_is_reported_on_one_line(tmp_path):
     path = write(tmp_path, "bad.py", "from ledgerflow import DAG\nraise ValueError('first line\\n  second line')\n")

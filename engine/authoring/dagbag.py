@@ -69,14 +69,7 @@ def _dag_files(folder: Path) -> list[Path]:
         return [folder]
     if not folder.is_dir():
         raise DagNotFound(f"DAG folder {folder} does not exist")
-    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")) and _may_define_dags(p))
-
-
-def _may_define_dags(path: Path) -> bool:
-    """Airflow's safe mode: a file that never says `dag` and `ledgerflow` (or `airflow`) is a helper
-    module, imported by DAG files, not run as one."""
-    text = path.read_bytes().lower()
-    return b"dag" in text and (b"ledgerflow" in text or b"airflow" in text)
+    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")))
 
 
 def load_file(path: Path, folder: Path | None = None) -> list[DAG]:
