@@ -206,10 +206,11 @@ class Runner(Window):
                     self.open(agg)
             changed, waiting, jobs = self.one_pass()
             if jobs:
+                # executor is None only with mark_success, where one_pass starts no job, takes no slot
                 self.flush()
                 for job in jobs:
                     if job.key in self.slots:  # a clear that got in first drops the start
-                        self.executor.submit(job)  # type: ignore[union-attr]
+                        self.executor.submit(job)  # type: ignore[union-attr]  # see above
             closed = self.finish_runs()
             if self.outcome.failed and not self.options.continue_on_failures:
                 stop_opening = True
@@ -220,7 +221,7 @@ class Runner(Window):
             if changed or closed:
                 continue
             if self.slots:
-                self.apply_results(self.executor.poll(0.5))  # type: ignore[union-attr]
+                self.apply_results(self.executor.poll(0.5))  # type: ignore[union-attr]  # slots imply an executor
                 continue
             if self.retry_at:
                 due = min(
