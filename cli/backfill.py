@@ -114,7 +114,7 @@ def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
         typer.echo("No run dates were found for the given dates and dag interval.")
         return True
     if req.dry_run:
-        print_dry_run(plan)
+        print_dry_run(session)
         return True
     if req.verbose:
         print_plan(plan)

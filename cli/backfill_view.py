@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ledgerflow.engine.application.service import BackfillPlan, Outcome, Progress, iso, label, rendered_tasks
+from ledgerflow.engine.application.service import iso, label
+
+if TYPE_CHECKING:
+    from ledgerflow.engine.application.service import BackfillPlan, BackfillSession, Outcome, Progress
 
 
-def print_dry_run(plan: BackfillPlan) -> None:
+def print_dry_run(session: BackfillSession) -> None:
+    plan = session.plan
     dag = plan.dag
     typer.echo(f"Dry run of DAG {dag.dag_id} on {plan.start.isoformat(sep=' ')}")
     print_plan(plan)
-    for shown in rendered_tasks(plan):
+    for shown in session.preview():
         typer.echo(f"Task {shown.task_id} located in DAG {dag.dag_id} for {label(iso(shown.logical_date))}")
         if shown.error is not None:
             typer.echo(f"    template error: {shown.error}")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ledgerflow.cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, service
+
+if TYPE_CHECKING:
+    from ledgerflow.engine.application.service import DagPass
 
 
 def scheduler(
@@ -20,8 +23,6 @@ def scheduler(
     """Create due scheduled runs and drive every queued run of every DAG (any run_type)."""
     import signal
     import threading
-
-    from ledgerflow.engine.application.service import DagPass
 
     problems: list[str] = []
 

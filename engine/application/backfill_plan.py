@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from ledgerflow.engine.application.commands import BackfillRequest
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.authoring.dagbag import load_dag
 from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, now, parse_date
 from ledgerflow.engine.domain.deps import WAIT, past_verdict
-from ledgerflow.engine.domain.operation import command_arguments
 from ledgerflow.engine.domain.outcome import label
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, RunState
@@ -26,35 +25,6 @@ from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 
 _TICK = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class BackfillRequest:
-    dag_id: str
-    start: str | None = None
-    end: str | None = None
-    conf: str | None = None
-    subdir: Path | None = None
-    task_regex: str | None = None
-    ignore_dependencies: bool = False
-    ignore_first_depends_on_past: bool = False
-    run_backwards: bool = False
-    rerun_failed_tasks: bool = False
-    reset_dagruns: bool = False
-    mark_success: bool = False
-    pool: str | None = None
-    continue_on_failures: bool = False
-    delay_on_limit: float = 1.0
-    donot_pickle: bool = False
-    dry_run: bool = False
-    local: bool = False
-    verbose: bool = False
-    yes: bool = False
-    reason: str | None = None
-    actor: str | None = None
-
-    def arguments(self) -> dict[str, Any]:
-        return command_arguments(self)
 
 
 @dataclass

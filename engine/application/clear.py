@@ -13,58 +13,22 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from ledgerflow.engine.application.clear_select import Selection, resolve_dags, select
+from ledgerflow.engine.application.commands import ClearTaskInstances
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.domain.lineage import LineageBreak, find_breaks, would_break
-from ledgerflow.engine.domain.operation import OperationContext, command_arguments
+from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import RUN_FINISHED, RunState, ti_change
 from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, Term
 from ledgerflow.engine.infrastructure.store import Ledger
 
 APPEND_ATTEMPTS = 6
-
-
-@dataclass(frozen=True)
-class ClearTaskInstances:
-    dag_id: str
-    dag_regex: bool = False
-    task_regex: str | None = None
-    upstream: bool = False
-    downstream: bool = False
-    start: str | None = None
-    end: str | None = None
-    only_failed: bool = False
-    only_running: bool = False
-    exclude_subdags: bool = False
-    exclude_parentdag: bool = False
-    future: bool = False
-    past: bool = False
-    break_lineage: bool = False
-    subdir: Path | None = None
-    dry_run: bool = False
-    yes: bool = False
-    reason: str | None = None
-    actor: str | None = None
-
-    def arguments(self) -> dict[str, Any]:
-        return command_arguments(self)
-
-    @property
-    def states(self) -> frozenset[str] | None:
-        """The state filter of -f / -r (their union when both are given)."""
-        wanted: set[str] = set()
-        if self.only_failed:
-            wanted |= {"failed", "upstream_failed"}
-        if self.only_running:
-            wanted.add("running")
-        return frozenset(wanted) or None
 
 
 @dataclass

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from ledgerflow.engine.audit import export, verify
-from ledgerflow.engine.audit.hashchain import Head
 from ledgerflow.engine.authoring.dagbag import load_dag
 from ledgerflow.engine.domain.dates import parse_date
 from ledgerflow.engine.domain.patterns import compile_pattern
@@ -21,6 +19,10 @@ from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.errors import InvalidInput, RunNotFound
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
+
+if TYPE_CHECKING:
+    from ledgerflow.engine.audit.hashchain import Head
+    from ledgerflow.engine.audit.verify import Report
 
 
 def instant(text: str | None, what: str) -> datetime | None:
@@ -86,23 +88,33 @@ class Reads:
         """One operation by its id or a unique prefix, with every change it made."""
         return listings(self._ledger()).operation(operation_id)
 
-    def verify_store(self, digest: Head | None = None) -> verify.Report:
+    def verify_store(self, digest: Head | None = None) -> Report:
+        from ledgerflow.engine.audit import verify
+
         return verify.verify_store(self._ledger(catch_up=False), digest)
 
     @staticmethod
-    def verify_export(lines: Iterable[str], digest: Head | None = None) -> tuple[verify.Report, bytes | None]:
+    def verify_export(lines: Iterable[str], digest: Head | None = None) -> tuple[Report, bytes | None]:
+        from ledgerflow.engine.audit import export
+
         return export.verify(export.read(lines), digest)
 
     @staticmethod
     def read_digest(text: str) -> Head:
+        from ledgerflow.engine.audit import verify
+
         return verify.read_digest(text)
 
     def digest(self) -> str:
         """The chain head as one line to keep outside the database."""
+        from ledgerflow.engine.audit import verify
+
         return verify.digest_line(*verify.stored_head(self._ledger(catch_up=False)))
 
     def export(self, out: IO[str], fmt: str, *, since: str | None = None, until: str | None = None) -> int:
         """Writes the events recorded in the range with their chain hashes; returns the count."""
+        from ledgerflow.engine.audit import export
+
         lo, hi = instant(since, "since"), instant(until, "until")
         rows: Iterator[dict[str, Any]] = export.records(self._ledger(catch_up=False), lo, hi)
         return export.write(rows, out, fmt)

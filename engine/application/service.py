@@ -3,7 +3,9 @@
 It owns the ledger's lifetime, the DAG lock, the views' catch-ups and each
 command's operation record, so a face (the CLI, an HTTP API) only turns its
 input into a command, calls one method and renders what comes back. Writes are
-here; reads, current or as of an instant, are in `reads.Reads`.
+here; reads, current or as of an instant, are in `reads.Reads`. What only some
+commands need (the runtime that runs tries, template rendering) is imported by
+the method that needs it, so a read command starts without it.
 """
 
 from __future__ import annotations
@@ -12,19 +14,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledgerflow.engine.application.backfill import BackfillResult, run_backfill
-from ledgerflow.engine.application.backfill_plan import BackfillPlan, BackfillRequest, make_plan
-from ledgerflow.engine.application.backfill_preview import rendered_tasks
-from ledgerflow.engine.application.clear import ClearPlan, ClearTaskInstances, clear_task_instances, plan_clear
-from ledgerflow.engine.application.clear_handoff import handoff
-from ledgerflow.engine.application.pool_commands import set_pool
+from ledgerflow.engine.application.commands import BackfillRequest, ClearTaskInstances, SetPool, TriggerDagRun
 from ledgerflow.engine.application.reads import Reads
-from ledgerflow.engine.application.trigger import trigger
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
 from ledgerflow.engine.domain.conf import parse_conf
-from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.operation import new_operation, version
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
@@ -34,26 +29,14 @@ from ledgerflow.engine.infrastructure import database, migrations, settings
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
-from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
 
-
-@dataclass(frozen=True)
-class TriggerDagRun:
-    dag_id: str
-    logical_date: str | None = None
-    conf: str | None = None
-    run_id: str | None = None
-    subdir: Path | None = None
-    reason: str | None = None
-    actor: str | None = None
-
-
-@dataclass(frozen=True)
-class SetPool:
-    name: str
-    slots: int
-    reason: str | None = None
-    actor: str | None = None
+if TYPE_CHECKING:
+    from ledgerflow.engine.application.backfill import BackfillResult
+    from ledgerflow.engine.application.backfill_plan import BackfillPlan
+    from ledgerflow.engine.application.backfill_preview import RenderedTask
+    from ledgerflow.engine.application.clear import ClearPlan
+    from ledgerflow.engine.domain.dagrun import DagRun
+    from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
 
 
 @dataclass
@@ -72,11 +55,19 @@ class BackfillSession:
             on_wait: Callable[[str], None] | None = None,
             should_stop: Callable[[], bool] = lambda: False) -> BackfillResult:
         """Appends the plan and drives it; the views are caught up however it ends."""
+        from ledgerflow.engine.application.backfill import run_backfill
+
         try:
             return run_backfill(self._ledger, self.plan, self._op, on_progress=on_progress,
                                 on_wait=on_wait, should_stop=should_stop)
         finally:
             views(self._ledger).catch_up()
+
+    def preview(self) -> Iterator[RenderedTask]:
+        """The dry run: every task of every planned date rendered as its try would see it."""
+        from ledgerflow.engine.application.backfill_preview import rendered_tasks
+
+        return rendered_tasks(self.plan)
 
 
 class Ledgerflow(Reads):
@@ -115,6 +106,8 @@ class Ledgerflow(Reads):
 
     def trigger(self, cmd: TriggerDagRun) -> DagRun:
         """A queued manual run; the scheduler runs it."""
+        from ledgerflow.engine.application.trigger import trigger
+
         conf = parse_conf(cmd.conf)
         dag = load_dag(cmd.subdir or settings.dags_folder(), cmd.dag_id)
         moment = parse_date(cmd.logical_date, dag.timezone, what="logical_date") if cmd.logical_date else None
@@ -125,6 +118,8 @@ class Ledgerflow(Reads):
     def backfill(self, req: BackfillRequest) -> Iterator[BackfillSession]:
         """Plans the backfill under the DAG lock (every refusal before any event) and keeps the
         lock while the face shows the plan, asks and runs it."""
+        from ledgerflow.engine.application.backfill_plan import make_plan
+
         op = new_operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
                            mutating=not req.dry_run)
         led = self._ledger()
@@ -133,6 +128,8 @@ class Ledgerflow(Reads):
 
     def plan_clear(self, cmd: ClearTaskInstances) -> ClearPlan:
         """What the clear would change, from the caught-up views; writes nothing."""
+        from ledgerflow.engine.application.clear import plan_clear
+
         op = new_operation("tasks clear", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
                            mutating=not cmd.dry_run)
         with no_cycle_collection():  # ~10 objects per task instance, no cycles
@@ -142,6 +139,9 @@ class Ledgerflow(Reads):
 
     def clear(self, plan: ClearPlan) -> ClearResult:
         """Appends a planned clear as one operation (re-planned if the runs changed meanwhile)."""
+        from ledgerflow.engine.application.clear import clear_task_instances
+        from ledgerflow.engine.application.clear_handoff import handoff
+
         if plan.command.dry_run or plan.operation is None:
             raise InvalidInput("a dry-run clear plan cannot be applied")
         led = self._ledger(catch_up=False)
@@ -157,6 +157,8 @@ class Ledgerflow(Reads):
         return self.pools().get(cmd.name)
 
     def set_pool(self, cmd: SetPool) -> None:
+        from ledgerflow.engine.application.pool_commands import set_pool
+
         op = new_operation("pools set", actor=cmd.actor, reason=cmd.reason)
         set_pool(self._ledger(), op, cmd.name, cmd.slots)
 
@@ -167,6 +169,8 @@ class Ledgerflow(Reads):
                   on_broken: Callable[[str, str], None], should_stop: Callable[[], bool],
                   sleep: Callable[[float], object]) -> Scheduler:
         """Creates due scheduled runs and drives every queued run, loop after loop."""
+        from ledgerflow.engine.runtime.scheduler import Scheduler
+
         if num_runs is not None and num_runs < 1:
             raise InvalidInput(Term("num_runs", "the number of loops"), " must be >= 1")
         op = new_operation("scheduler", actor=actor, reason=reason,
@@ -209,5 +213,4 @@ class Ledgerflow(Reads):
 
 # What faces use besides the service: commands, plans and results, and their formatting.
 __all__ = ["BackfillPlan", "BackfillRequest", "BackfillSession", "ClearPlan", "ClearResult", "ClearTaskInstances",
-           "DagPass", "Interrupted", "Ledgerflow", "Outcome", "Progress", "SetPool", "TriggerDagRun", "iso", "label",
-           "rendered_tasks", "version"]
+           "Interrupted", "Ledgerflow", "Outcome", "Progress", "SetPool", "TriggerDagRun", "iso", "label", "version"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -104,12 +103,6 @@ class OperationContext:
         agg = self.started()
         agg.trigger_event(Operation.Ended, outcome=outcome, summary=summary)
         return agg
-
-
-def command_arguments(request: Any) -> dict[str, Any]:
-    """A command dataclass's given options, as recorded with its operation (paths as text)."""
-    return {k: str(v) if isinstance(v, Path) else v
-            for k, v in vars(request).items() if v not in (None, False)}
 
 
 def new_operation(name: str, *, actor: str | None, reason: str | None,
