@@ -23,7 +23,8 @@ from ledgerflow.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from ledgerflow.engine.application.service import BackfillRequest, BackfillSession
+    from ledgerflow.engine.application.commands import BackfillRequest
+    from ledgerflow.engine.application.service import BackfillSession
 
 
 def backfill(
@@ -88,7 +89,7 @@ def backfill(
     actor: ActorOpt = None,
 ) -> None:
     """Run a DAG for a range of logical dates, as `airflow dags backfill`."""
-    from ledgerflow.engine.application.service import BackfillRequest
+    from ledgerflow.engine.application.commands import BackfillRequest
 
     req = BackfillRequest(
         dag_id=dag_id, start=start, end=end, conf=conf, subdir=subdir, task_regex=task_regex,

@@ -77,7 +77,7 @@ def clear(
     actor: ActorOpt = None,
 ) -> None:
     """Set task instances back to no state (running ones restart), as `airflow tasks clear`."""
-    from ledgerflow.engine.application.service import ClearTaskInstances
+    from ledgerflow.engine.application.commands import ClearTaskInstances
 
     cmd = ClearTaskInstances(
         dag_id=dag_id, dag_regex=dag_regex, task_regex=task_regex, upstream=upstream,

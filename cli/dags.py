@@ -53,7 +53,7 @@ def trigger(
     actor: ActorOpt = None,
 ) -> None:
     """Create a queued manual run; the scheduler runs it."""
-    from ledgerflow.engine.application.service import TriggerDagRun
+    from ledgerflow.engine.application.commands import TriggerDagRun
 
     with domain_errors():
         run = service().trigger(TriggerDagRun(dag_id=dag_id, logical_date=logical_date, conf=conf,

@@ -32,7 +32,7 @@ def set_pool(
     actor: ActorOpt = None,
 ) -> None:
     """Create a pool or change its slots (recorded as an event); a change asks unless -y."""
-    from ledgerflow.engine.application.service import SetPool
+    from ledgerflow.engine.application.commands import SetPool
 
     with domain_errors():
         svc = service()

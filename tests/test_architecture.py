@@ -83,8 +83,9 @@ def test_no_module_imports_itself_through_others(lazy):
     assert _cycle(_graph(lazy=lazy)) is None
 
 
-def test_the_command_line_calls_only_the_application_service_and_the_errors():
-    allowed = {"ledgerflow.engine.application.service", "ledgerflow.engine.errors"}
+def test_the_command_line_calls_only_the_application_service_its_commands_and_the_errors():
+    allowed = {"ledgerflow.engine.application.service", "ledgerflow.engine.application.commands",
+               "ledgerflow.engine.errors"}
     for name, path in MODULES.items():
         if name.startswith("ledgerflow.cli"):
             used = {n for n in _imports(path, lazy=True) if not n.startswith("ledgerflow.cli")}

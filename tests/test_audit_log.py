@@ -5,7 +5,7 @@ from audit_support import dag_folder, head_recorded_at, record, sql, start_run, 
 from dagfiles import cli, cli_json
 
 from ledgerflow.engine.domain.dagrun import DagRun
-from ledgerflow.engine.domain.operation import version
+from ledgerflow.engine.infrastructure.settings import version
 from ledgerflow.projections.projector import ViewProjector
 
 FIELDS = ["seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "from_state", "to_state",

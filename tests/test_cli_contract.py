@@ -11,7 +11,7 @@ from cli_contract_support import dags as dags  # a fixture, named here so pytest
 from cli_contract_support import run_json
 from dagfiles import cli
 
-from ledgerflow.engine.domain.operation import version
+from ledgerflow.engine.infrastructure.settings import version
 
 RUN_FIELDS = {"dag_id", "run_id", "logical_date", "data_interval_start", "data_interval_end",
               "run_type", "state", "conf"}

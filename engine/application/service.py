@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledgerflow.engine.application.commands import BackfillRequest, ClearTaskInstances, SetPool, TriggerDagRun
 from ledgerflow.engine.application.reads import Reads
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
 from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
-from ledgerflow.engine.domain.operation import new_operation, version
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.errors import Interrupted, InvalidInput, Term
@@ -35,8 +33,22 @@ if TYPE_CHECKING:
     from ledgerflow.engine.application.backfill_plan import BackfillPlan
     from ledgerflow.engine.application.backfill_preview import RenderedTask
     from ledgerflow.engine.application.clear import ClearPlan
+    from ledgerflow.engine.application.commands import BackfillRequest, ClearTaskInstances, SetPool, TriggerDagRun
     from ledgerflow.engine.domain.dagrun import DagRun
+    from ledgerflow.engine.domain.operation import OperationContext
     from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
+
+
+def _operation(name: str, *, actor: str | None, reason: str | None, arguments: dict[str, Any] | None = None,
+               mutating: bool = True) -> OperationContext:
+    """A command's operation record (refused up front when a reason is required and missing)."""
+    from ledgerflow.engine.domain.operation import new_operation
+
+    return new_operation(name, actor=actor, reason=reason, arguments=arguments, mutating=mutating)
+
+
+def version() -> str:
+    return settings.version()
 
 
 @dataclass
@@ -111,7 +123,7 @@ class Ledgerflow(Reads):
         conf = parse_conf(cmd.conf)
         dag = load_dag(cmd.subdir or settings.dags_folder(), cmd.dag_id)
         moment = parse_date(cmd.logical_date, dag.timezone, what="logical_date") if cmd.logical_date else None
-        op = new_operation("dags trigger", actor=cmd.actor, reason=cmd.reason)
+        op = _operation("dags trigger", actor=cmd.actor, reason=cmd.reason)
         return trigger(self._ledger(), dag, op, logical_date=moment, conf=conf, run_id=cmd.run_id)
 
     @contextmanager
@@ -120,7 +132,7 @@ class Ledgerflow(Reads):
         lock while the face shows the plan, asks and runs it."""
         from ledgerflow.engine.application.backfill_plan import make_plan
 
-        op = new_operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
+        op = _operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
                            mutating=not req.dry_run)
         led = self._ledger()
         with dag_lock(led, req.dag_id):
@@ -130,7 +142,7 @@ class Ledgerflow(Reads):
         """What the clear would change, from the caught-up views; writes nothing."""
         from ledgerflow.engine.application.clear import plan_clear
 
-        op = new_operation("tasks clear", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
+        op = _operation("tasks clear", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
                            mutating=not cmd.dry_run)
         with no_cycle_collection():  # ~10 objects per task instance, no cycles
             plan = plan_clear(self._ledger(), cmd)
@@ -159,7 +171,7 @@ class Ledgerflow(Reads):
     def set_pool(self, cmd: SetPool) -> None:
         from ledgerflow.engine.application.pool_commands import set_pool
 
-        op = new_operation("pools set", actor=cmd.actor, reason=cmd.reason)
+        op = _operation("pools set", actor=cmd.actor, reason=cmd.reason)
         set_pool(self._ledger(), op, cmd.name, cmd.slots)
 
     # -- the scheduler -----------------------------------------------------------------------
@@ -173,7 +185,7 @@ class Ledgerflow(Reads):
 
         if num_runs is not None and num_runs < 1:
             raise InvalidInput(Term("num_runs", "the number of loops"), " must be >= 1")
-        op = new_operation("scheduler", actor=actor, reason=reason,
+        op = _operation("scheduler", actor=actor, reason=reason,
                            arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
         sched = Scheduler(self._ledger(), op, folder=subdir, should_stop=should_stop)
         sched.run(num_runs, on_pass, on_broken=on_broken, sleep=sleep)
@@ -212,5 +224,5 @@ class Ledgerflow(Reads):
 
 
 # What faces use besides the service: commands, plans and results, and their formatting.
-__all__ = ["BackfillPlan", "BackfillRequest", "BackfillSession", "ClearPlan", "ClearResult", "ClearTaskInstances",
-           "Interrupted", "Ledgerflow", "Outcome", "Progress", "SetPool", "TriggerDagRun", "iso", "label", "version"]
+__all__ = ["BackfillPlan", "BackfillSession", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow", "Outcome",
+           "Progress", "iso", "label", "version"]

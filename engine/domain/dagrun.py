@@ -7,8 +7,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from ledgerflow.engine.domain.operation import StampedEvent
 from ledgerflow.engine.domain.run_state import RunState, evolve
+from ledgerflow.engine.domain.stamped import StampedEvent
 from ledgerflow.engine.domain.topics import stored_as
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerflow.dev/dagrun")

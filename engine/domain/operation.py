@@ -15,25 +15,6 @@ from ledgerflow.engine.errors import InvalidInput, Term
 from ledgerflow.engine.infrastructure import settings
 
 
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("ledgerflow")
-    except PackageNotFoundError:
-        return "0+source"
-
-
-class StampedEvent(Aggregate.Event):
-    """An event of a command's change: which operation made it, who and why (OperationContext.stamp)."""
-
-    operation_id: str
-    operation: str
-    actor: str
-    reason: str | None
-
-
 @stored_as("engine.operation")
 class Operation(Aggregate):
     """The command itself: what was asked, by whom, why, and how it ended."""
@@ -90,7 +71,7 @@ class OperationContext:
                 actor=self.actor,
                 reason=self.reason,
                 host=socket.gethostname(),
-                ledgerflow_version=version(),
+                ledgerflow_version=settings.version(),
             )
         return self.aggregate
 

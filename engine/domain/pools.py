@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from ledgerflow.engine.domain.operation import StampedEvent
+from ledgerflow.engine.domain.stamped import StampedEvent
 from ledgerflow.engine.domain.topics import stored_as
 
 DEFAULT_POOL = "default_pool"

@@ -57,3 +57,14 @@ def require_reason() -> bool:
 
 def logs_dir() -> Path:
     return home() / "logs"
+
+
+def version() -> str:
+    """The installed distribution's version (a checkout that is not installed: 0+source)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("ledgerflow")
+    except PackageNotFoundError:
+        return "0+source"

@@ -9,12 +9,8 @@ from uuid import UUID
 
 from psycopg import Cursor
 
-from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.run_state import RunState, evolve
-from ledgerflow.engine.domain.topics import topic_of
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
-
-CLEARED_TOPIC = topic_of(DagRun.Cleared)
 
 
 def load_run(ledger: Ledger, run_uuid: UUID) -> tuple[int, RunState] | None:
@@ -65,12 +61,15 @@ def head(curs: Cursor[Any]) -> int:
 
 def cleared_between(curs: Cursor[Any], after: int, upto: int) -> dict[UUID, int]:
     """Runs that received a Cleared event in (after, upto], with their latest version."""
+    from ledgerflow.engine.domain.dagrun import DagRun  # loaded already by the drivers that ask
+    from ledgerflow.engine.domain.topics import topic_of
+
     if upto <= after:
         return {}
     curs.execute(
         f"SELECT originator_id, max(originator_version) AS v FROM {EVENTS_TABLE} "
         f"WHERE notification_id > %s AND notification_id <= %s AND topic = %s "
         f"GROUP BY originator_id",
-        (after, upto, CLEARED_TOPIC),
+        (after, upto, topic_of(DagRun.Cleared)),
     )
     return {r["originator_id"]: int(r["v"]) for r in curs.fetchall()}
