@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ledgerflow.cli.common import (
+    FLAGS,
     ActorOpt,
     EndOpt,
     ReasonOpt,
@@ -115,7 +116,7 @@ def clear(
     for brk in done.breaks:
         typer.echo(f"Lineage break accepted and recorded: {brk.describe()}")
     for line in result.next_steps:
-        typer.echo(f"Next: {line}")
+        typer.echo(f"Next: {line.say(FLAGS)}")
 
 
 def _list(plan: ClearPlan, title: str) -> None:

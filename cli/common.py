@@ -51,6 +51,7 @@ FLAGS = {
     "future": "--future", "run_backwards": "-B",
     "ignore_first_depends_on_past": "pass -I/--ignore-first-depends-on-past",
     "create_pool": "create it with `ledgerflow pools set NAME SLOTS`",
+    "scheduler": "`ledgerflow scheduler`", "backfill": "`ledgerflow dags backfill`", "exclude_parentdag": "-X",
 }
 
 

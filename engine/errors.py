@@ -25,16 +25,32 @@ class Term(str):
         return term
 
 
-class LedgerflowError(Exception):
-    """Root of every error the engine raises on purpose; its message is text and Terms."""
+class Message:
+    """Text and Terms: `str()` reads in the domain's words, `say(names)` in a face's."""
 
     def __init__(self, *parts: object) -> None:
-        super().__init__("".join(map(str, parts)))
         self.parts = parts
+
+    def __str__(self) -> str:
+        return "".join(map(str, self.parts))
+
+    def __repr__(self) -> str:
+        return f"Message({str(self)!r})"
 
     def say(self, names: Mapping[str, str]) -> str:
         """The message with each Term a face has a name for said by that name."""
         return "".join(names.get(p.key, p) if isinstance(p, Term) else str(p) for p in self.parts)
+
+
+class LedgerflowError(Exception):
+    """Root of every error the engine raises on purpose; its message is text and Terms."""
+
+    def __init__(self, *parts: object) -> None:
+        self.message = Message(*parts)
+        super().__init__(str(self.message))
+
+    def say(self, names: Mapping[str, str]) -> str:
+        return self.message.say(names)
 
 
 class InvalidInput(LedgerflowError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ledgerflow.engine.application.clear import ClearPlan, RunClear
+from ledgerflow.engine.errors import Message, Term
 from ledgerflow.engine.infrastructure.locks import driven_now
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -14,12 +15,16 @@ def _types(runs: list[RunClear]) -> str:
     return ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
 
 
-def handoff(ledger: Ledger, plan: ClearPlan) -> list[str]:
-    """One line per DAG saying which process picks its cleared runs up."""
+SCHEDULER = Term("scheduler", "the scheduler")
+BACKFILL = Term("backfill", "a backfill")
+
+
+def handoff(ledger: Ledger, plan: ClearPlan) -> list[Message]:
+    """One message per DAG saying which process picks its cleared runs up."""
     by_dag: dict[str, list[RunClear]] = {}
     for rc in plan.runs:
         by_dag.setdefault(rc.run.dag_id, []).append(rc)
-    lines = []
+    lines: list[Message] = []
     for dag_id, runs in sorted(by_dag.items()):
         dag = plan.selection.scopes[dag_id].dag
         queued = [r for r in runs if r.run_to == "queued"]
@@ -30,32 +35,30 @@ def handoff(ledger: Ledger, plan: ClearPlan) -> list[str]:
             task_id = dag_id[len(parent) + 1:]
             cleared_too = parent in plan.selection.scopes and (
                 task_id in plan.selection.scopes[parent].task_ids)
-            lines.append(
-                f"{dag_id}: {len(runs)} sub-DAG run(s) run again when {parent}.{task_id} runs"
-                + ("; it was cleared too, so the scheduler re-runs it" if cleared_too
-                   else "; it was not cleared (-X), so clear it to re-run them")
-            )
+            head = f"{dag_id}: {len(runs)} sub-DAG run(s) run again when {parent}.{task_id} runs"
+            lines.append(Message(head, "; it was cleared too, so the scheduler re-runs it") if cleared_too
+                         else Message(head, "; it was not cleared (", Term("exclude_parentdag", "parent excluded"),
+                                      "), so clear it to re-run them"))
             continue
         if driven_now(ledger, dag_id):
-            line = (f"{dag_id}: a backfill or scheduler process is driving this DAG now; it "
-                    f"re-runs the cleared task instances of the {len(running)} run(s) it drives")
+            parts: list[object] = [f"{dag_id}: a backfill or scheduler process is driving this DAG now; it "
+                                   f"re-runs the cleared task instances of the {len(running)} run(s) it drives"]
             if restarting:
-                line += f", stopping the {restarting} restarting tr(ies) first (then up_for_retry)"
+                parts.append(f", stopping the {restarting} restarting tr(ies) first (then up_for_retry)")
             if queued:
-                line += (f"; the {len(queued)} queued run(s) ({_types(queued)}) are picked up by "
-                         f"`ledgerflow scheduler` after it")
-            lines.append(line)
+                parts += [f"; the {len(queued)} queued run(s) ({_types(queued)}) are picked up by ", SCHEDULER,
+                          " after it"]
+            lines.append(Message(*parts))
             continue
         if queued:
-            lines.append(
-                f"{dag_id}: {len(queued)} queued run(s) ({_types(queued)}) will be run by "
-                f"`ledgerflow scheduler`, which runs every queued run whatever its run_type "
-                f"(or by `ledgerflow dags backfill` over their dates)"
-            )
+            lines.append(Message(
+                f"{dag_id}: {len(queued)} queued run(s) ({_types(queued)}) will be run by ", SCHEDULER,
+                ", which runs every queued run whatever its run_type (or by ", BACKFILL, " over their dates)",
+            ))
         if running or restarting:
-            lines.append(
+            lines.append(Message(
                 f"{dag_id}: no process is driving {len(running)} run(s) marked running "
                 f"({restarting} restarting task instance(s)); the next scheduler loop or "
                 f"backfill over their dates resets and re-runs them"
-            )
+            ))
     return lines

@@ -22,7 +22,7 @@ from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
-from ledgerflow.engine.errors import Interrupted, InvalidInput, Term
+from ledgerflow.engine.errors import Interrupted, InvalidInput, Message, Term
 from ledgerflow.engine.infrastructure import database, migrations, settings
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import dag_lock
@@ -54,7 +54,7 @@ def version() -> str:
 @dataclass
 class ClearResult:
     plan: ClearPlan
-    next_steps: list[str] = field(default_factory=list)
+    next_steps: list[Message] = field(default_factory=list)
 
 
 class BackfillSession:
