@@ -56,16 +56,27 @@ def _dag_folder(tmp_path: Path) -> Path:
     return folder
 
 
+def _dependencies(tmp_path: Path) -> Path:
+    """This environment's installed packages without ledgerflow itself, linked into one folder,
+    so a new virtualenv can use them without downloading them or seeing this ledgerflow."""
+    deps = tmp_path / "dependencies"
+    deps.mkdir()
+    for root in [sysconfig.get_paths()["purelib"], *site.getsitepackages()]:
+        for entry in Path(root).iterdir():
+            ours = entry.name.startswith(("ledgerflow", "__editable__")) or entry.suffix == ".pth"
+            if not ours and not (deps / entry.name).exists():
+                (deps / entry.name).symlink_to(entry)
+    return deps
+
+
 def _fresh_venv(tmp_path: Path, *install: str) -> Path:
-    """A new virtualenv with ledgerflow installed as given; its dependencies are this
-    environment's (a .pth after its own site-packages), so the test needs no download of them."""
+    """A new virtualenv with ledgerflow installed as given and this environment's dependencies."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
-    ours = sysconfig.get_paths()["purelib"]
-    (Path(purelib) / "zz_test_dependencies.pth").write_text("\n".join([ours, *site.getsitepackages()]) + "\n")
+    (Path(purelib) / "zz_test_dependencies.pth").write_text(f"{_dependencies(tmp_path)}\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
                     "--no-build-isolation", *install], check=True, cwd=REPO, timeout=300)
     return python
