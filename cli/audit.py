@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ledgerflow.cli.common import CONTEXT, domain_errors, emit_json, emit_table, fail, service
+from ledgerflow.cli.common import YesOpt, command_group, domain_errors, emit_json, emit_table, fail, service
 
-app = typer.Typer(help="Who changed what, when and why; proof that the record is intact.",
-                  context_settings=CONTEXT, no_args_is_help=True)
+app = command_group("Who changed what, when and why; proof that the record is intact.")
 
 
 class LogOutput(StrEnum):
@@ -34,6 +33,7 @@ SinceOpt = Annotated[
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="Recorded at or before (UTC unless offset given).")
 ]
+DEFAULT_LIMIT = 1000
 TABLE_COLUMNS = ("seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "change", "actor",
                  "reason", "operation")
 
@@ -59,16 +59,22 @@ def log(
     since: SinceOpt = None,
     until: UntilOpt = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Only the newest N entries.")
-    ] = None,
+        int, typer.Option("--limit", min=0, max=2**62, help="Only the newest N entries (0: all of them).")
+    ] = DEFAULT_LIMIT,
     output: Annotated[
         LogOutput, typer.Option("-o", "--output", help="table, json or jsonl.")
     ] = LogOutput.table,
 ) -> None:
     """Every change of a run or task instance, oldest first, with actor, reason and operation."""
     with domain_errors():
-        rows = service().audit_log(dag_id=dag_id, task_id=task_id, run_id=run_id, actor=actor,
-                                   operation_id=operation_id, since=since, until=until, limit=limit)
+        svc = service()
+        rows = svc.audit_log(dag_id=dag_id, task_id=task_id, run_id=run_id, actor=actor,
+                                   operation_id=operation_id, since=since, until=until, limit=limit or None)
+        if limit and len(rows) == limit:
+            left_out = svc.audit_count(dag_id=dag_id, task_id=task_id, run_id=run_id, actor=actor,
+                                       operation_id=operation_id, since=since, until=until) - limit
+            if left_out:
+                typer.echo(f"{left_out} older entries left out; --limit 0 shows all of them.", err=True)
     if output is LogOutput.json:
         emit_json(rows)
     elif output is LogOutput.jsonl:
@@ -169,18 +175,22 @@ def export(
     since: SinceOpt = None,
     until: UntilOpt = None,
     output: Annotated[
-        ExportFormat, typer.Option("-o", "--output", help="jsonl or csv.")
-    ] = ExportFormat.jsonl,
+        ExportFormat | None, typer.Option("-o", "--output", help="jsonl or csv (default: from the file name).")
+    ] = None,
+    yes: YesOpt = False,
 ) -> None:
     """Write the events recorded in a time range with their chain hashes (verifiable alone)."""
+    fmt = (output or (ExportFormat.csv if file.lower().endswith(".csv") else ExportFormat.jsonl)).value
     with domain_errors():
         svc = service()
         if file == "-":
-            count = svc.export(sys.stdout, output.value, since=since, until=until)
+            count = svc.export(sys.stdout, fmt, since=since, until=until)
         else:
+            if Path(file).exists() and not yes:
+                raise fail(f"{file} exists; pass -y to overwrite it", 2)
             try:
                 with open(file, "w", encoding="utf-8", newline="") as out:
-                    count = svc.export(out, output.value, since=since, until=until)
+                    count = svc.export(out, fmt, since=since, until=until)
             except OSError as exc:
                 raise fail(f"cannot write {file}: {exc.strerror}", 2) from None
     typer.echo(f"Exported {count} events to {file}.", err=file == "-")

@@ -119,6 +119,10 @@ def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
         return True
     if req.verbose:
         print_plan(plan)
+    elif plan.conf_changes:  # a conf replaced is a change to a run: always said, before it is made
+        typer.echo("-c/--conf changes the conf of adopted runs:")
+        for line in plan.conf_changes:
+            typer.echo(f"  {line}")
     if req.reset_dagruns and not plan.resets:
         typer.echo("Nothing to clear.")
     if plan.resets and not req.yes:

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
+def command_group(help_text: str) -> typer.Typer:
+    """A group of commands: `-h` as well as `--help`, help when called bare, and plain help text
+    (rich's boxed tables truncate long flags on 80 columns and show a <bool> for every flag)."""
+    return typer.Typer(help=help_text, context_settings=CONTEXT, no_args_is_help=True, rich_markup_mode=None)
+
+
 class Output(StrEnum):
     table = "table"
     json = "json"

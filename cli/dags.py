@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from ledgerflow.cli.common import (
-    CONTEXT,
     ActorOpt,
     AsOfOpt,
     EndOpt,
@@ -16,12 +15,13 @@ from ledgerflow.cli.common import (
     ReasonOpt,
     StartOpt,
     SubdirOpt,
+    command_group,
     domain_errors,
     emit,
     service,
 )
 
-app = typer.Typer(help="DAGs and their runs.", context_settings=CONTEXT, no_args_is_help=True)
+app = command_group("DAGs and their runs.")
 
 RUN_COLUMNS = ("dag_id", "run_id", "logical_date", "run_type", "state", "conf")
 

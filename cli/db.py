@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from ledgerflow.cli.common import CONTEXT, domain_errors, service
+from ledgerflow.cli.common import command_group, domain_errors, service
 
-app = typer.Typer(help="Database schema and the embedded server.", context_settings=CONTEXT,
-                  no_args_is_help=True)
+app = command_group("Database schema and the embedded server.")
 
 
 @app.command()

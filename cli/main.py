@@ -15,7 +15,7 @@ app = typer.Typer(
     help="Event-sourced backfill and clear for Airflow-style DAGs, with an immutable audit log.",
     context_settings=CONTEXT,
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")

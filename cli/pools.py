@@ -7,20 +7,19 @@ from typing import Annotated
 import typer
 
 from ledgerflow.cli.common import (
-    CONTEXT,
     ActorOpt,
     Output,
     OutputOpt,
     ReasonOpt,
     YesOpt,
+    command_group,
     confirm,
     domain_errors,
     emit,
     service,
 )
 
-app = typer.Typer(help="Pools: slot limits shared by all runs.", context_settings=CONTEXT,
-                  no_args_is_help=True)
+app = command_group("Pools: slot limits shared by all runs.")
 
 
 @app.command("set")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from ledgerflow.cli.common import CONTEXT, YesOpt, confirm, domain_errors, service
+from ledgerflow.cli.common import YesOpt, command_group, confirm, domain_errors, service
 
-app = typer.Typer(help="The views folded from the event store.", context_settings=CONTEXT,
-                  no_args_is_help=True)
+app = command_group("The views folded from the event store.")
 
 
 @app.command()

@@ -8,19 +8,19 @@ import typer
 
 from ledgerflow.cli.clear import clear as clear_command
 from ledgerflow.cli.common import (
-    CONTEXT,
     AsOfOpt,
     EndOpt,
     Output,
     OutputOpt,
     StartOpt,
     SubdirOpt,
+    command_group,
     domain_errors,
     emit,
     service,
 )
 
-app = typer.Typer(help="Task instances.", context_settings=CONTEXT, no_args_is_help=True)
+app = command_group("Task instances.")
 
 TI_COLUMNS = ("dag_id", "run_id", "task_id", "logical_date", "state", "try_number", "max_tries")
 

@@ -63,6 +63,8 @@ def entries(kind: str, payload: dict[str, Any], run: RunState, position: int,
     elif kind == "Adopted":
         extra = {"from_run_type": payload["from_run_type"], "run_type": payload["run_type"],
                  "conf": payload["conf"]}
+        if payload.get("from_conf") is not None:
+            extra["from_conf"] = payload["from_conf"]
         lines.append(f"{head}\t{NULL}\t{_t(run.state)}\t{_t(run.state)}\t{NULL}\t{stamp}\t"
                      f"{_details(extra)}\n")
     elif kind == "TasksAdded":

@@ -62,6 +62,15 @@ def log(ledger: Ledger, f: LogFilter) -> list[dict[str, Any]]:
         return [_entry(r) for r in curs.fetchall()]
 
 
+def count(ledger: Ledger, f: LogFilter) -> int:
+    """How many entries match every given filter (the limit aside)."""
+    where, params = _where(f)
+    with ledger.cursor() as curs:
+        curs.execute(f"SELECT count(*) AS n FROM audit_entry{where}", params)
+        row = curs.fetchone()
+    return int(row["n"]) if row else 0
+
+
 def _resolve(curs: Any, operation_id: str) -> dict[str, Any]:
     """An operation by id, or by a unique prefix of it (as short git hashes)."""
     curs.execute(

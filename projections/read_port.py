@@ -103,5 +103,8 @@ class ViewReads:
     def audit_log(self, **filters: Any) -> Rows:
         return audit_queries.log(self.ledger, audit_queries.LogFilter(**filters))
 
+    def audit_count(self, **filters: Any) -> int:
+        return audit_queries.count(self.ledger, audit_queries.LogFilter(**filters))
+
     def operation(self, operation_id: str) -> dict[str, Any]:
         return audit_queries.show(self.ledger, operation_id)

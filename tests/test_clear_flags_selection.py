@@ -87,10 +87,11 @@ def test_task_regex_is_an_unanchored_search(chain):
     assert sorted(line.split()[1] for line in listed(result.output)) == ["chain.b", "chain.c"]
 
 
-def test_a_task_regex_matching_nothing_clears_nothing(chain, database_url):
+def test_a_task_regex_matching_nothing_is_refused_as_in_a_backfill_and_clears_nothing(chain, database_url):
     before = event_count(database_url)
     result = clear(chain, "chain", "-t", "zzz", "-y")
-    assert result.exit_code == 0 and "Nothing to clear." in result.output
+    assert result.exit_code == 2, result.output
+    assert "no task of chain matches 'zzz'" in result.output
     assert event_count(database_url) == before
 
 

@@ -53,7 +53,7 @@ def _adopt(plan: BackfillPlan, found: ExistingRun, agg: DagRun | None, op: Opera
     run = agg.run
     if plan.conf is not None and plan.conf != run.conf:
         agg.trigger_event(DagRun.Adopted, **op.stamp, run_type=run.run_type, conf=plan.conf,
-                          from_run_type=run.run_type)
+                          from_run_type=run.run_type, from_conf=run.conf)
     take_over(agg, plan.dag, op)
     if plan.request.rerun_failed_tasks:
         reset_tis(agg, plan.dag, op, FAILED_LIKE, rerun=True)

@@ -6,6 +6,7 @@ refusal happens here, before a single event exists.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ class BackfillPlan:
     intervals: dict[datetime, tuple[datetime, datetime]]
     resets: list[tuple[ExistingRun, str]] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
+    conf_changes: list[str] = field(default_factory=list)  # the decisions that change an adopted run's conf
 
     @property
     def to_create(self) -> list[datetime]:
@@ -181,4 +183,11 @@ def _record_decisions(plan: BackfillPlan) -> None:
         if failed:
             note += (f"; rerun {', '.join(failed)}" if req.rerun_failed_tasks
                      else f"; failed {', '.join(failed)} kept (use --rerun-failed-tasks)")
+        if plan.conf is not None and plan.conf != run.conf:
+            note += f"; conf {_json(run.conf)} -> {_json(plan.conf)}"
+            plan.conf_changes.append(note)
         plan.decisions.append(note)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True)

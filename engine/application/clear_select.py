@@ -106,4 +106,6 @@ def select(dags: list[DAG], *, task_regex: str | None, upstream: bool, downstrea
             sel.notes.append(f"no task of DAG {dag.dag_id} matches {task_regex!r}")
             continue
         add(dag, task_ids, lo, hi, "selected", up=True)
+    if task_regex is not None and not sel.scopes:  # as a backfill refuses it: it names no task at all
+        raise InvalidInput(f"no task of {', '.join(d.dag_id for d in dags)} matches {task_regex!r}; nothing to clear")
     return sel

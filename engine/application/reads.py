@@ -84,6 +84,11 @@ class Reads:
         return listings(self._ledger()).audit_log(since=instant(since, "since"), until=instant(until, "until"),
                                                   **filters)
 
+    def audit_count(self, *, since: str | None = None, until: str | None = None, **filters: Any) -> int:
+        """How many changes match the filters (the limit aside)."""
+        return listings(self._ledger()).audit_count(since=instant(since, "since"), until=instant(until, "until"),
+                                                    **filters)
+
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
         return listings(self._ledger()).operation(operation_id)

@@ -63,6 +63,7 @@ class DagRun(Aggregate):
         run_type: str
         conf: dict[str, Any]
         from_run_type: str
+        from_conf: dict[str, Any] | None = None  # recorded since conf changes are shown; None before
 
     class TasksAdded(Event):
         tasks: dict[str, int]

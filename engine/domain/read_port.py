@@ -91,6 +91,9 @@ class Listings(Protocol):
     def audit_log(self, **filters: Any) -> Rows:
         """Audit entries oldest first; filters are projections.audit_queries.LogFilter's fields."""
 
+    def audit_count(self, **filters: Any) -> int:
+        """How many audit entries match the filters, whatever the limit."""
+
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
 

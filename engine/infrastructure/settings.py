@@ -36,6 +36,9 @@ def actor(explicit: str | None = None) -> str:
         return f"uid:{os.getuid()}"
 
 
+DEFAULT_PARALLELISM = 32  # as Airflow's `parallelism`; local workers are forked on demand, not up front
+
+
 def parallelism() -> int:
     raw = os.environ.get("LEDGERFLOW_PARALLELISM")
     if raw:
@@ -48,7 +51,7 @@ def parallelism() -> int:
         from ledgerflow.engine.errors import InvalidInput
 
         raise InvalidInput(f"LEDGERFLOW_PARALLELISM must be a positive integer, not {raw!r}")
-    return os.cpu_count() or 1
+    return DEFAULT_PARALLELISM
 
 
 def require_reason() -> bool:
