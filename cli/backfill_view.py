@@ -100,6 +100,9 @@ def print_outcome(plan: BackfillPlan, outcome: Outcome, elapsed: float) -> None:
                    "(their runs are left queued):")
         for b in outcome.blocked:
             typer.echo(f"  {b.describe()}")
+    if outcome.stopped:
+        typer.echo(f"Stopped once, no try burnt: {outcome.stopped.split(': ', 1)[-1]}; the same command "
+                   f"plans again with the new version (or -x/--donot-pickle runs it as it is).")
     if outcome.held_by:
         typer.echo(f"Not started: {outcome.held_by}.")
     elif outcome.not_started:

@@ -134,5 +134,9 @@ class ExecutionTimeout(TryFailure):
     pass
 
 
+class DagFileChanged(TryFailure):
+    """The DAG file differs from the version the command planned with: the try did not run."""
+
+
 class SubDagFailed(TryFailure):
     """The child run did not end success, so the parent's try fails."""

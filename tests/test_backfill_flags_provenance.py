@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from dagfiles import backfill, cli, events, make_dags, run_states, ti_changes, ti_map
+from dagfiles import backfill, cli, events, make_dags, run_states, runs, ti_changes, ti_map
 
 pytestmark = pytest.mark.usefixtures("sequential_executor")
 
@@ -26,15 +26,18 @@ def test_every_try_records_the_sha256_of_the_dag_file_it_ran_with(tmp_path, data
     assert {e["dag_fingerprint"] for e in events(database_url) if e["kind"] == "Created"} == {digest}
 
 
-def test_a_worker_refuses_a_dag_file_that_changed_after_planning(tmp_path, database_url):
+def test_a_dag_file_changed_after_planning_stops_the_backfill_once_without_burning_a_try(tmp_path, database_url):
     dags = make_dags(tmp_path, "selfedit")
-    result = backfill(dags, "selfedit", "-s", "2024-01-01")
+    result = backfill(dags, "selfedit", "-s", "2024-01-01", "-e", "2024-01-06")
     assert result.exit_code == 1, result.output
-    assert dags.executions() == [("edit", "2024-01-01")]
-    states = {k[0]: v["state"] for k, v in ti_map("selfedit").items()}
-    assert states == {"edit": "success", "after": "failed"}
-    (refused,) = [c for c in ti_changes(database_url, "selfedit") if c["task_id"] == "after" and c["to"] == "failed"]
-    assert "changed since the command planned" in refused["error"]
+    assert dags.executions() == [("edit", "2024-01-01")]  # nothing started once the change was seen
+    assert result.output.count("Stopped once") == 1 and "Some task instances failed" not in result.output
+    after = {k[1]: v for k, v in ti_map("selfedit").items() if k[0] == "after"}
+    assert (after["2024-01-01"]["state"], after["2024-01-01"]["try_number"]) == (None, 0)
+    assert not [c for c in ti_changes(database_url, "selfedit") if c["to"] == "failed"]
+    (refused,) = [c for c in ti_changes(database_url, "selfedit") if c.get("refused")]
+    assert "changed since the command planned" in refused["refused"]
+    assert {r["state"] for r in runs("selfedit")} == {"queued"}  # left for the same command to plan again
 
 
 def test_donot_pickle_lets_a_worker_run_the_changed_file_and_records_that_files_fingerprint(tmp_path, database_url):
@@ -80,7 +83,7 @@ def test_the_worker_refuses_a_job_planned_with_other_code_unless_told_not_to_che
     actual = hashlib.sha256((dags.folder / "pychain.py").read_bytes()).hexdigest()
     other = "0" * 64
     refused = execute(_job(dags, "pychain", "a", other, check=True))
-    assert refused.state == "failed"
+    assert refused.state == "refused"
     assert "changed since the command planned" in refused.error
     assert dags.executions() == []
     allowed = execute(_job(dags, "pychain", "a", other, check=False))

@@ -26,11 +26,12 @@ class Outcome:
     blocked: list[Blocked] = field(default_factory=list)
     not_started: list[datetime] = field(default_factory=list)
     held_by: str | None = None
+    stopped: str | None = None  # why the driver stopped starting tries (a changed DAG file)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)  # last error per (run_id, task_id)
 
     @property
     def ok(self) -> bool:
-        return not (self.failed or self.blocked or self.not_started or self.held_by)
+        return not (self.failed or self.blocked or self.not_started or self.held_by or self.stopped)
 
 
 def label(logical_date: str) -> str:

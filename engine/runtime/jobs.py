@@ -57,7 +57,7 @@ class TaskJob:
 @dataclass
 class TaskResult:
     key: tuple[str, str]
-    state: str  # "success" or "failed"
+    state: str  # "success", "failed", or "refused": it did not run (its DAG file changed)
     error: str | None = None
     log_sha256: str | None = None
     fingerprint: str | None = None

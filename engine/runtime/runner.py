@@ -141,7 +141,7 @@ class Runner(Window):
                     states[task_id] = "success"
                     changed = True
                     continue
-                limit = self.slots.refusal(task, running_tasks, self.full_dag.max_active_tasks)
+                limit = self.outcome.stopped or self.slots.refusal(task, running_tasks, self.full_dag.max_active_tasks)
                 if limit:
                     waiting.append(Blocked(task_id, agg.run, limit))
                     continue
@@ -173,6 +173,11 @@ class Runner(Window):
             if agg is None:
                 continue
             ti = agg.run.tis[task_id]
+            if res.state == "refused":  # not a try: it goes back to no state, its tries intact
+                self.outcome.stopped = self.outcome.stopped or res.error
+                by_run.setdefault(uid, []).append(ti_change(task_id, ti, None, try_number=ti.try_number - 1,
+                                                            refused=res.error))
+                continue
             extra: _TryNote = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
             if res.error:
                 extra["error"] = res.error[:2000]
@@ -214,6 +219,9 @@ class Runner(Window):
             closed = self.finish_runs()
             if self.outcome.failed and not self.options.continue_on_failures:
                 stop_opening = True
+            if self.outcome.stopped and not self.slots:  # once, cleanly: the tries in flight have ended
+                self.park()
+                break
             self.flush(force=False)
             self.refresh_progress(len(self.slots))
             if not self.active and (stop_opening or exhausted):

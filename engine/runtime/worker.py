@@ -22,7 +22,7 @@ from typing import IO, Any
 from ledgerflow.engine.authoring.dag import DAG, BaseTask, BashTask, PythonTask
 from ledgerflow.engine.authoring.dagbag import fingerprint_of, importable, load_file
 from ledgerflow.engine.authoring.templating import build_context, call_with_context, rendered_fields
-from ledgerflow.engine.errors import ExecutionTimeout
+from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 
 _PR_SET_PDEATHSIG = 1
@@ -38,7 +38,7 @@ def remember(dag: DAG) -> None:
 def _dag_for(job: TaskJob) -> tuple[DAG, str]:
     found = fingerprint_of(Path(job.fileloc))
     if found != job.planned_fingerprint and job.check_fingerprint:
-        raise RuntimeError(
+        raise DagFileChanged(
             f"DAG file {job.fileloc} changed since the command planned "
             f"(planned {job.planned_fingerprint[:12]}, found {found[:12]}); "
             f"refusing to run a different version (use -x/--donot-pickle to allow it)"
@@ -154,6 +154,7 @@ def execute(job: TaskJob) -> TaskResult:
     log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     error: str | None = None
+    refused: str | None = None
     fingerprint: str | None = None
     with open(log_path, "w", buffering=1) as log, importable(Path(job.dag_folder or Path(job.fileloc).parent)):
         try:
@@ -169,6 +170,7 @@ def execute(job: TaskJob) -> TaskResult:
             _kind_of(task)(task, job, context, fields, log)
         except (Exception, SystemExit) as exc:  # the task's own failure, sys.exit() too: record it, never crash
             error = f"{type(exc).__name__}: {exc}"
+            refused = "refused" if isinstance(exc, DagFileChanged) else None
             log.write(traceback.format_exc())
     digest = hashlib.sha256(log_path.read_bytes()).hexdigest()
-    return TaskResult(job.key, "failed" if error else "success", error, digest, fingerprint)
+    return TaskResult(job.key, refused or ("failed" if error else "success"), error, digest, fingerprint)
