@@ -35,8 +35,13 @@ def check() -> None:
 @app.command()
 def stop() -> None:
     """Stop the embedded PostgreSQL server (it starts again on the next command)."""
-    stopped = service().stop_embedded()
-    if stopped is None:
+    with domain_errors():
+        result = service().stop_embedded()
+    if result is None:
         typer.echo("LEDGERFLOW_DATABASE_URL is set: there is no embedded server to stop.")
-        return
-    typer.echo("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL is not running.")
+    elif result.stopped:
+        typer.echo("Embedded PostgreSQL stopped.")
+    elif result.stale:
+        typer.echo(f"Embedded PostgreSQL is not running ({result.stale}); nothing was signalled.")
+    else:
+        typer.echo("Embedded PostgreSQL is not running.")

@@ -218,7 +218,7 @@ class Ledgerflow(Reads):
             led.close()
 
     @staticmethod
-    def stop_embedded() -> bool | None:
+    def stop_embedded() -> database.EmbeddedStop | None:
         """Stops the embedded server; None when LEDGERFLOW_DATABASE_URL names another."""
         return None if settings.database_url() else database.stop_embedded()
 

