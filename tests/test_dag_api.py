@@ -166,7 +166,7 @@ def test_a_duplicate_task_id_is_refused():
             BashTask("a", bash_command="true")
 
 
-@pytest.mark.parametrize("bad", ["", "has space", "semi;colon", "slash/y"])
+@pytest.mark.parametrize("bad", ["", "has space", "semi;colon", "slash/y", ".", ".."])
 def test_dag_and_task_ids_must_be_plain_identifiers(bad):
     with pytest.raises(DagDefinitionError, match="invalid dag_id"):
         DAG(bad)

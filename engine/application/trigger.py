@@ -8,6 +8,7 @@ from typing import Any
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dagrun import DagRun, RunIdClaim, dagrun_id
 from ledgerflow.engine.domain.dates import iso, now
+from ledgerflow.engine.domain.ids import check_run_id
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.scheduling import new_run
@@ -38,6 +39,8 @@ def manual_interval(dag: DAG, logical_date: datetime) -> tuple[datetime, datetim
 
 def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: datetime | None = None,
             conf: dict[str, Any] | None = None, run_id: str | None = None) -> DagRun:
+    if run_id:
+        check_run_id(run_id)
     moment = logical_date or now()
     if moment > now():
         raise RefusedCommand(f"logical date {iso(moment)} is in the future")

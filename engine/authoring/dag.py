@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from ledgerflow.engine.domain.ids import is_plain_id
 from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.errors import DagDefinitionError
 
@@ -60,8 +60,8 @@ class DAG:
         timezone: str = "UTC",
         description: str | None = None,
     ) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", dag_id or ""):
-            raise DagDefinitionError(f"invalid dag_id {dag_id!r}: use letters, digits, _ . -")
+        if not is_plain_id(dag_id):
+            raise DagDefinitionError(f"invalid dag_id {dag_id!r}: use letters, digits, _ . - (not . or .. alone)")
         from ledgerflow.engine.authoring.timetable import Timetable
 
         self.dag_id = dag_id
@@ -180,8 +180,8 @@ class BaseTask:
     execution_timeout: timedelta | float | None  # a number means seconds
 
     def __init__(self, task_id: str, *, dag: DAG | None = None, **common: Any) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", task_id or ""):
-            raise DagDefinitionError(f"invalid task_id {task_id!r}: use letters, digits, _ . -")
+        if not is_plain_id(task_id):
+            raise DagDefinitionError(f"invalid task_id {task_id!r}: use letters, digits, _ . - (not . or .. alone)")
         dag = dag or (_dag_context[-1] if _dag_context else None)
         if dag is None:
             raise DagDefinitionError(f"task {task_id!r} is not inside a DAG (use `with DAG(...)`)")
