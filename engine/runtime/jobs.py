@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ledgerflow.engine.authoring.dag import DAG
@@ -30,6 +31,7 @@ class TaskJob:
     check_fingerprint: bool
     log_path: str
     timeout: float | None = None
+    refused: str | None = None  # why the try fails without running (its log would land outside the logs folder)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -40,7 +42,9 @@ class TaskJob:
                 check_fingerprint: bool) -> TaskJob:
         """The job for one try, with the DAG version the command planned with."""
         timeout = dag.tasks[task_id].execution_timeout
-        log_path = settings.logs_dir() / run.dag_id / run.run_id / task_id / f"attempt={try_number}.log"
+        log_path = confined_log_path(run.dag_id, run.run_id, task_id, try_number)
+        refused = None if log_path else (f"the log of run_id {run.run_id!r} task {task_id!r} would be outside "
+                                         f"{settings.logs_dir()}; the try was not run")
         return cls(
             run_uuid=str(run_uuid), dag_id=run.dag_id, task_id=task_id, run_id=run.run_id,
             run_type=run.run_type, try_number=try_number,
@@ -49,9 +53,23 @@ class TaskJob:
             data_interval_end=from_iso(run.data_interval_end),
             conf=run.conf, fileloc=dag.fileloc or "", dag_folder=dag.folder or "",
             planned_fingerprint=dag.fingerprint or "",
-            check_fingerprint=check_fingerprint, log_path=str(log_path),
-            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
+            check_fingerprint=check_fingerprint, log_path=str(log_path or ""),
+            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout, refused=refused,
         )
+
+
+def confined_log_path(dag_id: str, run_id: str, task_id: str, try_number: int) -> Path | None:
+    """LEDGERFLOW_HOME/logs/DAG/RUN/TASK/attempt=N.log resolved, or None when the ids lead elsewhere.
+
+    The ids are checked where they are given; this holds for runs recorded before that, too.
+    """
+    root = settings.logs_dir().resolve()
+    parts = (dag_id, run_id, task_id, f"attempt={try_number}.log")
+    try:
+        path = root.joinpath(*parts).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    return path if path.is_relative_to(root) and path.relative_to(root).parts == parts else None
 
 
 @dataclass
