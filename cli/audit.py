@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ledgerflow.cli.common import YesOpt, command_group, domain_errors, emit_json, emit_table, fail, service
+from ledgerflow.cli.common import YesOpt, command_group, domain_errors, emit_json, emit_table, fail, printable, service
 
 app = command_group("Who changed what, when and why; proof that the record is intact.")
 
@@ -108,7 +108,7 @@ def show(
                        ("summary", "summary")):
         value = op[key]
         text = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
-        typer.echo(f"{label + ':':<11}{'' if text is None else text}")
+        typer.echo(f"{label + ':':<11}{'' if text is None else printable(str(text))}")
     changes = op["changes"]
     typer.echo(f"changes:   {len(changes)}")
     if changes:

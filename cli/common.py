@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -97,6 +98,16 @@ def close_services() -> None:
         _OPENED.pop().close()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """Control characters shown escaped (ESC as the four characters \\x1b), so text a user gave,
+    such as a reason or an actor, cannot drive the terminal; `lines` keeps newlines (a table cell)."""
+    return (_CONTROL_BUT_NEWLINE if lines else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def emit_json(rows: Sequence[dict[str, Any]]) -> None:
     sys.stdout.write(json.dumps(list(rows), default=str) + "\n")
 
@@ -107,10 +118,10 @@ def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: st
     from rich.text import Text
 
     def cell(value: Any) -> Text:
-        """Plain text, never rich markup: a conf or run id may contain [brackets]."""
+        """Plain printable text, never rich markup: a conf or run id may contain [brackets]."""
         if value is None:
             return Text("")
-        return Text(json.dumps(value) if isinstance(value, dict | list) else str(value))
+        return Text(printable(json.dumps(value) if isinstance(value, dict | list) else str(value), lines=True))
 
     table = Table(title=title)
     for col in columns:
