@@ -139,12 +139,12 @@ def test_list_runs_as_a_table_shows_the_run(dags, database_url):
 
 
 def test_tables_print_conf_as_json_and_brackets_literally(dags, database_url):
-    cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "run[bold]1",
-        "-c", '{"path": ["[/tmp]"]}')
+    # a run id cannot hold brackets (DESIGN.md), a conf can: it is rich markup only if rendered as such
+    triggered = cli("dags", "trigger", "daily", "-e", "2024-01-02", "-c", '{"path": "[bold]1[/tmp]"}')
+    assert triggered.exit_code == 0, triggered.output
     result = cli("dags", "list-runs", "daily")
     assert result.exit_code == 0, result.output
-    assert "run[bold]1" in result.stdout
-    assert '{"path": ["[/tmp]"]}' in result.stdout
+    assert '{"path": "[bold]1[/tmp]"}' in result.stdout
 
 
 # tasks states --------------------------------------------------------------------------------
