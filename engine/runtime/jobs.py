@@ -31,7 +31,7 @@ class TaskJob:
     check_fingerprint: bool
     log_path: str
     timeout: float | None = None
-    refused: str | None = None  # why the try fails without running (its log would land outside the logs folder)
+    unrunnable: str | None = None  # why the try fails without running (its log would land outside the logs folder)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -43,8 +43,8 @@ class TaskJob:
         """The job for one try, with the DAG version the command planned with."""
         timeout = dag.tasks[task_id].execution_timeout
         log_path = confined_log_path(run.dag_id, run.run_id, task_id, try_number)
-        refused = None if log_path else (f"the log of run_id {run.run_id!r} task {task_id!r} would be outside "
-                                         f"{settings.logs_dir()}; the try was not run")
+        unrunnable = None if log_path else (f"the log of run_id {run.run_id!r} task {task_id!r} would be outside "
+                                            f"{settings.logs_dir()}; the try was not run")
         return cls(
             run_uuid=str(run_uuid), dag_id=run.dag_id, task_id=task_id, run_id=run.run_id,
             run_type=run.run_type, try_number=try_number,
@@ -54,7 +54,8 @@ class TaskJob:
             conf=run.conf, fileloc=dag.fileloc or "", dag_folder=dag.folder or "",
             planned_fingerprint=dag.fingerprint or "",
             check_fingerprint=check_fingerprint, log_path=str(log_path or ""),
-            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout, refused=refused,
+            timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
+            unrunnable=unrunnable,
         )
 
 

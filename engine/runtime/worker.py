@@ -151,8 +151,8 @@ def _python_try(task: PythonTask, job: TaskJob, context: dict[str, Any], fields:
 
 def execute(job: TaskJob) -> TaskResult:
     """Runs the task; every outcome, including a refused fingerprint, becomes a TaskResult."""
-    if job.refused:
-        return TaskResult(job.key, "failed", job.refused)
+    if job.unrunnable:
+        return TaskResult(job.key, "failed", job.unrunnable)
     log_path = Path(job.log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     error: str | None = None
