@@ -10,12 +10,12 @@ directory of run ids (dag_id, run_id and logical date never change once created)
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from ledgerflow.engine.domain.dates import from_iso
+from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import fold_stored
@@ -57,7 +57,7 @@ def run_rows(runs: list[RunState], state: str | None = None) -> list[dict[str, A
     return [run_json(r) for r in runs if state is None or r.state == state]
 
 
-def task_rows(runs: list[RunState], pattern: re.Pattern[str] | None = None) -> list[dict[str, Any]]:
+def task_rows(runs: list[RunState], pattern: TaskPattern | None = None) -> list[dict[str, Any]]:
     """Shaped as projections.queries.task_states."""
     return [
         {

@@ -7,7 +7,6 @@ thousands), and all of a read's task instances come in one query, never one per 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,6 +14,7 @@ from uuid import UUID
 from psycopg.rows import tuple_row
 
 from ledgerflow.engine.domain.dates import iso
+from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.pools import DEFAULT_POOL, DEFAULT_POOL_SLOTS
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -67,7 +67,7 @@ def list_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
 
 
 def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
-                end: datetime | None = None, pattern: re.Pattern[str] | None = None,
+                end: datetime | None = None, pattern: TaskPattern | None = None,
                 run_id: str | None = None) -> list[dict[str, Any]]:
     params: list[Any] = [dag_id]
     sql = (

@@ -7,12 +7,12 @@ for current and as-of rows, and None for a run that does not exist.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past
@@ -86,7 +86,7 @@ class ViewReads:
         return past.run_rows(past.runs_as_of(self.ledger, dag_id, as_of, start, end), state)
 
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
-                    pattern: re.Pattern[str] | None = None, *, as_of: datetime | None = None) -> Rows:
+                    pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows:
         if as_of is None:
             return queries.task_states(self.ledger, dag_id, start, end, pattern)
         return past.task_rows(past.runs_as_of(self.ledger, dag_id, as_of, start, end), pattern)

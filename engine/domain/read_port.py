@@ -9,12 +9,12 @@ fresh as the views' last catch-up; a method catches them up first only where it 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -82,7 +82,7 @@ class Listings(Protocol):
                   state: str | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
-                    pattern: re.Pattern[str] | None = None, *, as_of: datetime | None = None) -> Rows: ...
+                    pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
     def run_task_states(self, dag_id: str, run_id: str, *, as_of: datetime | None = None
                         ) -> Rows | None:
