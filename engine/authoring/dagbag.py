@@ -4,6 +4,10 @@ As in Airflow, the DAG folder is on sys.path while its files load (and while
 their tasks run, see `importable`), so helper modules beside the DAGs import.
 ledgerflow itself lives only under the `ledgerflow` package, so a helper named
 `engine.py` or `cli.py` there neither breaks it nor is shadowed by it.
+
+Only regular files are read (a FIFO named `x.py` would block the read forever), and
+each runs under import_guard: bounded in time, unable to end the process, its
+prints on stderr.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledgerflow.engine.authoring import dag as dag_module
+from ledgerflow.engine.authoring import import_guard
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.errors import BrokenDagFile, DagNotFound, LedgerflowError
+from ledgerflow.engine.infrastructure import settings
 
 
 @dataclass
@@ -67,15 +73,18 @@ def fingerprint_of(path: Path) -> str:
 def _dag_files(folder: Path) -> list[Path]:
     if folder.is_file():
         return [folder]
+    if folder.exists() and not folder.is_dir():
+        raise DagNotFound(f"DAG file {folder} is not a regular file")
     if not folder.is_dir():
         raise DagNotFound(f"DAG folder {folder} does not exist")
-    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")))
+    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")) and p.is_file())
 
 
 def load_file(path: Path, folder: Path | None = None) -> list[DAG]:
     """Executes one DAG file and returns the DAGs it defines (sub-DAGs included).
 
     The caller has `folder` (default: the file's own) importable."""
+    timeout = settings.dagbag_import_timeout()
     digest = fingerprint_of(path)
     module_name = f"ledgerflow_dag_{digest[:16]}_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -85,8 +94,9 @@ def load_file(path: Path, folder: Path | None = None) -> list[DAG]:
     entered: list[DAG] = []
     dag_module._entered = entered
     try:
-        spec.loader.exec_module(module)
-    except LedgerflowError as exc:
+        with import_guard.guarded(timeout):
+            spec.loader.exec_module(module)
+    except (LedgerflowError, import_guard.Refused) as exc:
         raise BrokenDagFile(f"broken DAG file {path}: {exc}") from None
     except BaseException as exc:  # a DAG file may raise anything; report it, never crash
         if isinstance(exc, KeyboardInterrupt):

@@ -71,3 +71,19 @@ def version() -> str:
         return dist_version("ledgerflow")
     except PackageNotFoundError:
         return "0+source"
+
+
+def dagbag_import_timeout() -> float:
+    """Seconds one DAG file may take to load, as Airflow's dagbag_import_timeout; 0: no limit."""
+    raw = os.environ.get("LEDGERFLOW_DAGBAG_IMPORT_TIMEOUT", "").strip()
+    if not raw:
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value >= 0 and value != float("inf"):
+        return value
+    from ledgerflow.engine.errors import InvalidInput
+
+    raise InvalidInput(f"LEDGERFLOW_DAGBAG_IMPORT_TIMEOUT must be a number of seconds (0: no limit), not {raw!r}")
