@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import atexit
+import contextlib
+import os
+import sys
+import threading
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -48,6 +53,15 @@ def root(
 
 def main() -> None:
     """The console script: usage errors are one line on stderr with exit code 2, like every refusal."""
+    try:
+        _run()
+    except SystemExit as ending:
+        if _lingering_threads():
+            _exit_now(ending.code)
+        raise
+
+
+def _run() -> NoReturn:
     from typer._click import exceptions as click_errors  # typer's bundled click
 
     try:
@@ -59,3 +73,21 @@ def main() -> None:
     except typer.Abort:
         raise SystemExit(1) from None
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _lingering_threads() -> bool:
+    """A thread that is not a daemon would keep the process alive once the command ended: one
+    that a DAG file started while it loaded, which ledgerflow neither knows nor can stop."""
+    return any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread())
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Exits without waiting for the threads, once the exit handlers ran and the output is flushed."""
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)

@@ -1,4 +1,4 @@
-"""DAG files that misbehave while they load: forever, a FIFO, os._exit, prints.
+"""DAG files that misbehave while they load: forever, a FIFO, a lingering thread, os._exit, prints.
 
 Whatever a DAG file does at import, a command ends, says which file is broken and
 why in one line on stderr, and `-o json` prints only JSON. What could hang or end
@@ -95,6 +95,17 @@ def test_a_fifo_named_like_a_dag_file_is_skipped_not_read(tmp_path, database_url
     result = cli("dags", "list", "-S", str(tmp_path / "pipe.py"))
     assert result.exit_code == 2
     assert result.stderr == f"Error: DAG file {tmp_path / 'pipe.py'} is not a regular file\n"
+
+
+def test_a_thread_a_dag_file_leaves_running_does_not_keep_the_command_alive(tmp_path):
+    dag_file(tmp_path, "threaded", """
+        import threading, time
+        threading.Thread(target=time.sleep, args=(3600,)).start()
+    """)
+    started = time.monotonic()
+    code, out, err = ledgerflow("dags", "list", "-S", str(tmp_path), "-o", "json")
+    assert (code, listed(out), err) == (0, ["threaded"], "")
+    assert time.monotonic() - started < 30
 
 
 def test_os_exit_at_import_is_a_broken_file_not_the_end_of_the_command(tmp_path):

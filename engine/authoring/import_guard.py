@@ -15,7 +15,8 @@ every file twice, side effects included. So, while one file executes:
 
 The timeout and the refused exit are exceptions derived from BaseException, so a
 file's own `except Exception` does not swallow them; the loader reports the file
-as broken. Files load one at a time: all of this is the whole process's.
+as broken. Files load one at a time: all of this is the whole process's. A thread
+a file starts is not stopped here; the console script exits without waiting for it.
 """
 
 from __future__ import annotations
