@@ -142,14 +142,6 @@ def test_a_single_file_can_be_given_instead_of_a_folder(tmp_path):
     assert list(load_dagbag(path).dags) == ["one"]
 
 
-def test_a_dag_id_defined_in_two_files_is_reported_and_the_first_file_wins(tmp_path):
-    first = good(tmp_path, "same", "a_same.py")
-    second = good(tmp_path, "same", "b_same.py")
-    bag = load_dagbag(tmp_path)
-    assert bag.dags["same"].fileloc == str(first.resolve())
-    assert bag.errors == {str(second): f"DAG 'same' is already defined in {first.resolve()}"}
-
-
 def test_the_dags_list_command_reports_a_broken_file_on_stderr_and_lists_the_rest(tmp_path):
     good(tmp_path, "fine")
     broken = write(tmp_path, "broken.py", "from ledgerflow import DAG\nraise ValueError('bad config')\n")

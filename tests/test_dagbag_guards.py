@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from dagfiles import cli
+from dagfiles import cli, event_count
 
-from ledgerflow.engine.authoring.dagbag import load_dagbag
+from ledgerflow.engine.authoring.dagbag import load_dag, load_dagbag
+from ledgerflow.engine.errors import BrokenDagFile
 
 GOOD = """
 from datetime import datetime
@@ -135,3 +136,17 @@ def test_dash_o_json_prints_only_json_when_a_dag_file_prints(tmp_path, database_
     assert result.exit_code == 0, result.output
     json.loads(result.stdout)
     assert result.stderr == "loading chatty\n"
+
+
+def test_a_dag_id_in_two_files_is_a_broken_dag_naming_both_and_no_command_picks_one(tmp_path, database_url):
+    first = dag_file(tmp_path, "same", name="a_same.py")
+    second = dag_file(tmp_path, "same", name="b_same.py")
+    dag_file(tmp_path, "other")
+    why = f"DAG 'same' is defined in both {first.resolve()} and {second.resolve()}"
+    bag = load_dagbag(tmp_path)
+    assert list(bag.dags) == ["other"] and bag.errors == {str(second): why}
+    with pytest.raises(BrokenDagFile, match="defined in both"):
+        load_dag(tmp_path, "same")
+    result = cli("dags", "trigger", "same", "-S", str(tmp_path), "-e", "2024-01-02")
+    assert (result.exit_code, result.stderr) == (2, f"Error: {why}\n")
+    assert event_count(database_url) == 0

@@ -7,7 +7,8 @@ ledgerflow itself lives only under the `ledgerflow` package, so a helper named
 
 Only regular files are read (a FIFO named `x.py` would block the read forever), and
 each runs under import_guard: bounded in time, unable to end the process, its
-prints on stderr.
+prints on stderr. A dag_id defined in two files is a broken DAG naming both: no
+command picks one of them silently.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from ledgerflow.engine.infrastructure import settings
 class DagBag:
     dags: dict[str, DAG] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    ambiguous: dict[str, str] = field(default_factory=dict)  # dag_id -> why: defined in more than one file
 
     def get(self, dag_id: str) -> DAG:
+        if dag_id in self.ambiguous:
+            raise BrokenDagFile(self.ambiguous[dag_id])
         if dag_id in self.dags:
             return self.dags[dag_id]
         if self.errors:
@@ -136,11 +140,19 @@ def load_dagbag(folder: Path, only: str | None = None) -> DagBag:
     root = folder_of(folder)
     with importable(root):
         loaded = [(path, _load_or_error(bag, path, root)) for path in files]
+    homes: dict[str, str] = {}  # dag_id -> the first file that defines it
     for path, dags in loaded:
         for dag in dags:
-            other = bag.dags.setdefault(dag.dag_id, dag)
-            if other.fileloc != dag.fileloc:
-                bag.errors[str(path)] = f"DAG {dag.dag_id!r} is already defined in {other.fileloc}"
+            where = dag.fileloc or str(path)
+            home = homes.setdefault(dag.dag_id, where)
+            if home == where:
+                bag.dags.setdefault(dag.dag_id, dag)
+            else:  # neither file's DAG is used: a command must not run one of them by chance
+                why = f"DAG {dag.dag_id!r} is defined in both {home} and {where}"
+                bag.ambiguous.setdefault(dag.dag_id, why)
+                bag.errors[str(path)] = why
+    for dag_id in bag.ambiguous:
+        bag.dags.pop(dag_id, None)
     return bag
 
 
