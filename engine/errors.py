@@ -81,6 +81,10 @@ class RunNotFound(InvalidInput):
     pass
 
 
+class BadValue(InvalidInput):
+    """A value the store could not keep or the views could not fold (engine.domain.values)."""
+
+
 class RefusedCommand(InvalidInput):
     """Valid input that the current state forbids (depends_on_past, running runs...)."""
 

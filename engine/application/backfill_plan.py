@@ -21,6 +21,7 @@ from ledgerflow.engine.domain.deps import WAIT, past_verdict
 from ledgerflow.engine.domain.outcome import label
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, RunState
+from ledgerflow.engine.domain.values import number
 from ledgerflow.engine.errors import InvalidInput, RefusedCommand, Term
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -77,8 +78,7 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     if req.start is None and req.end is None:
         raise InvalidInput("provide a start date", Term("start_date_hint", ""), " and/or an end date",
                            Term("end_date_hint", ""))
-    if req.delay_on_limit < 0:
-        raise InvalidInput(Term("delay_on_limit", "the delay on limit"), " must be >= 0")
+    number(req.delay_on_limit, Term("delay_on_limit", "the delay on limit"))  # recorded with the operation
     conf = parse_conf(req.conf)
     full_dag = load_dag(req.subdir or settings.dags_folder(), req.dag_id)
     start = parse_date(req.start or req.end or "", full_dag.timezone, what="start_date")

@@ -8,15 +8,20 @@ from eventsourcing.application import AggregateNotFoundError
 
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.pools import Pool, pool_id
+from ledgerflow.engine.domain.values import integer
 from ledgerflow.engine.errors import InvalidInput
 from ledgerflow.engine.infrastructure.store import Ledger
 
 
-def set_pool(ledger: Ledger, op: OperationContext, name: str, slots: int) -> Pool:
+def check_pool(name: str, slots: int) -> None:
+    """A pool name and slots the views can hold (pool.slots is an integer column)."""
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
         raise InvalidInput(f"invalid pool name {name!r}: use letters, digits, _ . -")
-    if slots < 0:
-        raise InvalidInput(f"pool slots must be >= 0, not {slots}")
+    integer(slots, "pool slots")
+
+
+def set_pool(ledger: Ledger, op: OperationContext, name: str, slots: int) -> Pool:
+    check_pool(name, slots)
     try:
         pool: Pool = ledger.repository.get(pool_id(name))
     except AggregateNotFoundError:

@@ -16,7 +16,8 @@ from ledgerflow.engine.domain.dates import parse_date
 from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
-from ledgerflow.engine.errors import InvalidInput, RunNotFound
+from ledgerflow.engine.domain.values import text
+from ledgerflow.engine.errors import InvalidInput, RunNotFound, Term
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 def instant(text: str | None, what: str) -> datetime | None:
     """An instant given by a person: UTC unless it carries an offset."""
     return parse_date(text, "UTC", what=what) if text else None
+
+
+def _asked(**given: Any) -> None:
+    """What a read looks up is text PostgreSQL can compare (nothing stored holds a NUL or a lone surrogate)."""
+    for name, value in given.items():
+        if isinstance(value, str):
+            text(value, Term(name))
 
 
 class Reads:
@@ -53,6 +61,7 @@ class Reads:
     def list_runs(self, dag_id: str, *, start: str | None = None, end: str | None = None,
                   state: str | None = None, as_of: str | None = None,
                   subdir: Path | None = None) -> list[dict[str, Any]]:
+        _asked(dag_id=dag_id)
         lo, hi = self.date_range(dag_id, subdir, start, end)
         if state and state not in RUN_STATES:
             raise InvalidInput(f"unknown run state {state!r}: {', '.join(RUN_STATES[:-1])} or {RUN_STATES[-1]}")
@@ -61,11 +70,14 @@ class Reads:
     def task_states(self, dag_id: str, *, start: str | None = None, end: str | None = None,
                     task_regex: str | None = None, as_of: str | None = None,
                     subdir: Path | None = None) -> list[dict[str, Any]]:
+        _asked(dag_id=dag_id)
         lo, hi = self.date_range(dag_id, subdir, start, end)
         pattern = compile_pattern(task_regex) if task_regex is not None else None
         return listings(self._ledger()).task_states(dag_id, lo, hi, pattern, as_of=instant(as_of, "as_of"))
 
     def run_task_states(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> list[dict[str, Any]]:
+        _asked(dag_id=dag_id)
+        text(run_id, "the run id")
         when = instant(as_of, "as_of")
         rows = listings(self._ledger()).run_task_states(dag_id, run_id, as_of=when)
         if rows is None:
@@ -81,6 +93,7 @@ class Reads:
     def audit_log(self, *, since: str | None = None, until: str | None = None,
                   **filters: Any) -> list[dict[str, Any]]:
         """Every change, oldest first; filters: dag_id, task_id, run_id, actor, operation_id, limit."""
+        _asked(**filters)
         return listings(self._ledger()).audit_log(since=instant(since, "since"), until=instant(until, "until"),
                                                   **filters)
 
@@ -91,6 +104,7 @@ class Reads:
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
+        _asked(operation_id=operation_id)
         return listings(self._ledger()).operation(operation_id)
 
     def verify_store(self, digest: Head | None = None) -> Report:

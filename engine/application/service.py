@@ -165,7 +165,11 @@ class Ledgerflow(Reads):
     # -- pools -------------------------------------------------------------------------------
 
     def pool_slots(self, cmd: SetPool) -> int | None:
-        """The pool's slots before the change (None: it is new), for the face to confirm a change."""
+        """The pool's slots before the change (None: it is new), for the face to confirm a change;
+        a change that would be refused is refused here, before the face asks."""
+        from ledgerflow.engine.application.pool_commands import check_pool
+
+        check_pool(cmd.name, cmd.slots)
         return self.pools().get(cmd.name)
 
     def set_pool(self, cmd: SetPool) -> None:

@@ -12,7 +12,8 @@ from ledgerflow.engine.domain.ids import check_run_id
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.scheduling import new_run
-from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, RefusedCommand
+from ledgerflow.engine.domain.values import text
+from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, RefusedCommand, Term
 from ledgerflow.engine.infrastructure.store import Ledger
 
 _RESERVED_PREFIXES = ("scheduled__", "backfill__", "dataset_triggered__")
@@ -48,7 +49,7 @@ def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: dat
         # as Airflow: a generated run id of another date would later collide with this one
         raise InvalidInput(f"run_id {run_id!r} is reserved for {run_id.split('__')[0]} runs; "
                            f"a manual run cannot use it")
-    run_id = run_id or f"manual__{iso(moment)}"
+    run_id = text(run_id, Term("run_id", "the run id")) if run_id else f"manual__{iso(moment)}"
     read = views(ledger)
     if read.run_exists(dag.dag_id, run_id):
         raise RefusedCommand(f"DAG {dag.dag_id} already has a run with run_id {run_id!r}")

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from ledgerflow.engine.domain.topics import stored_as
+from ledgerflow.engine.domain.values import json_document, text
 from ledgerflow.engine.errors import InvalidInput, Term
 from ledgerflow.engine.infrastructure import settings
 
@@ -88,8 +89,14 @@ class OperationContext:
 
 def new_operation(name: str, *, actor: str | None, reason: str | None,
                   arguments: dict[str, Any] | None = None, mutating: bool = True) -> OperationContext:
-    """Refuses a mutating command without a reason when LEDGERFLOW_REQUIRE_REASON is set."""
+    """Refuses a mutating command without a reason when LEDGERFLOW_REQUIRE_REASON is set, and an
+    actor or reason that the store could not keep (every event of the command carries both)."""
     if mutating and settings.require_reason() and not (reason and reason.strip()):
         raise InvalidInput(f"{name}: ", Term("reason", "a reason"), " is required (LEDGERFLOW_REQUIRE_REASON is set)")
+    if reason is not None:
+        text(reason, Term("reason", "the reason"))
     args = arguments if arguments is not None else {"argv": sys.argv[1:]}
-    return OperationContext(name=name, actor=settings.actor(actor), reason=reason, arguments=args)
+    for key, value in args.items():  # recorded with the operation's first event, whatever it appends
+        json_document(value, Term(key))
+    return OperationContext(name=name, actor=text(settings.actor(actor), Term("actor", "the actor")), reason=reason,
+                            arguments=args)

@@ -21,7 +21,8 @@ from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 
 from ledgerflow.engine.audit.hashchain import extend
-from ledgerflow.engine.errors import ConcurrentModification
+from ledgerflow.engine.domain.values import JSON_DEPTH, json_document
+from ledgerflow.engine.errors import BadValue, ConcurrentModification
 from ledgerflow.engine.infrastructure.database import conninfo, resolve_url
 
 APP_NAME = "ledgerflow"
@@ -75,7 +76,7 @@ def _as_is(stored: StoredEvent) -> StoredEvent:
     return stored
 
 
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _TOPICS: dict[type, str] = {}
 
 
@@ -85,7 +86,8 @@ class LedgerMapper(Mapper):
     Our event payloads are plain JSON but for the timestamp, so the timestamp is
     encoded as the library's transcoder would ({"_type_": "datetime_iso", ...})
     and the rest goes straight to the C JSON encoder; anything else falls back to
-    the library's own mapping.
+    the library's own mapping. A value the views could not read back (NaN, a NUL, a
+    lone surrogate) that got past the commands' checks refuses the whole append.
     """
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
@@ -97,11 +99,15 @@ class LedgerMapper(Mapper):
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
         state["timestamp"] = {"_type_": "datetime_iso", "_data_": stamp.isoformat()}
+        cls = type(domain_event)
         try:
             data = _JSON(state).encode("utf8")
         except TypeError:  # a value plain JSON cannot hold: let the transcoder encode it
             return super().to_stored_event(domain_event)
-        cls = type(domain_event)
+        except ValueError as exc:  # NaN or Infinity; a lone surrogate (UnicodeEncodeError)
+            raise BadValue(f"event {cls.__qualname__} holds a value the store cannot keep ({exc})") from None
+        if b"\\u0000" in data:  # an escaped NUL, or a text that spells one out: tell them apart
+            json_document(state, f"event {cls.__qualname__}", depth=JSON_DEPTH + 1)  # a conf sits in it
         topic = _TOPICS.get(cls) or _TOPICS.setdefault(cls, get_topic(cls))
         return StoredEvent(originator_id=originator_id, originator_version=originator_version,
                            topic=topic, state=data)
