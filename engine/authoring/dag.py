@@ -8,6 +8,7 @@ from typing import Any
 
 from ledgerflow.engine.domain.ids import is_plain_id
 from ledgerflow.engine.domain.patterns import compile_pattern
+from ledgerflow.engine.domain.values import MAX_RETRIES, duration, integer
 from ledgerflow.engine.errors import DagDefinitionError
 
 TRIGGER_RULES = frozenset(
@@ -71,8 +72,8 @@ class DAG:
         self.start_date = start_date
         self.end_date = end_date
         self.catchup = catchup
-        self.max_active_runs = max_active_runs
-        self.max_active_tasks = max_active_tasks
+        self.max_active_runs = integer(max_active_runs, f"DAG {dag_id}: max_active_runs")
+        self.max_active_tasks = integer(max_active_tasks, f"DAG {dag_id}: max_active_tasks")
         self.default_args = dict(default_args or {})
         self.params = dict(params or {})
         self.description = description
@@ -192,6 +193,11 @@ class BaseTask:
         for name, default in _COMMON_DEFAULTS.items():
             value = common.get(name, dag.default_args.get(name, default))
             setattr(self, name, value)
+        self.retries = integer(self.retries, f"task {task_id!r}: retries", high=MAX_RETRIES)  # max_tries is stored
+        self.pool_slots = integer(self.pool_slots, f"task {task_id!r}: pool_slots", low=1)
+        self.retry_delay = duration(self.retry_delay, f"task {task_id!r}: retry_delay")
+        if self.execution_timeout is not None:
+            self.execution_timeout = duration(self.execution_timeout, f"task {task_id!r}: execution_timeout")
         rule = _RULE_ALIASES.get(self.trigger_rule, self.trigger_rule)
         if rule not in TRIGGER_RULES:
             raise DagDefinitionError(f"task {task_id!r}: unknown trigger_rule {self.trigger_rule!r}")

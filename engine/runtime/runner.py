@@ -24,6 +24,7 @@ from ledgerflow.engine.domain.deps import RUN, WAIT
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Blocked, Outcome, Progress
 from ledgerflow.engine.domain.run_state import FINISHED, RunState, ti_change
+from ledgerflow.engine.domain.values import storable_text
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
@@ -180,7 +181,7 @@ class Runner(Window):
                 continue
             extra: _TryNote = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
             if res.error:
-                extra["error"] = res.error[:2000]
+                extra["error"] = storable_text(res.error[:2000])  # a task's own text: a NUL must not refuse it
                 self.outcome.errors[(agg.run.run_id, task_id)] = res.error
             to = res.state
             if to == "failed" and self.dag.tasks[task_id].retries > 0 and ti.try_number <= ti.max_tries:

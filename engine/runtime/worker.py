@@ -158,7 +158,9 @@ def execute(job: TaskJob) -> TaskResult:
     error: str | None = None
     refused: str | None = None
     fingerprint: str | None = None
-    with open(log_path, "w", buffering=1) as log, importable(Path(job.dag_folder or Path(job.fileloc).parent)):
+    folder = Path(job.dag_folder or Path(job.fileloc).parent)
+    # a task may print or raise text that is not UTF-8 (a lone surrogate): escaped, never a crash
+    with open(log_path, "w", buffering=1, errors="backslashreplace") as log, importable(folder):
         try:
             dag, fingerprint = _dag_for(job)
             task = dag.tasks[job.task_id]
