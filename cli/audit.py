@@ -11,7 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
-from ledgerflow.cli.common import YesOpt, command_group, domain_errors, emit_json, emit_table, fail, printable, service
+from ledgerflow.cli.common import (
+    YesOpt,
+    command_group,
+    domain_errors,
+    emit_json,
+    emit_table,
+    fail,
+    printable,
+    service,
+    stale_views,
+)
 
 app = command_group("Who changed what, when and why; proof that the record is intact.")
 
@@ -86,6 +96,7 @@ def log(
         emit_table([_for_people(r) for r in rows], columns)
     else:
         typer.echo("No audit entries.")
+    stale_views()
 
 
 @app.command()
@@ -100,6 +111,7 @@ def show(
         op = service().operation(operation_id)
     if output is not LogOutput.table:
         emit_json([op])
+        stale_views()
         return
     for label, key in (("operation", "operation_id"), ("command", "command"),
                        ("arguments", "arguments"), ("actor", "actor"), ("reason", "reason"),
@@ -115,6 +127,7 @@ def show(
         emit_table([_for_people(c) for c in changes],
                    ("seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "change",
                     "try_number"))
+    stale_views()
 
 
 def _read(path: Path, what: str) -> str:

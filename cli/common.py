@@ -71,13 +71,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Turns domain errors into one line on stderr and an exit code; never a traceback."""
-    from ledgerflow.engine.errors import ConcurrentModification, DatabaseUnavailable, InvalidInput
+    from ledgerflow.engine.errors import ConcurrentModification, DatabaseUnavailable, InvalidInput, ViewsStuck
 
     try:
         yield
     except InvalidInput as exc:
         raise fail(exc.say(FLAGS), 2) from None
-    except (ConcurrentModification, DatabaseUnavailable) as exc:
+    except (ConcurrentModification, DatabaseUnavailable, ViewsStuck) as exc:
         raise fail(exc.say(FLAGS), 1) from None
 
 
@@ -92,6 +92,14 @@ def service() -> Ledgerflow:
     svc = Ledgerflow()
     _OPENED.append(svc)
     return svc
+
+
+def stale_views() -> None:
+    """Ends a read whose rows came from views that stop before an event they cannot fold:
+    the rows were shown, then that event's line, and exit 1."""
+    for svc in _OPENED:
+        if svc.stale is not None:
+            raise fail(svc.stale.say(FLAGS), 1)
 
 
 def close_services() -> None:

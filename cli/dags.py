@@ -19,6 +19,7 @@ from ledgerflow.cli.common import (
     domain_errors,
     emit,
     service,
+    stale_views,
 )
 
 app = command_group("DAGs and their runs.")
@@ -75,6 +76,7 @@ def list_runs(
     with domain_errors():
         rows = service().list_runs(dag_id, start=start, end=end, state=state, as_of=as_of, subdir=subdir)
     emit(rows, output, RUN_COLUMNS)
+    stale_views()
 
 
 # Registered here so `ledgerflow dags backfill` sits beside its siblings.

@@ -17,6 +17,7 @@ from ledgerflow.cli.common import (
     domain_errors,
     emit,
     service,
+    stale_views,
 )
 
 app = command_group("Pools: slot limits shared by all runs.")
@@ -52,3 +53,4 @@ def list_pools(output: OutputOpt = Output.table) -> None:
     with domain_errors():
         rows = [{"name": n, "slots": s} for n, s in service().pools().items()]
     emit(rows, output, ("name", "slots"))
+    stale_views()

@@ -18,6 +18,7 @@ from ledgerflow.cli.common import (
     domain_errors,
     emit,
     service,
+    stale_views,
 )
 
 app = command_group("Task instances.")
@@ -40,6 +41,7 @@ def states(
         rows = service().task_states(dag_id, start=start, end=end, task_regex=task_regex, as_of=as_of,
                                      subdir=subdir)
     emit(rows, output, TI_COLUMNS)
+    stale_views()
 
 
 @app.command("states-for-dag-run")
@@ -49,6 +51,7 @@ def states_for_dag_run(dag_id: str, run_id: str, as_of: AsOfOpt = None,
     with domain_errors():
         rows = service().run_task_states(dag_id, run_id, as_of=as_of)
     emit(rows, output, TI_COLUMNS)
+    stale_views()
 
 
 app.command("clear")(clear_command)

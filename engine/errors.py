@@ -117,6 +117,15 @@ class LineageWouldBreak(RefusedCommand):
         self.breaks = breaks
 
 
+class ViewsStuck(LedgerflowError):
+    """The views cannot fold the event at `position`: they hold everything before it, and stop there."""
+
+    def __init__(self, position: int, event: str, problem: str) -> None:
+        super().__init__(f"the views stop before position {position}: its event ({event}) cannot be folded "
+                         f"({problem}); reads show the state before it")
+        self.position = position
+
+
 class Interrupted(LedgerflowError):
     """A driver was stopped by a signal; what it finished is recorded."""
 

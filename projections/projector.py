@@ -2,13 +2,15 @@
 
 Each batch of notifications is folded in memory and written together with the
 new tracking position in one transaction, under an advisory lock, so two
-processes catching up at once never apply a notification twice.
+processes catching up at once never apply a notification twice. An event that
+cannot be folded stops the views just before it (projections.unfoldable), with
+everything before it applied, and is named by its position (ViewsStuck).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any
@@ -19,6 +21,7 @@ from psycopg.types.string import TextLoader
 
 from ledgerflow.engine.audit.hashchain import CHAIN_TABLE
 from ledgerflow.engine.domain.run_state import run_event
+from ledgerflow.engine.errors import ViewsStuck
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import VIEWS_KEY
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
@@ -26,6 +29,7 @@ from ledgerflow.engine.infrastructure.stored_runs import head
 from ledgerflow.projections import audit
 from ledgerflow.projections.fold import Folded, decode, split_topic
 from ledgerflow.projections.rows import RUN_COLUMNS, add_task_instances, run_from_row
+from ledgerflow.projections.unfoldable import apply_foldable, caused_by_the_events, problem
 
 VIEWS = "views"
 BATCH = 50_000
@@ -62,13 +66,16 @@ def _load_runs(curs: Cursor[Any], ids: list[str], with_tis: set[str], *, folded:
 # One batch of notifications, as plain tuples in _BATCH's column order. The uuid and the
 # recorded_at are kept as the server's text (see _batch_cursor) and the payload arrives as
 # text, so no value is parsed that the fold does not need and the views' COPY writes back.
-_BATCH = (
+# The careful replay after a failure (_BATCH_AS_STORED) reads the payload as stored: one that is
+# not UTF-8 is then the fault of its own event, not of the batch's query.
+_BATCH_AS_STORED = (
     f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
-    f"convert_from(e.state, 'UTF8'), c.recorded_at FROM {EVENTS_TABLE} e "
+    f"e.state, c.recorded_at FROM {EVENTS_TABLE} e "
     f"LEFT JOIN {CHAIN_TABLE} c ON c.notification_id = e.notification_id "
     f"AND c.notification_id > %(after)s "  # else the merge join reads the chain from its start
     f"WHERE e.notification_id > %(after)s ORDER BY e.notification_id LIMIT %(limit)s"
 )
+_BATCH = _BATCH_AS_STORED.replace("e.state,", "convert_from(e.state, 'UTF8'),", 1)
 
 
 def _batch_cursor(curs: Cursor[Any]) -> Cursor[Any]:
@@ -161,6 +168,29 @@ def _write(curs: Cursor[Any], folded: Folded) -> None:
             )
 
 
+def _track(curs: Cursor[Any], last: int) -> None:
+    curs.execute(
+        "INSERT INTO ledgerflow_tracking (application_name, notification_id) "
+        "VALUES (%s, %s) ON CONFLICT (application_name) "
+        "DO UPDATE SET notification_id = EXCLUDED.notification_id",
+        (VIEWS, last),
+    )
+
+
+def _apply_rows(curs: Cursor[Any], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Folds and writes rows with their audit entries at once, and moves the position past them."""
+    folded = Folded()
+    fold_notifications(list(rows), folded, partial(_load_runs, curs, folded=folded))
+    _write(curs, folded)
+    audit.write(curs, folded.audit)
+    _track(curs, rows[-1][0])
+
+
+def _empty(curs: Cursor[Any]) -> None:
+    curs.execute("TRUNCATE task_instance, dag_run, pool, operation, audit_entry")
+    curs.execute("DELETE FROM ledgerflow_tracking WHERE application_name = %s", (VIEWS,))
+
+
 class ViewProjector:
     """Folds notifications into dag_run, task_instance, pool and operation."""
 
@@ -169,19 +199,55 @@ class ViewProjector:
         self.batch = batch
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Applies every new notification; returns how many were applied."""
-        with self.ledger.transaction() as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (VIEWS_KEY,))
-            return self._apply_new(curs, progress)
+        """Applies every new notification; returns how many were applied (ViewsStuck: all up
+        to the one named, which cannot be folded)."""
+        try:
+            with self.ledger.transaction() as curs:
+                curs.execute("SELECT pg_advisory_xact_lock(%s)", (VIEWS_KEY,))
+                return self._apply_new(curs, progress)
+        except Exception as exc:
+            if not caused_by_the_events(exc):
+                raise
+        return self._apply_foldable(progress, rebuild=False)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Drops every view row and replays the whole log, atomically."""
+        """Drops every view row and replays the whole log, atomically (ViewsStuck: up to the
+        event named, which cannot be folded)."""
+        try:
+            with self.ledger.transaction() as curs:
+                curs.execute("SELECT pg_advisory_xact_lock(%s)", (VIEWS_KEY,))
+                _empty(curs)
+                with audit.indexes_deferred(curs):
+                    return self._apply_new(curs, progress)
+        except Exception as exc:
+            if not caused_by_the_events(exc):
+                raise
+        return self._apply_foldable(progress, rebuild=True)
+
+    def _apply_foldable(self, progress: Callable[[int, int], None] | None, *, rebuild: bool) -> int:
+        """After a failed batch: applies, and commits, every event before the first one that
+        cannot be folded, then raises ViewsStuck naming it (returns when none fails now)."""
+        applied, stuck = 0, None
         with self.ledger.transaction() as curs:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (VIEWS_KEY,))
-            curs.execute("TRUNCATE task_instance, dag_run, pool, operation, audit_entry")
-            curs.execute("DELETE FROM ledgerflow_tracking WHERE application_name = %s", (VIEWS,))
-            with audit.indexes_deferred(curs):
-                return self._apply_new(curs, progress)
+            if rebuild:
+                _empty(curs)
+            batch = _batch_cursor(curs)
+            while stuck is None:
+                batch.execute(_BATCH_AS_STORED, {"after": position(curs), "limit": self.batch})
+                rows = batch.fetchall()
+                if not rows:
+                    break
+                done, failure = apply_foldable(curs, rows, partial(_apply_rows, curs))
+                applied += done
+                if progress and done:
+                    progress(applied, rows[done - 1][0])
+                if failure is not None:
+                    at, topic = rows[done][0], rows[done][3]
+                    stuck = ViewsStuck(at, str(topic).rpartition(":")[2], problem(failure))
+        if stuck is not None:
+            raise stuck
+        return applied
 
     def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
         with no_cycle_collection():
@@ -205,12 +271,7 @@ class ViewProjector:
             _write(curs, folded)
             pending = folded.audit
             start = rows[-1][0]
-            curs.execute(
-                "INSERT INTO ledgerflow_tracking (application_name, notification_id) "
-                "VALUES (%s, %s) ON CONFLICT (application_name) "
-                "DO UPDATE SET notification_id = EXCLUDED.notification_id",
-                (VIEWS, start),
-            )
+            _track(curs, start)
             applied += len(rows)
             if progress:
                 progress(applied, start)

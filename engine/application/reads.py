@@ -17,7 +17,7 @@ from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import text
-from ledgerflow.engine.errors import InvalidInput, RunNotFound, Term
+from ledgerflow.engine.errors import InvalidInput, RunNotFound, Term, ViewsStuck
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -39,10 +39,24 @@ def _asked(**given: Any) -> None:
 
 
 class Reads:
-    """Mixed into the service, which provides the ledger."""
+    """Mixed into the service, which provides the ledger.
+
+    Reads are served even when the views cannot fold a newer event: they show the state
+    before it, and `stale` says where the views stop, for the face to report.
+    """
+
+    stale: ViewsStuck | None = None
 
     def _ledger(self, *, catch_up: bool = True) -> Ledger:
         raise NotImplementedError
+
+    def _read_ledger(self) -> Ledger:
+        """The ledger with its views caught up as far as they fold."""
+        try:
+            return self._ledger()
+        except ViewsStuck as stuck:
+            self.stale = stuck
+            return self._ledger(catch_up=False)
 
     @staticmethod
     def date_range(dag_id: str, subdir: Path | None, start: str | None, end: str | None
@@ -65,7 +79,8 @@ class Reads:
         lo, hi = self.date_range(dag_id, subdir, start, end)
         if state and state not in RUN_STATES:
             raise InvalidInput(f"unknown run state {state!r}: {', '.join(RUN_STATES[:-1])} or {RUN_STATES[-1]}")
-        return listings(self._ledger()).list_runs(dag_id, lo, hi, state, as_of=instant(as_of, "as_of"))
+        when = instant(as_of, "as_of")
+        return listings(self._read_ledger()).list_runs(dag_id, lo, hi, state, as_of=when)
 
     def task_states(self, dag_id: str, *, start: str | None = None, end: str | None = None,
                     task_regex: str | None = None, as_of: str | None = None,
@@ -73,20 +88,21 @@ class Reads:
         _asked(dag_id=dag_id)
         lo, hi = self.date_range(dag_id, subdir, start, end)
         pattern = compile_pattern(task_regex) if task_regex is not None else None
-        return listings(self._ledger()).task_states(dag_id, lo, hi, pattern, as_of=instant(as_of, "as_of"))
+        when = instant(as_of, "as_of")
+        return listings(self._read_ledger()).task_states(dag_id, lo, hi, pattern, as_of=when)
 
     def run_task_states(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> list[dict[str, Any]]:
         _asked(dag_id=dag_id)
         text(run_id, "the run id")
         when = instant(as_of, "as_of")
-        rows = listings(self._ledger()).run_task_states(dag_id, run_id, as_of=when)
+        rows = listings(self._read_ledger()).run_task_states(dag_id, run_id, as_of=when)
         if rows is None:
             raise RunNotFound(f"DAG {dag_id!r} had no run {run_id!r} as of {as_of}" if when is not None
                               else f"DAG {dag_id!r} has no run {run_id!r}")
         return rows
 
     def pools(self) -> dict[str, int]:
-        return views(self._ledger()).pools()
+        return views(self._read_ledger()).pools()
 
     # -- the audit trail ---------------------------------------------------------------------
 
@@ -94,8 +110,8 @@ class Reads:
                   **filters: Any) -> list[dict[str, Any]]:
         """Every change, oldest first; filters: dag_id, task_id, run_id, actor, operation_id, limit."""
         _asked(**filters)
-        return listings(self._ledger()).audit_log(since=instant(since, "since"), until=instant(until, "until"),
-                                                  **filters)
+        return listings(self._read_ledger()).audit_log(since=instant(since, "since"), until=instant(until, "until"),
+                                                       **filters)
 
     def audit_count(self, *, since: str | None = None, until: str | None = None, **filters: Any) -> int:
         """How many changes match the filters (the limit aside)."""
@@ -105,7 +121,7 @@ class Reads:
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
         _asked(operation_id=operation_id)
-        return listings(self._ledger()).operation(operation_id)
+        return listings(self._read_ledger()).operation(operation_id)
 
     def verify_store(self, digest: Head | None = None) -> Report:
         from ledgerflow.engine.audit import verify
