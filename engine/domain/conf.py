@@ -14,6 +14,8 @@ def parse_conf(text: str | None) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise BadConf(Term("conf"), " is nested too deeply to read") from None
     except ValueError as exc:  # JSONDecodeError, or an integer of more digits than Python reads
         raise BadConf("invalid JSON in ", Term("conf"), f": {exc}") from None
     if not isinstance(value, dict):

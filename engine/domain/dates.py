@@ -8,11 +8,14 @@ from zoneinfo import ZoneInfo
 
 from ledgerflow.engine.errors import BadDate, Term
 
+# Python's datetimes end at years 1 and 9999; the time zones, schedules and look-backs worked
+# out from a date need years of room on either side, so a date given by a person is kept within these.
+FIRST_YEAR, LAST_YEAR = 1000, 8999
 _FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
 def parse_date(text: str, zone: tzinfo | str = UTC, *, what: str = "date") -> datetime:
-    """YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]; naive values are in `zone`; returns UTC.
+    """YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM] in years FIRST_YEAR..LAST_YEAR; naive values are in `zone`; returns UTC.
     `what` names the date in a refusal (a Term: start_date, as_of, ...)."""
     value = (text or "").strip()
     if not _FORMAT.fullmatch(value):
@@ -21,6 +24,8 @@ def parse_date(text: str, zone: tzinfo | str = UTC, *, what: str = "date") -> da
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise BadDate("invalid ", Term(what), f" {text!r}: {exc}") from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise BadDate("invalid ", Term(what), f" {text!r}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone) if isinstance(zone, str) else zone)
     return parsed.astimezone(UTC)

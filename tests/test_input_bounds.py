@@ -1,0 +1,62 @@
+"""Input at the edges of what ledgerflow handles is refused with one line and exit 2, never a
+traceback: dates at the ends of the calendar, conf nested past any parser, limits past bigint,
+schedules that never fire, files that never end, a home that is a file, a range in the future,
+and reads of a DAG id that has neither a file nor a history."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from cli_contract_support import dags as dags  # a fixture, named here so pytest finds it
+from dagfiles import cli
+
+
+def events(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM ledgerflow_events").fetchone()[0]
+
+
+def assert_refused(result, database_url: str, before: int, *needles: str) -> str:
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ")
+    for needle in needles:
+        assert needle in line, line
+    assert result.stdout == ""
+    assert events(database_url) == before
+    return line
+
+
+@pytest.fixture
+def written(dags, database_url) -> int:
+    assert cli("dags", "trigger", "daily", "-e", "2024-01-02").exit_code == 0
+    return events(database_url)
+
+
+EARLY, LATE = "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"
+
+
+@pytest.mark.parametrize(("args", "flag"), [
+    (["dags", "list-runs", "daily", "-s", EARLY], "-s"),
+    (["dags", "list-runs", "daily", "-e", LATE], "-e"),
+    (["dags", "list-runs", "daily", "-s", "0001-01-01"], "-s"),
+    (["dags", "list-runs", "daily", "--as-of", EARLY], "--as-of"),
+    (["tasks", "states", "daily", "-e", "9999-12-31"], "-e"),
+    (["tasks", "states-for-dag-run", "daily", "x", "--as-of", LATE], "--as-of"),
+    (["tasks", "clear", "daily", "-s", EARLY, "-y"], "-s"),
+    (["tasks", "clear", "daily", "-e", LATE, "-y"], "-e"),
+    (["dags", "backfill", "daily", "-s", "0001-01-01", "-e", "0001-01-02", "-y"], "-s"),
+    (["dags", "backfill", "daily", "-s", "2024-01-01", "-e", "9999-12-31", "-y"], "-e"),
+    (["dags", "trigger", "daily", "-e", "0001-01-01"], "-e"),
+    (["audit", "log", "--since", EARLY], "--since"),
+    (["audit", "log", "--until", LATE], "--until"),
+    (["audit", "export", "-", "--since", EARLY], "--since"),
+])
+def test_years_0001_and_9999_are_refused_in_every_date_option(written, database_url, args, flag):
+    assert_refused(cli(*args), database_url, written, f"invalid {flag} ", "year must be between")
+
+
+def test_a_conf_nested_50000_deep_is_refused(written, database_url):
+    deep = "[" * 50_000 + "]" * 50_000
+    for args in (["dags", "trigger", "daily", "-e", "2024-01-03"], ["dags", "backfill", "daily", "-s", "2024-01-03"]):
+        assert_refused(cli(*args, "-c", '{"a": ' + deep + "}"), database_url, written, "--conf", "nested")
