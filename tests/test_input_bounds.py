@@ -60,3 +60,8 @@ def test_a_conf_nested_50000_deep_is_refused(written, database_url):
     deep = "[" * 50_000 + "]" * 50_000
     for args in (["dags", "trigger", "daily", "-e", "2024-01-03"], ["dags", "backfill", "daily", "-s", "2024-01-03"]):
         assert_refused(cli(*args, "-c", '{"a": ' + deep + "}"), database_url, written, "--conf", "nested")
+
+
+def test_a_limit_beyond_bigint_is_refused(written, database_url):
+    assert_refused(cli("audit", "log", "--limit", str(2**70)), database_url, written, "--limit")
+    assert cli("audit", "log", "--limit", str(2**63 - 1)).exit_code == 0

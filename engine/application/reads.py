@@ -16,7 +16,7 @@ from ledgerflow.engine.domain.dates import parse_date
 from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
-from ledgerflow.engine.domain.values import text
+from ledgerflow.engine.domain.values import INT8_MAX, integer, text
 from ledgerflow.engine.errors import InvalidInput, RunNotFound, Term, ViewsStuck
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -110,6 +110,8 @@ class Reads:
                   **filters: Any) -> list[dict[str, Any]]:
         """Every change, oldest first; filters: dag_id, task_id, run_id, actor, operation_id, limit."""
         _asked(**filters)
+        if filters.get("limit") is not None:
+            integer(filters["limit"], Term("limit", "the limit"), low=1, high=INT8_MAX)  # a bigint LIMIT
         return listings(self._read_ledger()).audit_log(since=instant(since, "since"), until=instant(until, "until"),
                                                        **filters)
 
