@@ -5,6 +5,8 @@ and reads of a DAG id that has neither a file nor a history."""
 
 from __future__ import annotations
 
+import textwrap
+
 import psycopg
 import pytest
 from cli_contract_support import dags as dags  # a fixture, named here so pytest finds it
@@ -65,3 +67,16 @@ def test_a_conf_nested_50000_deep_is_refused(written, database_url):
 def test_a_limit_beyond_bigint_is_refused(written, database_url):
     assert_refused(cli("audit", "log", "--limit", str(2**70)), database_url, written, "--limit")
     assert cli("audit", "log", "--limit", str(2**63 - 1)).exit_code == 0
+
+
+def test_a_schedule_that_never_fires_makes_a_broken_dag_file_naming_it(dags, database_url):
+    (dags / "feb30.py").write_text(textwrap.dedent("""
+        from datetime import datetime
+        from ledgerflow import DAG, EmptyTask
+        with DAG("feb30", schedule="0 0 30 2 *", start_date=datetime(2024, 1, 1)) as dag:
+            EmptyTask("a")
+    """))
+    result = cli("dags", "backfill", "feb30", "-S", str(dags / "feb30.py"), "-s", "2024-01-01", "-y")
+    assert_refused(result, database_url, 0, "broken DAG file", "'0 0 30 2 *'", "never fires")
+    listed = cli("dags", "list")
+    assert listed.exit_code == 0 and "'0 0 30 2 *': it never fires" in listed.stderr

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadCronError, croniter
+from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 from ledgerflow.engine.errors import DagDefinitionError
 
@@ -19,6 +20,18 @@ PRESETS = {
     "@annually": "0 0 1 1 *",
 }
 _TICK = timedelta(microseconds=1)
+_SOME_DAY = datetime(2000, 1, 1)
+
+
+@cache
+def _fires(cron: str) -> bool:
+    """A valid cron may name a day no month has (30 February): refused when the DAG is built,
+    not when its schedule is first walked. Cached: DAG folders share a few schedules."""
+    try:
+        croniter(cron, _SOME_DAY).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 class Timetable:
@@ -32,6 +45,8 @@ class Timetable:
         self.cron = PRESETS.get(schedule, schedule) if schedule else None
         if self.cron is not None and not croniter.is_valid(self.cron):
             raise DagDefinitionError(f"invalid schedule {schedule!r}")
+        if self.cron is not None and not _fires(self.cron):
+            raise DagDefinitionError(f"invalid schedule {schedule!r}: it never fires")
 
     @property
     def periodic(self) -> bool:
