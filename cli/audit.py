@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -130,16 +130,36 @@ def show(
     stale_views()
 
 
-def _read(path: Path, what: str) -> str:
+# Reads are bounded, so a file that never ends (/dev/zero, a pipe) is refused, not read forever.
+DIGEST_CHARS = 64 * 1024  # a digest is one line of about 150 characters
+LINE_CHARS = 64 * 1024 * 1024  # one exported event, however many task instances it changed
+
+
+def _lines(path: Path, what: str, limit: int) -> Iterator[str]:
+    """The file's lines as they are read, each at most `limit` characters."""
     from ledgerflow.engine.errors import BadDigest
 
     try:
         with path.open(encoding="utf-8", newline="") as handle:  # CSV rows keep their own line ends
-            return handle.read()
+            while line := handle.readline(limit + 1):
+                if len(line) > limit:
+                    raise BadDigest(f"{what} {path} has a line longer than {limit} characters")
+                yield line
     except OSError as exc:
         raise BadDigest(f"cannot read {what} {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise BadDigest(f"{what} {path} is not UTF-8 text") from None
+
+
+def _read_digest(path: Path) -> str:
+    from ledgerflow.engine.errors import BadDigest
+
+    text = ""
+    for line in _lines(path, "digest", DIGEST_CHARS):
+        text += line
+        if len(text) > DIGEST_CHARS:
+            raise BadDigest(f"digest {path} is longer than {DIGEST_CHARS} characters: not a digest")
+    return text
 
 
 @app.command()
@@ -154,9 +174,9 @@ def verify(
     """Recompute the hash chain; exit 1 naming the first bad position if anything was altered."""
     with domain_errors():
         svc = service()
-        head = svc.read_digest(_read(digest, "digest")) if digest else None
+        head = svc.read_digest(_read_digest(digest)) if digest else None
         if export is not None:
-            report, anchor = svc.verify_export(io.StringIO(_read(export, "export"), newline=""), head)
+            report, anchor = svc.verify_export(_lines(export, "export", LINE_CHARS), head)
             what = f"Export {export}"
         else:
             report, anchor = svc.verify_store(head), None

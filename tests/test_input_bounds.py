@@ -5,6 +5,9 @@ and reads of a DAG id that has neither a file nor a history."""
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
 import textwrap
 
 import psycopg
@@ -80,3 +83,18 @@ def test_a_schedule_that_never_fires_makes_a_broken_dag_file_naming_it(dags, dat
     assert_refused(result, database_url, 0, "broken DAG file", "'0 0 30 2 *'", "never fires")
     listed = cli("dags", "list")
     assert listed.exit_code == 0 and "'0 0 30 2 *': it never fires" in listed.stderr
+
+
+@pytest.mark.parametrize("option", ["--digest", "--export"])
+def test_verify_reads_a_file_that_never_ends_only_so_far(dags, database_url, option):
+    """In a process of its own, bounded in memory and time: reading /dev/zero whole would take both."""
+    def bounded() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ledgerflow.cli", "audit", "verify", option, "/dev/zero"],
+        capture_output=True, text=True, timeout=120, preexec_fn=bounded,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "/dev/zero" in line and "longer than" in line

@@ -16,6 +16,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import chain
 from typing import IO, Any
 from uuid import UUID
 
@@ -111,20 +112,21 @@ def write(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> int:
 
 
 def read(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """Records from a JSON-lines or CSV export (told apart by the first character)."""
+    """Records from a JSON-lines or CSV export (told apart by the first character), as the
+    lines are read: the export is never held whole."""
     it = iter(lines)
     first = next(it, "")
     if not first.strip():
         return
     if first.lstrip().startswith("{"):
-        for number, line in enumerate([first, *it], start=1):
+        for number, line in enumerate(chain([first], it), start=1):
             if line.strip():
                 try:
                     yield json.loads(line)
                 except ValueError:
                     raise BadDigest(f"export line {number} is not JSON") from None
         return
-    for row in csv.DictReader([first, *it]):
+    for row in csv.DictReader(chain([first], it)):
         yield {k: (v if v != "" else None) for k, v in row.items()}
 
 
