@@ -98,3 +98,12 @@ def test_verify_reads_a_file_that_never_ends_only_so_far(dags, database_url, opt
     assert done.returncode == 2, done.stderr[-2000:]
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("Error: ") and "/dev/zero" in line and "longer than" in line
+
+
+def test_a_home_that_is_a_file_is_refused_before_anything_is_written(written, database_url, tmp_path, monkeypatch):
+    home = tmp_path / "home-file"
+    home.write_text("not a directory")
+    for path in (home, home / "below"):
+        monkeypatch.setenv("LEDGERFLOW_HOME", str(path))
+        for args in (["dags", "list-runs", "daily"], ["dags", "backfill", "daily", "-s", "2024-01-01", "-y"]):
+            assert_refused(cli(*args), database_url, written, "LEDGERFLOW_HOME", "is not a directory")

@@ -103,6 +103,7 @@ class Ledgerflow(Reads):
     def _ledger(self, *, catch_up: bool = True) -> Ledger:
         """The migrated ledger; reads catch the views up first (read-your-writes)."""
         if self._led is None:
+            settings.home()  # refused before anything is written: tries keep their logs there
             self._led = migrations.open_ledger(self._url)
         if catch_up:
             views(self._led).catch_up()

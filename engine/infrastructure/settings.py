@@ -8,12 +8,23 @@ from pathlib import Path
 
 
 def home() -> Path:
+    """Where the embedded server's data and the task logs live: a directory, or where one can be made."""
     configured = os.environ.get("LEDGERFLOW_HOME")
     if configured:
-        return Path(configured).expanduser().resolve()
-    import platformdirs
+        path = Path(configured).expanduser().resolve()
+    else:
+        import platformdirs
 
-    return Path(platformdirs.user_data_dir("ledgerflow"))
+        path = Path(platformdirs.user_data_dir("ledgerflow"))
+    for part in (path, *path.parents):  # the nearest existing one decides
+        if part.exists():
+            if not part.is_dir():
+                from ledgerflow.engine.errors import InvalidInput
+
+                where = "" if part == path else f" ({part} is a file)"
+                raise InvalidInput(f"LEDGERFLOW_HOME {path} is not a directory{where}")
+            break
+    return path
 
 
 def database_url() -> str | None:
