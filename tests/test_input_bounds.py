@@ -107,3 +107,9 @@ def test_a_home_that_is_a_file_is_refused_before_anything_is_written(written, da
         monkeypatch.setenv("LEDGERFLOW_HOME", str(path))
         for args in (["dags", "list-runs", "daily"], ["dags", "backfill", "daily", "-s", "2024-01-01", "-y"]):
             assert_refused(cli(*args), database_url, written, "LEDGERFLOW_HOME", "is not a directory")
+
+
+def test_a_backfill_range_wholly_in_the_future_is_refused(written, database_url):
+    assert_refused(cli("dags", "backfill", "daily", "-s", "2999-01-01"), database_url, written,
+                   "wholly in the future")
+    assert_refused(cli("dags", "backfill", "daily", "-e", "2999-01-01"), database_url, written, "future")

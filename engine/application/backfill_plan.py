@@ -87,6 +87,9 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
         raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
     dag = select_tasks(full_dag, req.task_regex, include_upstream=not req.ignore_dependencies)
     moment = now()
+    if start > moment:  # refused whatever the schedule: nothing in the range can have happened
+        raise RefusedCommand(f"the range from {iso(start)} lies wholly in the future; a backfill only reprocesses "
+                             f"the past")
     if end > moment and full_dag.timetable.periodic:
         first_future = full_dag.timetable.next_after(max(start, moment) - _TICK)
         if first_future <= end:
