@@ -95,6 +95,10 @@ def run_exists(ledger: Ledger, dag_id: str, run_id: str) -> bool:
     return bool(_tuples(ledger, "SELECT 1 FROM dag_run WHERE dag_id = %s AND run_id = %s", (dag_id, run_id)))
 
 
+def has_runs(ledger: Ledger, dag_id: str) -> bool:
+    return bool(_tuples(ledger, "SELECT 1 FROM dag_run WHERE dag_id = %s LIMIT 1", (dag_id,)))
+
+
 def run_id_of(ledger: Ledger, run_uuid: UUID) -> str | None:
     found = _tuples(ledger, "SELECT run_id FROM dag_run WHERE run_uuid = %s", (run_uuid,))
     return found[0][0] if found else None

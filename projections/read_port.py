@@ -100,6 +100,9 @@ class ViewReads:
             return None
         return queries.task_states(self.ledger, dag_id, run_id=run_id)
 
+    def has_history(self, dag_id: str) -> bool:
+        return queries.has_runs(self.ledger, dag_id)
+
     def audit_log(self, **filters: Any) -> Rows:
         return audit_queries.log(self.ledger, audit_queries.LogFilter(**filters))
 

@@ -11,13 +11,14 @@ from cli_runner import cli_json
 from psycopg.rows import dict_row
 
 
-def runs(dag_id: str) -> list[dict[str, Any]]:
-    return cli_json("dags", "list-runs", dag_id, "-o", "json")
+def runs(dag_id: str, *args: str) -> list[dict[str, Any]]:
+    """The DAG's runs; pass `-S FOLDER` for a DAG with no history yet outside the default DAG folder."""
+    return cli_json("dags", "list-runs", dag_id, "-o", "json", *args)
 
 
-def run_map(dag_id: str) -> dict[str, dict[str, Any]]:
+def run_map(dag_id: str, *args: str) -> dict[str, dict[str, Any]]:
     """{ds: run row}."""
-    return {r["logical_date"][:10]: r for r in runs(dag_id)}
+    return {r["logical_date"][:10]: r for r in runs(dag_id, *args)}
 
 
 def tis(dag_id: str) -> list[dict[str, Any]]:

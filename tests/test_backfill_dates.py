@@ -74,7 +74,7 @@ def test_a_day_whose_schedule_point_is_after_the_range_creates_nothing_and_exits
     result = backfill(dags, "cron6", "-s", "2024-01-02")
     assert result.exit_code == 0, result.output
     assert "No run dates were found" in result.output
-    assert runs("cron6") == []
+    assert runs("cron6", "-S", str(dags.folder)) == []  # a DAG file, no history: no rows
     assert event_count(database_url) == 0
     assert dags.executions() == []
 
@@ -99,7 +99,7 @@ def test_a_dag_without_a_schedule_has_no_dates_to_backfill_and_exits_0(tmp_path,
     result = backfill(dags, "unscheduled", "-s", "2024-01-01", "-e", "2024-01-05")
     assert result.exit_code == 0, result.output
     assert "No run dates were found" in result.output
-    assert runs("unscheduled") == []
+    assert runs("unscheduled", "-S", str(dags.folder)) == []  # a DAG file, no history: no rows
     assert event_count(database_url) == 0
 
 

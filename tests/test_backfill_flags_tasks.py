@@ -32,7 +32,7 @@ def test_a_dry_run_prints_each_task_and_date_with_its_rendered_command_and_write
     assert f'echo "a 2024-01-05" >> {dags.state}/executions.log' in out
     assert "{{" not in out
     assert event_count(database_url) == 0
-    assert runs("chain") == []
+    assert runs("chain", "-S", str(dags.folder)) == []  # a DAG file, no history: no rows
     assert dags.executions() == []
 
 

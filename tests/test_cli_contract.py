@@ -129,7 +129,8 @@ def test_list_runs_filters_by_inclusive_range_and_state(dags, database_url):
     assert dates == ["2024-01-02", "2024-01-03"]
     assert len(run_json("dags", "list-runs", "daily", "--state", "queued")) == 3
     assert run_json("dags", "list-runs", "daily", "--state", "success") == []
-    assert run_json("dags", "list-runs", "no_such_dag") == []
+    unknown = cli("dags", "list-runs", "no_such_dag", "-o", "json")  # no file, no history: refused (DESIGN.md)
+    assert unknown.exit_code == 2 and "'no_such_dag' not found" in unknown.stderr
 
 
 def test_list_runs_as_a_table_shows_the_run(dags, database_url):

@@ -113,3 +113,18 @@ def test_a_backfill_range_wholly_in_the_future_is_refused(written, database_url)
     assert_refused(cli("dags", "backfill", "daily", "-s", "2999-01-01"), database_url, written,
                    "wholly in the future")
     assert_refused(cli("dags", "backfill", "daily", "-e", "2999-01-01"), database_url, written, "future")
+
+
+@pytest.mark.parametrize("args", [["dags", "list-runs", "nope"], ["tasks", "states", "nope"],
+                                  ["tasks", "states", "nope", "-s", "2024-01-01", "--as-of", "2024-06-01"]])
+def test_a_read_of_a_dag_id_with_neither_a_file_nor_a_history_is_refused(written, database_url, args):
+    assert_refused(cli(*args), database_url, written, "'nope' not found")
+
+
+def test_a_dag_id_with_history_but_no_file_still_reads(written, dags):
+    (dags / "daily.py").unlink()
+    for args in (["dags", "list-runs", "daily"], ["tasks", "states", "daily", "-s", "2024-01-01"],
+                 ["dags", "list-runs", "daily", "--state", "failed"]):
+        result = cli(*args, "-o", "json")
+        assert result.exit_code == 0, (args, result.output)
+    assert cli("dags", "list-runs", "berlin", "-o", "json").stdout.strip() == "[]"  # a file, no history

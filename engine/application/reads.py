@@ -58,6 +58,13 @@ class Reads:
             self.stale = stuck
             return self._ledger(catch_up=False)
 
+    def _of_known_dag(self, dag_id: str, subdir: Path | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A DAG id with neither a DAG file nor any history is refused, as backfill and clear refuse it;
+        one with history reads fine without its file. Asked only when there is nothing to show."""
+        if not rows and not listings(self._ledger(catch_up=False)).has_history(dag_id):
+            load_dag(subdir or settings.dags_folder(), dag_id)
+        return rows
+
     @staticmethod
     def date_range(dag_id: str, subdir: Path | None, start: str | None, end: str | None
                    ) -> tuple[datetime | None, datetime | None]:
@@ -80,7 +87,8 @@ class Reads:
         if state and state not in RUN_STATES:
             raise InvalidInput(f"unknown run state {state!r}: {', '.join(RUN_STATES[:-1])} or {RUN_STATES[-1]}")
         when = instant(as_of, "as_of")
-        return listings(self._read_ledger()).list_runs(dag_id, lo, hi, state, as_of=when)
+        rows = listings(self._read_ledger()).list_runs(dag_id, lo, hi, state, as_of=when)
+        return self._of_known_dag(dag_id, subdir, rows)
 
     def task_states(self, dag_id: str, *, start: str | None = None, end: str | None = None,
                     task_regex: str | None = None, as_of: str | None = None,
@@ -89,7 +97,8 @@ class Reads:
         lo, hi = self.date_range(dag_id, subdir, start, end)
         pattern = compile_pattern(task_regex) if task_regex is not None else None
         when = instant(as_of, "as_of")
-        return listings(self._read_ledger()).task_states(dag_id, lo, hi, pattern, as_of=when)
+        rows = listings(self._read_ledger()).task_states(dag_id, lo, hi, pattern, as_of=when)
+        return self._of_known_dag(dag_id, subdir, rows)
 
     def run_task_states(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> list[dict[str, Any]]:
         _asked(dag_id=dag_id)

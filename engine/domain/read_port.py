@@ -88,6 +88,9 @@ class Listings(Protocol):
                         ) -> Rows | None:
         """The run's task instances; None when the DAG has (or had) no such run."""
 
+    def has_history(self, dag_id: str) -> bool:
+        """Whether the DAG id ever had a run (runs are never deleted, so its history shows)."""
+
     def audit_log(self, **filters: Any) -> Rows:
         """Audit entries oldest first; filters are projections.audit_queries.LogFilter's fields."""
 
