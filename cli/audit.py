@@ -69,7 +69,7 @@ def log(
     since: SinceOpt = None,
     until: UntilOpt = None,
     limit: Annotated[
-        int, typer.Option("--limit", min=0, max=2**62, help="Only the newest N entries (0: all of them).")
+        int, typer.Option("--limit", min=0, help="Only the newest N entries (0: all of them).")
     ] = DEFAULT_LIMIT,
     output: Annotated[
         LogOutput, typer.Option("-o", "--output", help="table, json or jsonl.")

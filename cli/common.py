@@ -54,7 +54,7 @@ FLAGS = {
     "start_date": "-s", "end_date": "-e", "logical_date": "-e", "start_date_hint": " (-s)", "end_date_hint": " (-e)",
     "as_of": "--as-of", "since": "--since", "until": "--until", "conf": "--conf",
     "task_regex": "--task-regex", "dag_regex": "--dag-regex", "reason": "--reason", "actor": "--actor",
-    "limit": "--limit", "run_id": "--run-id",
+    "limit": "--limit", "run_id": "run_id (-r/--run-id)",
     "delay_on_limit": "--delay-on-limit", "num_runs": "--num-runs", "break_lineage": "--break-lineage",
     "future": "--future", "run_backwards": "-B",
     "ignore_first_depends_on_past": "pass -I/--ignore-first-depends-on-past",

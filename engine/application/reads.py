@@ -61,18 +61,25 @@ class Reads:
     def _of_known_dag(self, dag_id: str, subdir: Path | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A DAG id with neither a DAG file nor any history is refused, as backfill and clear refuse it;
         one with history reads fine without its file. Asked only when there is nothing to show."""
-        if not rows and not listings(self._ledger(catch_up=False)).has_history(dag_id):
+        if not rows and dag_id not in self._dag_files_read and not listings(
+                self._ledger(catch_up=False)).has_history(dag_id):
             load_dag(subdir or settings.dags_folder(), dag_id)
         return rows
 
-    @staticmethod
-    def date_range(dag_id: str, subdir: Path | None, start: str | None, end: str | None
+    @property
+    def _dag_files_read(self) -> set[str]:
+        """DAG ids whose file this command has loaded already (a DAG file runs once per command)."""
+        found: set[str] = self.__dict__.setdefault("_dag_ids_loaded", set())
+        return found
+
+    def date_range(self, dag_id: str, subdir: Path | None, start: str | None, end: str | None
                    ) -> tuple[datetime | None, datetime | None]:
         """-s/-e of a read: naive dates are in the DAG's timezone, UTC when it cannot be loaded."""
         zone = "UTC"
         if start or end:
             try:
                 zone = load_dag(subdir or settings.dags_folder(), dag_id).timezone
+                self._dag_files_read.add(dag_id)
             except InvalidInput:
                 pass
         lo = parse_date(start, zone, what="start_date") if start else None

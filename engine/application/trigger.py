@@ -40,8 +40,8 @@ def manual_interval(dag: DAG, logical_date: datetime) -> tuple[datetime, datetim
 
 def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: datetime | None = None,
             conf: dict[str, Any] | None = None, run_id: str | None = None) -> DagRun:
-    if run_id:
-        check_run_id(run_id)
+    if run_id:  # storable first (its refusal names a NUL or surrogate), then a run id's own rule
+        check_run_id(text(run_id, Term("run_id", "the run id")))
     moment = logical_date or now()
     if moment > now():
         raise RefusedCommand(f"logical date {iso(moment)} is in the future")
@@ -49,7 +49,7 @@ def trigger(ledger: Ledger, dag: DAG, op: OperationContext, *, logical_date: dat
         # as Airflow: a generated run id of another date would later collide with this one
         raise InvalidInput(f"run_id {run_id!r} is reserved for {run_id.split('__')[0]} runs; "
                            f"a manual run cannot use it")
-    run_id = text(run_id, Term("run_id", "the run id")) if run_id else f"manual__{iso(moment)}"
+    run_id = run_id or f"manual__{iso(moment)}"
     read = views(ledger)
     if read.run_exists(dag.dag_id, run_id):
         raise RefusedCommand(f"DAG {dag.dag_id} already has a run with run_id {run_id!r}")

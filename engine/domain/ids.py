@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ledgerflow.engine.errors import InvalidInput
+from ledgerflow.engine.errors import InvalidInput, Term
 
 RUN_ID_MAX_LENGTH = 250
 _PLAIN = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -24,9 +24,9 @@ def is_plain_id(value: str | None) -> bool:
 def check_run_id(run_id: str) -> str:
     """The run id, or InvalidInput saying what a run id may hold."""
     if len(run_id) > RUN_ID_MAX_LENGTH:
-        raise InvalidInput(f"invalid run_id {run_id[:40]!r}...: at most {RUN_ID_MAX_LENGTH} characters, "
+        raise InvalidInput("invalid ", Term("run_id"), f" {run_id[:40]!r}...: at most {RUN_ID_MAX_LENGTH} characters, "
                            f"not {len(run_id)}")
     if not _RUN_ID.fullmatch(run_id) or run_id in _NOT_NAMES:
-        raise InvalidInput(f"invalid run_id {run_id!r}: use letters, digits and . _ : + - ~ "
+        raise InvalidInput("invalid ", Term("run_id"), f" {run_id!r}: use letters, digits and . _ : + - ~ "
                            f"(not . or .. alone)")
     return run_id
