@@ -8,32 +8,15 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from cli_contract_support import dags as dags  # a fixture, named here so pytest finds it
-from dagfiles import cli
-
-
-def events(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM ledgerflow_events").fetchone()[0]
-
+from dagfiles import cli, event_count
+from refusals import assert_refused
 
 # errors: one line on stderr, exit 2, nothing written -----------------------------------------
-
-def assert_refused(result, database_url: str, written_before: int, *needles: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    for needle in needles:
-        assert needle in lines[0]
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-    assert events(database_url) == written_before
-
 
 @pytest.fixture
 def one_run(dags, database_url) -> int:
     assert cli("dags", "trigger", "daily", "-e", "2024-01-02", "-r", "existing").exit_code == 0
-    return events(database_url)
+    return event_count(database_url)
 
 
 @pytest.mark.parametrize(("args", "needles"), [

@@ -10,32 +10,16 @@ import subprocess
 import sys
 import textwrap
 
-import psycopg
 import pytest
 from cli_contract_support import dags as dags  # a fixture, named here so pytest finds it
-from dagfiles import cli
-
-
-def events(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM ledgerflow_events").fetchone()[0]
-
-
-def assert_refused(result, database_url: str, before: int, *needles: str) -> str:
-    assert result.exit_code == 2, result.output
-    (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("Error: ")
-    for needle in needles:
-        assert needle in line, line
-    assert result.stdout == ""
-    assert events(database_url) == before
-    return line
+from dagfiles import cli, event_count
+from refusals import assert_refused
 
 
 @pytest.fixture
 def written(dags, database_url) -> int:
     assert cli("dags", "trigger", "daily", "-e", "2024-01-02").exit_code == 0
-    return events(database_url)
+    return event_count(database_url)
 
 
 EARLY, LATE = "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"

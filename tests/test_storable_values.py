@@ -5,24 +5,10 @@ from __future__ import annotations
 
 import textwrap
 
-import psycopg
 import pytest
 from cli_contract_support import dags as dags  # a fixture, named here so pytest finds it
-from dagfiles import cli, query
-
-
-def events(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM ledgerflow_events").fetchone()[0]
-
-
-def assert_refused(result, database_url: str, before: int, *needles: str) -> None:
-    assert result.exit_code == 2, result.output
-    (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("Error: ")
-    for needle in needles:
-        assert needle in line, line
-    assert events(database_url) == before
+from dagfiles import cli, event_count, query
+from refusals import assert_refused
 
 
 def assert_store_readable(dag_id: str = "daily") -> None:
@@ -35,7 +21,7 @@ def assert_store_readable(dag_id: str = "daily") -> None:
 @pytest.fixture
 def written(dags, database_url) -> int:
     assert cli("dags", "trigger", "daily", "-e", "2024-01-02").exit_code == 0
-    return events(database_url)
+    return event_count(database_url)
 
 
 DEEP = '{"a": ' + "[" * 200 + "]" * 200 + "}"
