@@ -68,6 +68,17 @@ def spawn_backfill(dags: Dags, database_url: str, dag_id: str, *args: str, **ext
     return spawn(dags, database_url, "dags", "backfill", dag_id, *args, **extra_env)
 
 
+def finished(proc: subprocess.Popen[str], seconds: float = 60) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of a spawned command; one still running after `seconds` fails the test."""
+    try:
+        out, err = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"{' '.join(map(str, proc.args))} still running after {seconds} s") from None
+    return proc.returncode, out, err
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
     """Polls until the predicate gives a true value, which it returns."""
     deadline = time.monotonic() + timeout

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import finished
 from dagfiles import cli, event_count
 
 from ledgerflow.engine.authoring.dagbag import load_dag, load_dagbag
@@ -39,15 +40,8 @@ def dag_file(folder: Path, dag_id: str, before: str = "", name: str | None = Non
 
 def ledgerflow(*args: str, seconds: float = 60, **env: str) -> tuple[int, str, str]:
     """`python -m ledgerflow.cli ARGS` in a process of its own; a hang fails the test."""
-    proc = subprocess.Popen([sys.executable, "-m", "ledgerflow.cli", *args], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise AssertionError(f"ledgerflow {' '.join(args)} still running after {seconds} s") from None
-    return proc.returncode, out, err
+    return finished(subprocess.Popen([sys.executable, "-m", "ledgerflow.cli", *args], env={**os.environ, **env},
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), seconds)
 
 
 def listed(out: str) -> list[str]:

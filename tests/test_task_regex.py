@@ -8,11 +8,11 @@ fails the test instead of stalling the suite.
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 import warnings
 
 import pytest
+from cli_runner import finished
 from dagfiles import cli, event_count, make_dags, spawn
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,16 +26,6 @@ GREEDY = f"""
 with DAG("greedy", schedule="@daily", start_date=datetime(2024, 1, 1)):
     EmptyTask("{LONG}") >> EmptyTask("load")
 """
-
-
-def finished(proc: subprocess.Popen[str], seconds: float = 60) -> tuple[int, str, str]:
-    try:
-        out, err = proc.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise AssertionError(f"still matching after {seconds} s") from None
-    return proc.returncode, out, err
 
 
 @pytest.fixture
