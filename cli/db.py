@@ -22,6 +22,9 @@ def check() -> None:
     """Report the server version and the applied schema migrations."""
     with domain_errors():
         server, applied, latest = service().schema()
+        warning = service().connection_warning()
+    if warning:
+        typer.echo(f"Warning: {warning}", err=True)
     typer.echo(f"Server: {server}")
     for version, name, at in applied:
         typer.echo(f"Migration {version:03d}_{name} applied at {at}")

@@ -23,7 +23,7 @@ from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.errors import Interrupted, InvalidInput, Message, Term
-from ledgerflow.engine.infrastructure import database, migrations, settings
+from ledgerflow.engine.infrastructure import database, migrations, roles, settings
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -219,6 +219,15 @@ class Ledgerflow(Reads):
                 assert row is not None  # SELECT version() returns one row
                 server = row["v"]
             return server, migrations.applied_versions(led), migrations.latest_version()
+        finally:
+            led.close()
+
+    def connection_warning(self) -> str | None:
+        """Why the role connected is more than the commands need (a superuser, the events' owner)."""
+        led = Ledger(self._url)
+        try:
+            with led.cursor() as curs:
+                return roles.connection_warning(curs)
         finally:
             led.close()
 

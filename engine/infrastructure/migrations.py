@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ledgerflow.engine.infrastructure import roles
+from ledgerflow.engine.infrastructure.database import resolve_url
 from ledgerflow.engine.infrastructure.locks import MIGRATIONS_KEY
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -43,8 +45,9 @@ def is_current(ledger: Ledger) -> bool:
 
 
 def migrate(url: str | None = None) -> list[str]:
-    """Idempotent: returns the names of the migrations applied by this call."""
-    setup = Ledger(url, create_table=True)  # the library creates its own tables
+    """Idempotent: returns the names of the migrations applied by this call. Grants the app role its
+    privileges (roles.py) each time, so tables of new migrations get them too."""
+    setup = Ledger(url or resolve_url(admin=True), create_table=True)  # the library creates its own tables
     setup.factory.tracking_recorder()
     applied: list[str] = []
     try:
@@ -64,6 +67,7 @@ def migrate(url: str | None = None) -> list[str]:
                     "INSERT INTO ledgerflow_schema (version, name) VALUES (%s, %s)", (version, name)
                 )
                 applied.append(f"{version:03d}_{name}")
+            roles.set_up(curs)
     finally:
         setup.close()
     return applied
@@ -73,5 +77,5 @@ def open_ledger(url: str | None = None) -> Ledger:
     """The ledger, migrated on first use."""
     ledger = Ledger(url)
     if not is_current(ledger):
-        migrate(ledger.url)
+        migrate(url)  # None: as the owner (on the embedded server not the commands' role)
     return ledger

@@ -23,6 +23,7 @@ from ledgerflow.engine.authoring.dag import DAG, BaseTask, BashTask, PythonTask
 from ledgerflow.engine.authoring.dagbag import fingerprint_of, importable, load_file
 from ledgerflow.engine.authoring.templating import build_context, call_with_context, rendered_fields
 from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout
+from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 
 _PR_SET_PDEATHSIG = 1
@@ -154,13 +155,13 @@ def execute(job: TaskJob) -> TaskResult:
     if job.unrunnable:
         return TaskResult(job.key, "failed", job.unrunnable)
     log_path = Path(job.log_path)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(log_path.parent)  # task logs hold what tasks print: their owner's only
     error: str | None = None
     refused: str | None = None
     fingerprint: str | None = None
     folder = Path(job.dag_folder or Path(job.fileloc).parent)
     # a task may print or raise text that is not UTF-8 (a lone surrogate): escaped, never a crash
-    with open(log_path, "w", buffering=1, errors="backslashreplace") as log, importable(folder):
+    with open_private(log_path, "w", buffering=1, errors="backslashreplace") as log, importable(folder):
         try:
             dag, fingerprint = _dag_for(job)
             task = dag.tasks[job.task_id]
