@@ -80,8 +80,8 @@ def start(pgdata: Path) -> None:
             pid_file = read_pid_file(pgdata)
             if pid_file is not None and staleness(pid_file, pgdata) is None:
                 _pg_ctl(pgdata, account, "-m", "fast", "stop")
-            _initdb(pgdata, account)
             sockets = private_socket_dir(home, account.uid, account.gid)
+            _initdb(pgdata, account)
             options = f"-c listen_addresses='' -k {sockets} -p {PORT} -c unix_socket_permissions=0700"
             _pg_ctl(pgdata, account, "-l", f"{_data_arg(pgdata, account)}/log", "-o", options, "start")
         admin = url(pgdata, roles.SUPERUSER)
@@ -131,8 +131,19 @@ def _run(pgdata: Path, account: Account, program: str, *args: str) -> None:
         if done.returncode != 0:
             out.seek(0)
             said = [line.strip() for line in out.read().splitlines() if line.strip()]
-            reason = said[-1] if said else f"exit code {done.returncode}"
+            fatal = _server_fatal(pgdata) if "start" in args else None
+            reason = fatal or (said[-1] if said else f"exit code {done.returncode}")
             raise DatabaseUnavailable(f"could not start the embedded PostgreSQL in {pgdata}: {program}: {reason}")
+
+
+def _server_fatal(pgdata: Path) -> str | None:
+    """The server log's last FATAL line: pg_ctl itself only says to look there."""
+    try:
+        lines = (pgdata / "log").read_text(errors="replace").splitlines()[-20:]
+    except OSError:
+        return None
+    fatal = [line.split("FATAL:", 1)[1].strip() for line in lines if "FATAL:" in line]
+    return fatal[-1] if fatal else None
 
 
 def _bin_dir() -> Path:
