@@ -23,6 +23,7 @@ from dagfiles import REPO, cli
 from ledgerflow.engine.infrastructure import embedded
 from ledgerflow.engine.infrastructure.database import resolve_url
 from ledgerflow.engine.infrastructure.postmaster import read_pid_file
+from ledgerflow.engine.infrastructure.private_paths import socket_dir_path
 
 EXAMPLES = str(REPO / "examples" / "dags")
 
@@ -38,6 +39,7 @@ def long_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("LEDGERFLOW_HOME", str(home))
         patch.delenv("LEDGERFLOW_DATABASE_URL", raising=False)
         cli("db", "stop")
+    socket_dir_path(home).rmdir()  # empty once the server is gone
 
 
 @pytest.fixture

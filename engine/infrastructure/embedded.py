@@ -10,10 +10,8 @@ data directory through its working directory (/proc/self/cwd), so no directory i
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import os
-import pwd
 import subprocess
 import tempfile
 import time
@@ -44,6 +42,8 @@ class Account:
 def server_account() -> Account:
     if os.geteuid() != 0:
         return Account(os.geteuid(), os.getegid())
+    import pwd  # POSIX only, as is running under root here
+
     try:
         entry = pwd.getpwnam(SERVER_ACCOUNT)
     except KeyError:
@@ -170,6 +170,8 @@ def _set_up_roles(admin_url: str) -> None:
 @contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
     """One process at a time starts the server of a home; the others wait, then find it running."""
+    import fcntl  # POSIX only: the server is reached by a Unix socket
+
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         deadline = time.monotonic() + START_TIMEOUT * 2

@@ -98,9 +98,10 @@ def scenario_cli(ctx: Context) -> None:
         cold = embedded.run("dags", "list-runs", "bench_hourly").check("dags list-runs (cold)")
         warm = min((embedded.run("dags", "list-runs", "bench_hourly").check("dags list-runs")
                     for _ in range(5)), key=lambda r: r.seconds)
-        from ledgerflow.engine.infrastructure.database import _running_embedded_url
+        from ledgerflow.engine.infrastructure import embedded as server
+        from ledgerflow.engine.infrastructure.roles import APP_ROLE
 
-        url = _running_embedded_url(home / "pgdata")
+        url = server.url(home.resolve() / "pgdata", APP_ROLE)  # as the commands connect
         if url is None:
             raise RuntimeError("the embedded server is not running after dags list-runs")
         probe = f"import psycopg; psycopg.connect({url!r}).execute('SELECT 1')"
