@@ -73,13 +73,13 @@ def start(pgdata: Path) -> None:
     A server of this directory started otherwise (by an earlier version: its socket elsewhere) is
     stopped and started again here.
     """
-    home = private_dir(pgdata.parent)
+    try:
+        home = private_dir(pgdata.parent)
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot make LEDGERFLOW_HOME {pgdata.parent}: {exc.strerror}") from None
     account = server_account()
     with _exclusive(home / "embedded.lock"):
-        if url(pgdata, roles.SUPERUSER) is None:
-            pid_file = read_pid_file(pgdata)
-            if pid_file is not None and staleness(pid_file, pgdata) is None:
-                _pg_ctl(pgdata, account, "-m", "fast", "stop")
+        if url(pgdata, roles.SUPERUSER) is None and not _settled(pgdata, account):
             sockets = private_socket_dir(home, account.uid, account.gid)
             _initdb(pgdata, account)
             options = f"-c listen_addresses='' -k {sockets} -p {PORT} -c unix_socket_permissions=0700"
@@ -88,6 +88,26 @@ def start(pgdata: Path) -> None:
         if admin is None:
             raise DatabaseUnavailable(f"the embedded PostgreSQL in {pgdata} did not become ready")
         _set_up_roles(admin)
+
+
+def _settled(pgdata: Path, account: Account) -> bool:
+    """True once a running server of `pgdata` is ready; False when there is none (any more).
+
+    A server starting or stopping (crash recovery, another `db stop`) is waited for; one whose
+    socket is elsewhere (an earlier version started it) is stopped.
+    """
+    deadline = time.monotonic() + START_TIMEOUT
+    while (pid_file := read_pid_file(pgdata)) is not None and staleness(pid_file, pgdata) is None:
+        if pid_file.socket_dir != str(socket_dir_path(pgdata.parent)):
+            _pg_ctl(pgdata, account, "-m", "fast", "stop")
+            return False
+        if pid_file.status == "ready":
+            return True
+        if time.monotonic() > deadline:
+            raise DatabaseUnavailable(f"the embedded PostgreSQL in {pgdata} is still {pid_file.status} "
+                                      f"after {START_TIMEOUT} s")
+        time.sleep(0.1)
+    return False
 
 
 def _initdb(pgdata: Path, account: Account) -> None:

@@ -18,7 +18,7 @@ from psycopg.sql import SQL, Identifier
 
 APP_ROLE = "ledgerflow_app"
 SUPERUSER = "postgres"  # the embedded server's superuser, as initdb -U names it
-ROLES_KEY = 7_220_417_003  # transaction-scoped: one role setup at a time per database
+ROLES_KEY = 7_220_417_101  # transaction-scoped: one role setup at a time per database (beside locks.py's keys)
 
 _EVENTS = "ledgerflow_events"
 _SCHEMA_TABLE = "ledgerflow_schema"  # migration bookkeeping: read by the commands, written by migrations only
@@ -45,12 +45,9 @@ ORDER BY c.relname
 """
 
 
-def set_up(curs: Cursor[Any], *, login: bool = False) -> bool:
-    """Creates APP_ROLE (with LOGIN when asked) and grants it the tables, as far as this user may.
-
-    False when this user may do neither (no CREATEROLE, not the tables' owner): the roles are
-    then for an administrator to set up.
-    """
+def set_up(curs: Cursor[Any], *, login: bool = False) -> None:
+    """Creates APP_ROLE (with LOGIN when asked) and grants it the tables, as far as this user may:
+    creating needs CREATEROLE, granting the tables' ownership; what it may not is an administrator's."""
     curs.execute("SELECT pg_advisory_xact_lock(%s)", (ROLES_KEY,))
     curs.execute(_WHO, {"role": APP_ROLE, "events": _EVENTS})
     who = curs.fetchone()
@@ -58,14 +55,12 @@ def set_up(curs: Cursor[Any], *, login: bool = False) -> bool:
     may_create = who["super"] or who["createrole"]
     if who["app_login"] is None:
         if not may_create:
-            return False
+            return
         ensure_role(curs, APP_ROLE, login=login)
     elif login and not who["app_login"] and may_create:
         curs.execute(SQL("ALTER ROLE {} LOGIN").format(Identifier(APP_ROLE)))
-    if not (who["super"] or who["owner"]):
-        return may_create
-    _grant(curs, lock="MAINTAIN" if who["version"] >= 170000 else "UPDATE")
-    return True
+    if who["super"] or who["owner"]:
+        _grant(curs, lock="MAINTAIN" if who["version"] >= 170000 else "UPDATE")
 
 
 def ensure_role(curs: Cursor[Any], name: str, *, login: bool) -> None:
