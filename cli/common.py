@@ -88,20 +88,21 @@ def stopped_by_signals() -> Iterator[threading.Event]:
     """SIGTERM and SIGINT set the event a driver polls: it stops between appends, never inside one.
     A database wait in progress then gets a short grace and ends, so a signal is never ignored
     behind a database that does not answer."""
-    from ledgerflow.engine.application.service import stop_requested
+    from ledgerflow.engine.application.service import stoppable
 
     stop = threading.Event()
+    with stoppable() as request_stop:
 
-    def requested(*_: object) -> None:
-        stop.set()
-        stop_requested()
+        def requested(*_: object) -> None:
+            stop.set()
+            request_stop()
 
-    previous = {sig: signal.signal(sig, requested) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        previous = {sig: signal.signal(sig, requested) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield stop
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 _OPENED: list[Ledgerflow] = []

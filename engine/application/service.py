@@ -24,7 +24,7 @@ from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.errors import DatabaseUnavailable, Interrupted, InvalidInput, Message, Term
 from ledgerflow.engine.infrastructure import database, migrations, settings
-from ledgerflow.engine.infrastructure.connections import stop_requested
+from ledgerflow.engine.infrastructure.connections import stoppable
 from ledgerflow.engine.infrastructure.db_failures import database_problem
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import dag_lock
@@ -239,4 +239,4 @@ class Ledgerflow(Reads):
 
 # What faces use besides the service: commands, plans and results, and their formatting.
 __all__ = ["BackfillPlan", "BackfillSession", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow", "Outcome",
-           "Progress", "database_problem", "iso", "label", "stop_requested", "version"]
+           "Progress", "database_problem", "iso", "label", "stoppable", "version"]

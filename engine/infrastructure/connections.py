@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
@@ -74,13 +74,18 @@ class _State:
         self.stopping = False
         self.refused: tuple[float, str] | None = None  # the last connection attempt that failed
 
-    def reset(self) -> None:
-        """A forked child starts afresh: the parent's waits are not its own."""
-        self.__init__()  # type: ignore[misc]
 
 
 STATE = _State()
-os.register_at_fork(after_in_child=STATE.reset)
+
+
+def _forget_the_parent() -> None:
+    """A forked child starts afresh: the parent's waits are not its own."""
+    global STATE
+    STATE = _State()
+
+
+os.register_at_fork(after_in_child=_forget_the_parent)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -123,12 +128,12 @@ class BoundedConnection(psycopg.Connection[Row]):
         STATE.waiting.add(self)
         try:
             return super().wait(gen, interval, limit)
-        except psycopg.OperationalError as exc:
+        except psycopg.OperationalError:
             if self in STATE.abandoned:
                 raise self._silent(f"the database did not answer within {STOP_GRACE:g} s of the stop request") from None
             if limit is not None and limit != timeout and time.monotonic() - started >= limit:
                 raise self._silent(f"the database did not answer within {limit:g} s") from None
-            raise exc
+            raise
         finally:
             STATE.waiting.discard(self)
             STATE.abandoned.discard(self)
@@ -145,17 +150,28 @@ class BoundedConnection(psycopg.Connection[Row]):
             self.pgconn.finish()
 
 
-def stop_requested() -> None:
-    """A stop request (a signal handler calls this): the waits in progress get STOP_GRACE, then end;
-    later waits get as long each, so a clean stop still records what it can on a server that answers."""
-    if STATE.stopping:
-        return
-    STATE.stopping = True
-    waiting = list(STATE.waiting)
-    if waiting:
-        timer = threading.Timer(STOP_GRACE, _abandon, args=(waiting,))
-        timer.daemon = True
-        timer.start()
+@contextlib.contextmanager
+def stoppable() -> Iterator[Callable[[], None]]:
+    """Gives a function for a signal handler to call on a stop request, while the driver runs.
+
+    Called, it gives the waits in progress STOP_GRACE, then ends them; each later wait gets as
+    long, so a clean stop still records what it can on a server that answers.
+    """
+
+    def request() -> None:
+        if STATE.stopping:
+            return
+        STATE.stopping = True
+        waiting = list(STATE.waiting)
+        if waiting:
+            timer = threading.Timer(STOP_GRACE, _abandon, args=(waiting,))
+            timer.daemon = True
+            timer.start()
+
+    try:
+        yield request
+    finally:
+        STATE.stopping = False
 
 
 def _abandon(connections: list[BoundedConnection[Any]]) -> None:

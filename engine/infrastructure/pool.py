@@ -29,6 +29,14 @@ RECENT = 3.0  # a refusal this recent still stands: the pool's next attempt is a
 
 
 class LedgerPool(ConnectionPool[Any]):
+    """Fails fast rather than waiting for the server to free a slot.
+
+    With one free connection slot a read works (it needs one session), and a backfill fails at once
+    with "too many clients": it holds its DAG's lock on one session for its whole length and appends
+    on another, and a slot freed by someone else may never come, so a wait would only postpone the
+    same failure (30 s and a traceback, before).
+    """
+
     def getconn(self, timeout: float | None = None) -> Any:
         wait = self.timeout if timeout is None else timeout
         started = time.monotonic()
