@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.abc import PQGen
+from psycopg.conninfo import conninfo_to_dict
 
 from ledgerflow.engine.infrastructure import settings
 
@@ -72,7 +73,7 @@ class _State:
         self.silent_until = 0.0  # a server did not answer: until then, do not wait on it again
         self.silence = ""
         self.stopping = False
-        self.refused: tuple[float, str] | None = None  # the last connection attempt that failed
+        self.refused: dict[tuple[str, ...], tuple[float, str]] = {}  # per server and role: the last failed attempt
 
 
 
@@ -92,9 +93,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def last_refusal(since: float) -> str | None:
-    """Why the last connection attempt made after `since` (time.monotonic()) failed, if one did."""
-    refused = STATE.refused
+def target(params: dict[str, Any]) -> tuple[str, ...]:
+    """Which server, database and role connection parameters name."""
+    return tuple(str(params.get(k) or "") for k in ("host", "port", "dbname", "user"))
+
+
+def last_refusal(to: tuple[str, ...], since: float) -> str | None:
+    """Why the last attempt to connect `to` a target, made after `since` (time.monotonic()),
+    failed, if one did."""
+    refused = STATE.refused.get(to)
     return refused[1] if refused and refused[0] >= since else None
 
 
@@ -113,7 +120,7 @@ class BoundedConnection(psycopg.Connection[Row]):
         try:
             return super().connect(conninfo, **kwargs)
         except psycopg.OperationalError as exc:
-            STATE.refused = (time.monotonic(), _one_line(exc))
+            STATE.refused[target({**conninfo_to_dict(conninfo), **kwargs})] = (time.monotonic(), _one_line(exc))
             raise
 
     def wait(self, gen: PQGen[Any], interval: float = 0.1, timeout: float | None = None) -> Any:

@@ -20,6 +20,7 @@ from ledgerflow.engine.infrastructure.connections import (
     BoundedConnection,
     last_refusal,
     session_parameters,
+    target,
     unanswered,
 )
 
@@ -47,7 +48,8 @@ class LedgerPool(ConnectionPool[Any]):
             try:
                 return super().getconn(min(POLL, max(deadline - time.monotonic(), 0.001)))
             except PoolTimeout:
-                refusal = last_refusal(started - RECENT)
+                params = self.kwargs if isinstance(self.kwargs, dict) else {}
+                refusal = last_refusal(target(params), started - RECENT)
                 if refusal is not None:
                     raise psycopg.OperationalError(refusal) from None
                 if time.monotonic() >= deadline:
