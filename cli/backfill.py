@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +18,7 @@ from ledgerflow.cli.common import (
     domain_errors,
     fail,
     service,
+    stopped_by_signals,
 )
 
 if TYPE_CHECKING:
@@ -131,17 +130,14 @@ def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
             typer.echo("Cancelled, nothing was reset or run.")
             raise typer.Exit(1)
     view = ProgressView(len(plan.dates))
-    stop = threading.Event()  # signals only set it: the runner stops between appends, never inside one
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     started = time.monotonic()
     try:
-        result = session.run(on_progress=view.update, on_wait=lambda msg: typer.echo(msg, err=True),
-                             should_stop=stop.is_set)
+        with stopped_by_signals() as stop:
+            result = session.run(on_progress=view.update, on_wait=lambda msg: typer.echo(msg, err=True),
+                                 should_stop=stop.is_set)
     except Interrupted as exc:
         raise fail(exc.say(FLAGS), 1) from None
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         view.close()
     print_outcome(plan, result.outcome, time.monotonic() - started)
     return result.outcome.ok

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -79,6 +81,28 @@ def domain_errors() -> Iterator[None]:
         raise fail(exc.say(FLAGS), 2) from None
     except (ConcurrentModification, DatabaseUnavailable, ViewsStuck) as exc:
         raise fail(exc.say(FLAGS), 1) from None
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[threading.Event]:
+    """SIGTERM and SIGINT set the event a driver polls: it stops between appends, never inside one.
+    A database wait in progress then gets a short grace and ends, so a signal is never ignored
+    behind a database that does not answer."""
+    from ledgerflow.engine.application.service import stoppable
+
+    stop = threading.Event()
+    with stoppable() as request_stop:
+
+        def requested(*_: object) -> None:
+            stop.set()
+            request_stop()
+
+        previous = {sig: signal.signal(sig, requested) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield stop
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 _OPENED: list[Ledgerflow] = []

@@ -72,6 +72,14 @@ def _run() -> NoReturn:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
         raise SystemExit(1) from None
+    except Exception as exc:  # a database that failed us is one line, wherever it happened; a bug is not
+        from ledgerflow.engine.application.service import database_problem
+
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        typer.echo(f"Error: {problem}", err=True)
+        raise SystemExit(1) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledgerflow.cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, service
+from ledgerflow.cli.common import ActorOpt, ReasonOpt, SubdirOpt, domain_errors, service, stopped_by_signals
 
 if TYPE_CHECKING:
     from ledgerflow.engine.application.service import DagPass
@@ -21,9 +21,6 @@ def scheduler(
     actor: ActorOpt = None,
 ) -> None:
     """Create due scheduled runs and drive every queued run of every DAG (any run_type)."""
-    import signal
-    import threading
-
     problems: list[str] = []
 
     def report(done: DagPass) -> None:
@@ -46,18 +43,12 @@ def scheduler(
         for line in done.blocked:
             typer.echo(f"{done.dag_id}: left queued, {line}")
 
-    stop = threading.Event()  # signals only set it: the runner stops between appends
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        with domain_errors():
-            sched = service().scheduler(
-                num_runs=num_runs, subdir=subdir, reason=reason, actor=actor, on_pass=report,
-                on_broken=lambda path, error: typer.echo(f"Broken DAG file {path}: {error}", err=True),
-                should_stop=stop.is_set, sleep=stop.wait,
-            )
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with domain_errors(), stopped_by_signals() as stop:
+        sched = service().scheduler(
+            num_runs=num_runs, subdir=subdir, reason=reason, actor=actor, on_pass=report,
+            on_broken=lambda path, error: typer.echo(f"Broken DAG file {path}: {error}", err=True),
+            should_stop=stop.is_set, sleep=stop.wait,
+        )
     if sched.stopped:
         typer.echo(f"Scheduler stopped after {sched.loops} loop(s); unfinished work is queued and resumes on restart.")
     else:

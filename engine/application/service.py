@@ -22,8 +22,10 @@ from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
-from ledgerflow.engine.errors import Interrupted, InvalidInput, Message, Term
+from ledgerflow.engine.errors import DatabaseUnavailable, Interrupted, InvalidInput, Message, Term
 from ledgerflow.engine.infrastructure import database, migrations, roles, settings
+from ledgerflow.engine.infrastructure.connections import stoppable
+from ledgerflow.engine.infrastructure.db_failures import database_problem
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -69,11 +71,18 @@ class BackfillSession:
         """Appends the plan and drives it; the views are caught up however it ends."""
         from ledgerflow.engine.application.backfill import run_backfill
 
+        lost: str | None = None
         try:
             return run_backfill(self._ledger, self.plan, self._op, on_progress=on_progress,
                                 on_wait=on_wait, should_stop=should_stop)
+        except Exception as exc:
+            lost = database_problem(exc)
+            if lost is None:
+                raise
+            raise DatabaseUnavailable(f"the backfill stopped, {lost}; run the same command to resume") from None
         finally:
-            views(self._ledger).catch_up()
+            if lost is None:  # a database that failed us has nothing to catch up with
+                views(self._ledger).catch_up()
 
     def preview(self) -> Iterator[RenderedTask]:
         """The dry run: every task of every planned date rendered as its try would see it."""
@@ -239,4 +248,4 @@ class Ledgerflow(Reads):
 
 # What faces use besides the service: commands, plans and results, and their formatting.
 __all__ = ["BackfillPlan", "BackfillSession", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow", "Outcome",
-           "Progress", "iso", "label", "version"]
+           "Progress", "database_problem", "iso", "label", "stoppable", "version"]

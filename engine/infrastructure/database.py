@@ -84,8 +84,10 @@ def check_reachable(url: str) -> None:
     """Fails at once with the server's reason, not after the pool's 30 s wait with a traceback."""
     import psycopg
 
+    from ledgerflow.engine.infrastructure.connections import BoundedConnection, session_parameters
+
     try:
-        psycopg.connect(url, connect_timeout=5).close()
+        BoundedConnection.connect(url, **session_parameters(conninfo(url).get("options"))).close()
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split())
         raise DatabaseUnavailable(f"cannot connect to LEDGERFLOW_DATABASE_URL: {reason}") from None

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.infrastructure.db_failures import database_problem
 from ledgerflow.engine.infrastructure.store import Ledger
 
-MIGRATIONS_KEY = 7_220_417_001  # transaction-scoped: one migration at a time
+MIGRATIONS_KEY = 7_220_417_001  # session-scoped: one schema change (tables, migrations) at a time
 VIEWS_KEY = 7_220_417_002  # transaction-scoped: one projector append at a time
 
 _HELD = (
@@ -45,7 +47,7 @@ def dag_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
         try:
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (dag_key(dag_id),))
+            release(conn, "SELECT pg_advisory_unlock(hashtext(%s))", (dag_key(dag_id),))
 
 
 @contextmanager
@@ -64,11 +66,21 @@ def child_run_lock(ledger: Ledger, dag_id: str, logical_date: str) -> Iterator[N
                 raise RefusedCommand(f"another process is driving the {dag_id} run of {logical_date}")
             yield
         finally:
-            conn.execute(
+            release(
+                conn,
                 "SELECT CASE WHEN %s THEN pg_advisory_unlock_shared(hashtext(%s)) END, "
                 "CASE WHEN %s THEN pg_advisory_unlock(hashtext(%s)) END",
                 (row["dag"], keys[0], row["run"], keys[1]),
             )
+
+
+def release(conn: Any, unlock: str, params: tuple[Any, ...]) -> None:
+    """Unlocks; a session the database lost took its locks with it, so there is nothing left to undo."""
+    try:
+        conn.execute(unlock, params)
+    except Exception as exc:
+        if database_problem(exc) is None:
+            raise
 
 
 def driven_now(ledger: Ledger, dag_id: str) -> bool:

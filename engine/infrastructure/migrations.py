@@ -1,14 +1,19 @@
-"""Applies the event store tables and sql/*.sql once each, in order, under an advisory lock."""
+"""Creates the event store tables and applies sql/*.sql once each, in order, all under one advisory lock."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from eventsourcing.postgres import PostgresTrackingRecorder
 
 from ledgerflow.engine.infrastructure import roles
 from ledgerflow.engine.infrastructure.database import resolve_url
-from ledgerflow.engine.infrastructure.locks import MIGRATIONS_KEY
-from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.locks import MIGRATIONS_KEY, release
+from ledgerflow.engine.infrastructure.store import TRACKING_TABLE, Ledger
 
 
 def sql_dir() -> Path:
@@ -44,15 +49,27 @@ def is_current(ledger: Ledger) -> bool:
     return bool(applied) and applied[-1][0] >= latest_version()
 
 
+@contextmanager
+def _schema_lock(setup: Ledger) -> Iterator[Any]:
+    """A session holding the migrations lock, with the library's own tables made under it: two first
+    commands on a fresh database would otherwise both create them (a duplicate pg_type row)."""
+    with setup.datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATIONS_KEY,))
+        try:
+            setup.recorder.create_table()
+            PostgresTrackingRecorder(setup.datastore, tracking_table_name=TRACKING_TABLE).create_table()
+            yield conn
+        finally:
+            release(conn, "SELECT pg_advisory_unlock(%s)", (MIGRATIONS_KEY,))
+
+
 def migrate(url: str | None = None) -> list[str]:
     """Idempotent: returns the names of the migrations applied by this call. Grants the app role its
     privileges (roles.py) each time, so tables of new migrations get them too."""
-    setup = Ledger(url or resolve_url(admin=True), create_table=True)  # the library creates its own tables
-    setup.factory.tracking_recorder()
+    setup = Ledger(url or resolve_url(admin=True))
     applied: list[str] = []
     try:
-        with setup.transaction() as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATIONS_KEY,))
+        with _schema_lock(setup) as conn, conn.transaction(), conn.cursor() as curs:
             curs.execute(
                 "CREATE TABLE IF NOT EXISTS ledgerflow_schema (version integer PRIMARY KEY, "
                 "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"

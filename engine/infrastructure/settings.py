@@ -98,3 +98,23 @@ def dagbag_import_timeout() -> float:
     from ledgerflow.engine.errors import InvalidInput
 
     raise InvalidInput(f"LEDGERFLOW_DAGBAG_IMPORT_TIMEOUT must be a number of seconds (0: no limit), not {raw!r}")
+
+
+DEFAULT_DB_TIMEOUT = 30.0
+
+
+def db_timeout() -> float:
+    """Seconds one database statement may take (LEDGERFLOW_DB_TIMEOUT; 0: no limit): the server
+    cancels it then, and this process stops waiting for a server that does not answer soon after."""
+    raw = os.environ.get("LEDGERFLOW_DB_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_DB_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if 0 <= value < 10**6:
+        return value
+    from ledgerflow.engine.errors import InvalidInput
+
+    raise InvalidInput(f"LEDGERFLOW_DB_TIMEOUT must be a number of seconds (0: no limit), not {raw!r}")

@@ -23,7 +23,10 @@ from psycopg.sql import SQL, Identifier
 from ledgerflow.engine.audit.hashchain import extend
 from ledgerflow.engine.domain.values import JSON_DEPTH, json_document
 from ledgerflow.engine.errors import BadValue, ConcurrentModification
+from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.connections import connect_timeout
 from ledgerflow.engine.infrastructure.database import conninfo, resolve_url
+from ledgerflow.engine.infrastructure.pool import URL_OPTIONS
 
 APP_NAME = "ledgerflow"
 EVENTS_TABLE = "ledgerflow_events"
@@ -113,10 +116,12 @@ class LedgerMapper(Mapper):
                            topic=topic, state=data)
 
 
-def store_env(url: str, *, create_table: bool = False) -> dict[str, str]:
+def store_env(url: str) -> dict[str, str]:
+    """The library's settings for our store; connections.py bounds every session it opens."""
     info = conninfo(url)
+    limit = settings.db_timeout()
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "ledgerflow.engine.infrastructure.pool:LedgerFactory",
         "POSTGRES_DBNAME": info.get("dbname", "postgres"),
         "POSTGRES_HOST": info.get("host", "127.0.0.1"),
         "POSTGRES_PORT": info.get("port", "5432"),
@@ -124,8 +129,10 @@ def store_env(url: str, *, create_table: bool = False) -> dict[str, str]:
         "POSTGRES_PASSWORD": info.get("password", ""),
         "POSTGRES_POOL_SIZE": "1",
         "POSTGRES_MAX_OVERFLOW": "4",
-        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "0",
-        "CREATE_TABLE": "y" if create_table else "n",
+        "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout() + 5),  # the wait for a connection from the pool
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(round(2 * limit)),
+        URL_OPTIONS: info.get("options", ""),
+        "CREATE_TABLE": "n",  # migrations.migrate() creates them, under its lock
         "APPLICATION_RECORDER_TOPIC": "ledgerflow.engine.infrastructure.store:LedgerRecorder",
         "MAPPER_TOPIC": "ledgerflow.engine.infrastructure.store:LedgerMapper",
     }
@@ -136,9 +143,9 @@ class Ledger(Application):
 
     name = APP_NAME
 
-    def __init__(self, url: str | None = None, *, create_table: bool = False) -> None:
+    def __init__(self, url: str | None = None) -> None:
         self.url = url or resolve_url()
-        super().__init__(env=store_env(self.url, create_table=create_table))
+        super().__init__(env=store_env(self.url))
         self.recorder: LedgerRecorder
 
     @property
