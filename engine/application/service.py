@@ -137,7 +137,20 @@ class Ledgerflow(Reads):
                            mutating=not req.dry_run)
         led = self._ledger()
         with dag_lock(led, req.dag_id):
+            if not req.dry_run:
+                self._recover(led, req.dag_id)
             yield BackfillSession(self, led, make_plan(led, req), op)
+
+    @staticmethod
+    def _recover(led: Ledger, dag_id: str) -> None:
+        """What a driver of the DAG that died left (its tries' outcomes, its open operation) is
+        recorded before anything is planned on the runs' states."""
+        from ledgerflow.engine.application.abandoned import close_abandoned
+        from ledgerflow.engine.runtime.recovery import recover
+
+        close_abandoned(led)
+        if recover(led, dag_id):
+            views(led).catch_up()
 
     def plan_clear(self, cmd: ClearTaskInstances) -> ClearPlan:
         """What the clear would change, from the caught-up views; writes nothing."""
@@ -190,8 +203,11 @@ class Ledgerflow(Reads):
 
         if num_runs is not None and num_runs < 1:
             raise InvalidInput(Term("num_runs", "the number of loops"), " must be >= 1")
+        from ledgerflow.engine.application.abandoned import close_abandoned
+
         op = _operation("scheduler", actor=actor, reason=reason,
                            arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
+        close_abandoned(self._ledger())
         sched = Scheduler(self._ledger(), op, folder=subdir, should_stop=should_stop)
         sched.run(num_runs, on_pass, on_broken=on_broken, sleep=sleep)
         return sched
