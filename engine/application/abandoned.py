@@ -40,7 +40,7 @@ def close_abandoned(ledger: Ledger) -> list[str]:
         if not processes.gone(process, host):
             continue
         try:
-            op = ledger.repository.get(row["operation_id"])
+            op: Operation = ledger.repository.get(row["operation_id"])
         except AggregateNotFoundError:
             continue
         if op.outcome is not None:

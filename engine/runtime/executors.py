@@ -209,7 +209,8 @@ class LocalExecutor:
         waiting = dict(workers)
         while waiting and time.monotonic() < deadline:
             by_conn: dict[object, tuple[str, str]] = {w.conn: key for key, w in waiting.items()}
-            for conn in wait(list(by_conn), timeout=max(0.0, deadline - time.monotonic())):
+            conns = [w.conn for w in waiting.values()]
+            for conn in wait(conns, timeout=max(0.0, deadline - time.monotonic())):
                 key = by_conn[conn]
                 worker = waiting.pop(key)
                 try:
