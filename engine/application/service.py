@@ -128,9 +128,11 @@ class Ledgerflow(Reads):
         return trigger(self._ledger(), dag, op, logical_date=moment, conf=conf, run_id=cmd.run_id)
 
     @contextmanager
-    def backfill(self, req: BackfillRequest) -> Iterator[BackfillSession]:
+    def backfill(self, req: BackfillRequest, *, on_wait: Callable[[int], None] = lambda tries: None
+                 ) -> Iterator[BackfillSession]:
         """Plans the backfill under the DAG lock (every refusal before any event) and keeps the
-        lock while the face shows the plan, asks and runs it."""
+        lock while the face shows the plan, asks and runs it. `on_wait(n)`: it first waits for n
+        tries that a driver which died left running."""
         from ledgerflow.engine.application.backfill_plan import make_plan
 
         op = _operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
@@ -138,18 +140,18 @@ class Ledgerflow(Reads):
         led = self._ledger()
         with dag_lock(led, req.dag_id):
             if not req.dry_run:
-                self._recover(led, req.dag_id)
+                self._recover(led, req.dag_id, on_wait)
             yield BackfillSession(self, led, make_plan(led, req), op)
 
     @staticmethod
-    def _recover(led: Ledger, dag_id: str) -> None:
+    def _recover(led: Ledger, dag_id: str, on_wait: Callable[[int], None]) -> None:
         """What a driver of the DAG that died left (its tries' outcomes, its open operation) is
         recorded before anything is planned on the runs' states."""
         from ledgerflow.engine.application.abandoned import close_abandoned
         from ledgerflow.engine.runtime.recovery import recover
 
         close_abandoned(led)
-        if recover(led, dag_id):
+        if recover(led, dag_id, on_wait):
             views(led).catch_up()
 
     def plan_clear(self, cmd: ClearTaskInstances) -> ClearPlan:

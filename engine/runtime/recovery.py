@@ -32,13 +32,16 @@ WAIT_STEP = 0.05
 STOP_GRACE = 5.0  # seconds a stopped orphan has to end before it is killed
 
 
-def recover(ledger: Ledger, dag_id: str, on_wait: Callable[[int], None] = lambda n: None) -> int:
-    """Waits for the DAG's orphaned tries, then stores their kept outcomes; returns how many it stored."""
-    held = try_journal.held_claims(dag_id)
+def recover(ledger: Ledger, dag_id: str, on_wait: Callable[[int], None] = lambda n: None,
+            run_uuid: UUID | None = None) -> int:
+    """Waits for the DAG's orphaned tries, then stores their kept outcomes; returns how many it stored.
+
+    `run_uuid`: only that run's (a sub-DAG try drives one child run; other tries drive the others)."""
+    held = [c for c in try_journal.held_claims(dag_id) if run_uuid is None or c.key.run_uuid == str(run_uuid)]
     if held:
         on_wait(len(held))
         _await(ledger, held)
-    kept = try_journal.kept(dag_id)
+    kept = [(k, o) for k, o in try_journal.kept(dag_id) if run_uuid is None or k.run_uuid == str(run_uuid)]
     if not kept:
         return 0
     for attempt in range(APPEND_ATTEMPTS):

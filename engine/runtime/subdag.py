@@ -78,7 +78,7 @@ def _drive(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext
            ) -> tuple[str, list[str]]:
     child = task.subdag
     read = views(ledger)
-    recover(ledger, child.dag_id)
+    recover(ledger, child.dag_id, run_uuid=dagrun_id(child.dag_id, iso(job.logical_date)))
     read.catch_up()
     known = [run for _, run in read.runs(child.dag_id).values()]
     agg = _child_run(ledger, task, job, op)
