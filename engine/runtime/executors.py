@@ -124,10 +124,11 @@ class _Worker:
 
 
 class LocalExecutor:
-    """Up to `slots` forked worker processes, reused across tries; any one can be killed.
+    """Up to `slots` forked worker processes, reused across tries.
 
     Workers are forked from this process, so they share the DAG it already
-    loaded; a worker killed (stop, timeout) or dead is replaced on demand.
+    loaded; a worker stopped, timed out or dead is replaced on demand. A stop is
+    SIGTERM first: a try that ended meanwhile is reported as it ended, not lost.
     """
 
     def __init__(self, slots: int) -> None:
@@ -203,8 +204,9 @@ class LocalExecutor:
         """Stops these tries; one that ended meanwhile reports in the next poll. Returns those stopped."""
         workers = {key: self._busy.pop(key) for key in keys if key in self._busy}
         for worker in workers.values():
+            assert worker.proc.pid is not None  # every worker's process was started in _spawn
             with contextlib.suppress(ProcessLookupError):
-                os.kill(worker.proc.pid or 0, signal.SIGTERM)
+                os.kill(worker.proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE
         waiting = dict(workers)
         while waiting and time.monotonic() < deadline:

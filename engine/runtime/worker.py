@@ -93,7 +93,7 @@ def _captured(log: IO[str]) -> Iterator[None]:
 
 
 def die_with_parent() -> None:
-    """Asks Linux to SIGKILL this process when its parent dies (no orphaned tries)."""
+    """Asks Linux to SIGKILL this process when its parent dies (a command never outlives the worker running its try)."""
     try:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
