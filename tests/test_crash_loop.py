@@ -100,7 +100,7 @@ def test_no_finished_try_runs_again_across_kill_9_sigterm_and_database_restarts(
                 break
         else:
             pytest.fail(f"the backfill kept ending before it could be interrupted ({how})")
-        assert time.monotonic() - started < 200, f"the loop is too slow: {codes}"
+        assert time.monotonic() - started < 300, f"the loop is too slow: {codes}"
     assert sum(codes.values()) == len(PLAN)
     assert {code for (how, code) in codes if how == "kill -9"} == {-signal.SIGKILL}
     # a SIGTERM before the backfill began (starting up, planning) ends it as the default action does
