@@ -98,7 +98,11 @@ def backfill(
         delay_on_limit=delay_on_limit, donot_pickle=donot_pickle, dry_run=dry_run, local=local,
         verbose=verbose, yes=yes, reason=reason, actor=actor,
     )
-    with domain_errors(), service().backfill(req) as session:
+    def waiting(tries: int) -> None:
+        typer.echo(f"Waiting for {tries} tries that a backfill which is gone left running to end; "
+                   f"their outcomes are recorded, not run again.", err=True)
+
+    with domain_errors(), service().backfill(req, on_wait=waiting) as session:
         ok = _show_confirm_run(session, req)
     if not ok:
         raise typer.Exit(1)

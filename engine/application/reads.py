@@ -138,8 +138,13 @@ class Reads:
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
+        from ledgerflow.engine.application.abandoned import close_abandoned
+
         _asked(operation_id=operation_id)
-        return listings(self._read_ledger()).operation(operation_id)
+        led = self._read_ledger()
+        if close_abandoned(led):
+            led = self._read_ledger()
+        return listings(led).operation(operation_id)
 
     def verify_store(self, digest: Head | None = None) -> Report:
         from ledgerflow.engine.audit import verify

@@ -137,16 +137,31 @@ class Ledgerflow(Reads):
         return trigger(self._ledger(), dag, op, logical_date=moment, conf=conf, run_id=cmd.run_id)
 
     @contextmanager
-    def backfill(self, req: BackfillRequest) -> Iterator[BackfillSession]:
+    def backfill(self, req: BackfillRequest, *, on_wait: Callable[[int], None] = lambda tries: None
+                 ) -> Iterator[BackfillSession]:
         """Plans the backfill under the DAG lock (every refusal before any event) and keeps the
-        lock while the face shows the plan, asks and runs it."""
+        lock while the face shows the plan, asks and runs it. `on_wait(n)`: it first waits for n
+        tries that a driver which died left running."""
         from ledgerflow.engine.application.backfill_plan import make_plan
 
         op = _operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
                            mutating=not req.dry_run)
         led = self._ledger()
         with dag_lock(led, req.dag_id):
+            if not req.dry_run:
+                self._recover(led, req.dag_id, on_wait)
             yield BackfillSession(self, led, make_plan(led, req), op)
+
+    @staticmethod
+    def _recover(led: Ledger, dag_id: str, on_wait: Callable[[int], None]) -> None:
+        """What a driver of the DAG that died left (its tries' outcomes, its open operation) is
+        recorded before anything is planned on the runs' states."""
+        from ledgerflow.engine.application.abandoned import close_abandoned
+        from ledgerflow.engine.runtime.recovery import recover
+
+        close_abandoned(led)
+        if recover(led, dag_id, on_wait):
+            views(led).catch_up()
 
     def plan_clear(self, cmd: ClearTaskInstances) -> ClearPlan:
         """What the clear would change, from the caught-up views; writes nothing."""
@@ -199,8 +214,11 @@ class Ledgerflow(Reads):
 
         if num_runs is not None and num_runs < 1:
             raise InvalidInput(Term("num_runs", "the number of loops"), " must be >= 1")
+        from ledgerflow.engine.application.abandoned import close_abandoned
+
         op = _operation("scheduler", actor=actor, reason=reason,
                            arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
+        close_abandoned(self._ledger())
         sched = Scheduler(self._ledger(), op, folder=subdir, should_stop=should_stop)
         sched.run(num_runs, on_pass, on_broken=on_broken, sleep=sleep)
         return sched

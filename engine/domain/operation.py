@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate
 from ledgerflow.engine.domain.topics import stored_as
 from ledgerflow.engine.domain.values import json_document, text
 from ledgerflow.engine.errors import InvalidInput, Term
-from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure import processes, settings
 
 
 @stored_as("engine.operation")
@@ -27,6 +27,7 @@ class Operation(Aggregate):
         reason: str | None
         host: str
         ledgerflow_version: str
+        process: str | None = None  # boot:pid:start, so a later command can tell it died
 
     class Ended(Aggregate.Event):
         outcome: str
@@ -36,7 +37,7 @@ class Operation(Aggregate):
             aggregate.outcome = self.outcome
 
     def __init__(self, name: str, arguments: dict[str, Any], actor: str, reason: str | None,
-                 host: str, ledgerflow_version: str) -> None:
+                 host: str, ledgerflow_version: str, process: str | None = None) -> None:
         self.name = name
         self.outcome: str | None = None
 
@@ -73,6 +74,7 @@ class OperationContext:
                 reason=self.reason,
                 host=socket.gethostname(),
                 ledgerflow_version=settings.version(),
+                process=processes.this_process(),
             )
         return self.aggregate
 

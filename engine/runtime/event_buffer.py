@@ -1,7 +1,9 @@
 """The DagRun events a driver has decided and not yet appended.
 
 They are appended in batches (every FLUSH_EVENTS events or FLUSH_SECONDS), and
-always before a try they start is submitted, so the store knows what runs.
+always before a try they start is submitted, so the store knows what runs. Tries'
+outcomes are appended as they arrive (those that arrive together in one append);
+until then the try journal keeps them, and each is forgotten there once appended.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.operation import OperationContext
+from ledgerflow.engine.infrastructure import try_journal
+from ledgerflow.engine.infrastructure.try_journal import TryKey
 
 FLUSH_EVENTS = 5_000
 FLUSH_SECONDS = 1.0
@@ -21,6 +25,7 @@ class EventBuffer:
     def __init__(self, op: OperationContext) -> None:
         self.op = op
         self.dirty: dict[UUID, Any] = {}  # aggregates with events to append
+        self.outcomes: list[TryKey] = []  # tries whose outcome is in these events, kept in the journal
         self._count = 0
         self._last = time.monotonic()
 
@@ -43,9 +48,17 @@ class EventBuffer:
         """Whether to append now: anything pending when forced, else a full batch or an old one."""
         if not self.dirty and not self.op.pending():
             return False
-        return force or self._count >= FLUSH_EVENTS or time.monotonic() - self._last >= FLUSH_SECONDS
+        if force or self.outcomes or self._count >= FLUSH_EVENTS:
+            return True
+        return time.monotonic() - self._last >= FLUSH_SECONDS
+
+    def ended(self, key: TryKey) -> None:
+        """A try's outcome is among the changes: to append at once, then to forget in the journal."""
+        self.outcomes.append(key)
 
     def appended(self) -> None:
+        try_journal.forget(self.outcomes)
+        self.outcomes.clear()
         self.dirty.clear()
         self._count = 0
         self._last = time.monotonic()

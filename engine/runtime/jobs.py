@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.try_journal import TryKey
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,20 @@ class TaskJob:
     log_path: str
     timeout: float | None = None
     unrunnable: str | None = None  # why the try fails without running (its log would land outside the logs folder)
+    retries: int = 0  # of the task as the driver planned it: whether a failure is up_for_retry
+    stamp: dict[str, Any] = field(default_factory=dict)  # the operation that started the try
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.run_uuid, self.task_id)
 
+    @property
+    def try_key(self) -> TryKey:
+        return TryKey(self.dag_id, self.run_uuid, self.task_id, self.try_number)
+
     @classmethod
     def for_try(cls, run_uuid: Any, run: RunState, dag: DAG, task_id: str, try_number: int, *,
-                check_fingerprint: bool) -> TaskJob:
+                check_fingerprint: bool, retries: int = 0, stamp: dict[str, Any] | None = None) -> TaskJob:
         """The job for one try, with the DAG version the command planned with."""
         timeout = dag.tasks[task_id].execution_timeout
         log_path = confined_log_path(run.dag_id, run.run_id, task_id, try_number)
@@ -55,7 +62,7 @@ class TaskJob:
             planned_fingerprint=dag.fingerprint or "",
             check_fingerprint=check_fingerprint, log_path=str(log_path or ""),
             timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
-            unrunnable=unrunnable,
+            unrunnable=unrunnable, retries=retries, stamp=dict(stamp or {}),
         )
 
 

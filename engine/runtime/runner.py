@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 from uuid import UUID
 
 from ledgerflow.engine.authoring.dag import DAG, EmptyTask
@@ -24,23 +24,16 @@ from ledgerflow.engine.domain.deps import RUN, WAIT
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Blocked, Outcome, Progress
 from ledgerflow.engine.domain.run_state import FINISHED, RunState, ti_change
-from ledgerflow.engine.domain.values import storable_text
 from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.try_journal import TryKey
 from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 from ledgerflow.engine.runtime.slots import Slots
+from ledgerflow.engine.runtime.try_outcome import ended_change
 from ledgerflow.engine.runtime.window import Window
 from ledgerflow.engine.runtime.worker import remember
-
-
-class _TryNote(TypedDict, total=False):
-    """What a finished try's change records beside the task instance's own fields."""
-
-    log_sha256: str | None
-    dag_fingerprint: str | None
-    error: str
 
 
 @dataclass(frozen=True)
@@ -160,11 +153,13 @@ class Runner(Window):
 
     def _job(self, agg: DagRun, task_id: str, try_number: int) -> TaskJob:
         return TaskJob.for_try(agg.id, agg.run, self.full_dag, task_id, try_number,
-                               check_fingerprint=not self.options.donot_pickle)
+                               check_fingerprint=not self.options.donot_pickle,
+                               retries=self.dag.tasks[task_id].retries, stamp=self.op.stamp)
 
     # -- results -----------------------------------------------------------------
 
     def apply_results(self, results: Iterable[TaskResult]) -> None:
+        """Tries' outcomes as changes, appended at the next flush (which they make due at once)."""
         by_run: dict[UUID, list[dict[str, Any]]] = {}
         for res in results:
             self.slots.release(res.key)
@@ -174,20 +169,15 @@ class Runner(Window):
             if agg is None:
                 continue
             ti = agg.run.tis[task_id]
-            if res.state == "refused":  # not a try: it goes back to no state, its tries intact
+            self.events.ended(TryKey(agg.run.dag_id, res.key[0], task_id, ti.try_number))
+            change = ended_change(task_id, ti, res, self.dag.tasks[task_id].retries)
+            if res.state == "refused":
                 self.outcome.stopped = self.outcome.stopped or res.error
-                by_run.setdefault(uid, []).append(ti_change(task_id, ti, None, try_number=ti.try_number - 1,
-                                                            refused=res.error))
-                continue
-            extra: _TryNote = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
-            if res.error:
-                extra["error"] = storable_text(res.error[:2000])  # a task's own text: a NUL must not refuse it
+            elif res.error:
                 self.outcome.errors[(agg.run.run_id, task_id)] = res.error
-            to = res.state
-            if to == "failed" and self.dag.tasks[task_id].retries > 0 and ti.try_number <= ti.max_tries:
-                to = "up_for_retry"
+            if change["to"] == "up_for_retry":
                 self.retry_at[(uid, task_id)] = now() + self.dag.tasks[task_id].retry_delay
-            by_run.setdefault(uid, []).append(ti_change(task_id, ti, to, **extra))
+            by_run.setdefault(uid, []).append(change)
         for uid, changes in by_run.items():
             self.events.change(self.active[uid], changes)
 
@@ -211,9 +201,9 @@ class Runner(Window):
                 for agg in fresh:
                     self.open(agg)
             changed, waiting, jobs = self.one_pass()
-            if jobs:
+            if jobs or self.events.outcomes:
+                self.flush()  # the starts before their tries run, with the outcomes that came in
                 # executor is None only with mark_success, where one_pass starts no job, takes no slot
-                self.flush()
                 for job in jobs:
                     if job.key in self.slots:  # a clear that got in first drops the start
                         self.executor.submit(job)  # type: ignore[union-attr]  # see above
@@ -250,11 +240,16 @@ class Runner(Window):
         return self.outcome
 
     def interrupt(self) -> list[str]:
-        """Stops running tries, records them as interrupted, parks unfinished runs as queued."""
-        if self.executor is not None and self.slots:
-            self.apply_results(self.executor.poll(0))  # tries that already ended are recorded, not re-run
-            self.finish_runs()
-        stopped = self.executor.shutdown() if self.executor else []
+        """Records the tries that already ended, then stops the rest (recorded as interrupted; a try
+        that ends while it is being stopped is recorded as it ended) and parks unfinished runs."""
+        stopped: list[tuple[str, str]] = []
+        if self.executor is not None:
+            if self.slots:
+                self.apply_results(self.executor.poll(0))
+                self.flush()
+            stopped = self.executor.shutdown()
+            self.apply_results(self.executor.poll(0))
+        self.finish_runs()
         by_run: dict[UUID, list[dict[str, Any]]] = {}
         for key in stopped:
             uid, task_id = UUID(key[0]), key[1]

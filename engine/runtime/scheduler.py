@@ -29,6 +29,7 @@ from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import Executor, make_executor
+from ledgerflow.engine.runtime.recovery import recover
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
 
 IDLE_SECONDS = 1.0
@@ -112,6 +113,8 @@ class Scheduler:
 
     def _drive(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
         read = views(self.ledger)
+        if recover(self.ledger, dag.dag_id):
+            read.catch_up()
         runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
         # a due date without a run, or a queued or running run (uuid, version, state) to take over

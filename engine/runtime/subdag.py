@@ -26,6 +26,7 @@ from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import load_run
 from ledgerflow.engine.runtime.executors import SequentialExecutor
 from ledgerflow.engine.runtime.jobs import TaskJob
+from ledgerflow.engine.runtime.recovery import recover
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
 from ledgerflow.engine.runtime.worker import runs_tries_of
 
@@ -77,6 +78,7 @@ def _drive(ledger: Ledger, task: SubDagTask, job: TaskJob, op: OperationContext
            ) -> tuple[str, list[str]]:
     child = task.subdag
     read = views(ledger)
+    recover(ledger, child.dag_id, run_uuid=dagrun_id(child.dag_id, iso(job.logical_date)))
     read.catch_up()
     known = [run for _, run in read.runs(child.dag_id).values()]
     agg = _child_run(ledger, task, job, op)

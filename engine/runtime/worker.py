@@ -25,6 +25,7 @@ from ledgerflow.engine.authoring.templating import build_context, call_with_cont
 from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout
 from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.try_stop import stoppable
 
 _PR_SET_PDEATHSIG = 1
 _LOADED: dict[tuple[str, str, str], DAG] = {}
@@ -93,7 +94,7 @@ def _captured(log: IO[str]) -> Iterator[None]:
 
 
 def die_with_parent() -> None:
-    """Asks Linux to SIGKILL this process when its parent dies (no orphaned tries)."""
+    """Asks Linux to SIGKILL this process when its parent dies (a command never outlives the worker running its try)."""
     try:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
@@ -112,6 +113,10 @@ def _run_bash(command: str, env: dict[str, str] | None, log: Any, timeout: float
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise ExecutionTimeout(f"execution_timeout of {timeout:g}s exceeded") from None
+    except BaseException:  # the try was stopped: the command goes with it
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     if code != 0:
         raise RuntimeError(f"bash command exited with code {code}")
 
@@ -163,16 +168,17 @@ def execute(job: TaskJob) -> TaskResult:
     # a task may print or raise text that is not UTF-8 (a lone surrogate): escaped, never a crash
     with open_private(log_path, "w", buffering=1, errors="backslashreplace") as log, importable(folder):
         try:
-            dag, fingerprint = _dag_for(job)
-            task = dag.tasks[job.task_id]
-            context = build_context(
-                dag_params=dag.params, conf=job.conf, run_id=job.run_id, run_type=job.run_type,
-                task_id=job.task_id, logical_date=job.logical_date,
-                data_interval_start=job.data_interval_start,
-                data_interval_end=job.data_interval_end, try_number=job.try_number,
-            )
-            fields = rendered_fields(task, context)
-            _kind_of(task)(task, job, context, fields, log)
+            with stoppable():
+                dag, fingerprint = _dag_for(job)
+                task = dag.tasks[job.task_id]
+                context = build_context(
+                    dag_params=dag.params, conf=job.conf, run_id=job.run_id, run_type=job.run_type,
+                    task_id=job.task_id, logical_date=job.logical_date,
+                    data_interval_start=job.data_interval_start,
+                    data_interval_end=job.data_interval_end, try_number=job.try_number,
+                )
+                fields = rendered_fields(task, context)
+                _kind_of(task)(task, job, context, fields, log)
         except (Exception, SystemExit) as exc:  # the task's own failure, sys.exit() too: record it, never crash
             error = f"{type(exc).__name__}: {exc}"
             refused = "refused" if isinstance(exc, DagFileChanged) else None
