@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ledgerflow.engine.authoring.dagbag import load_dag
 from ledgerflow.engine.domain.dates import parse_date
 from ledgerflow.engine.domain.patterns import compile_pattern
-from ledgerflow.engine.domain.read_port import listings, views
+from ledgerflow.engine.domain.read_port import ViewCheck, listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer, text
 from ledgerflow.engine.errors import InvalidInput, RunNotFound, Term, ViewsStuck
@@ -145,6 +145,10 @@ class Reads:
         from ledgerflow.engine.audit import verify
 
         return verify.verify_store(self._ledger(catch_up=False), digest)
+
+    def verify_views(self) -> ViewCheck:
+        """The views compared with a fresh fold of the events up to their position."""
+        return views(self._ledger(catch_up=False)).check()
 
     @staticmethod
     def verify_export(lines: Iterable[str], digest: Head | None = None) -> tuple[Report, bytes | None]:
