@@ -19,7 +19,7 @@ from typing import Any
 
 from psycopg import Cursor, sql
 
-from ledgerflow.engine.domain.read_port import Discrepancy, ViewCheck
+from ledgerflow.engine.domain.view_check import Discrepancy, ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import head
 from ledgerflow.projections.projector import VIEWS, ViewProjector, position

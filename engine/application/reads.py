@@ -14,9 +14,10 @@ from typing import IO, TYPE_CHECKING, Any
 from ledgerflow.engine.authoring.dagbag import load_dag
 from ledgerflow.engine.domain.dates import parse_date
 from ledgerflow.engine.domain.patterns import compile_pattern
-from ledgerflow.engine.domain.read_port import ViewCheck, listings, views
+from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer, text
+from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.errors import InvalidInput, RunNotFound, Term, ViewsStuck
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
