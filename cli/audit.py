@@ -170,28 +170,60 @@ def verify(
     export: Annotated[Path | None, typer.Option(
         "--export", help="Verify this export file on its own instead of the database."
     )] = None,
+    views: Annotated[bool | None, typer.Option(
+        "--views/--no-views", help="Also check that the views (runs, task instances, pools, operations, "
+        "audit entries) equal a fold of the events (default: yes, unless --export)."
+    )] = None,
 ) -> None:
-    """Recompute the hash chain; exit 1 naming the first bad position if anything was altered."""
+    """Recompute the hash chain and fold the events again; exit 1 naming what was altered."""
     with domain_errors():
+        if export is not None and views:
+            raise fail("--views checks the database's views; an --export file has none", 2)
         svc = service()
         head = svc.read_digest(_read_digest(digest)) if digest else None
         if export is not None:
             report, anchor = svc.verify_export(_lines(export, "export", LINE_CHARS), head)
-            what = f"Export {export}"
+            what, check = f"Export {export}", None
         else:
             report, anchor = svc.verify_store(head), None
             what = "Audit log"
+            check = svc.verify_views() if views is not False else None
+    intact = _say_chain(what, report, anchor, head)
+    if check is not None:
+        intact = _say_views(check) and intact
+    if not intact:
+        raise typer.Exit(1)
+
+
+def _say_chain(what: str, report: Any, anchor: bytes | None, head: Any) -> bool:
     if not report.intact:
         where = f" at position {report.position}" if report.position is not None else ""
         typer.echo(f"{what} FAILED verification{where}: {report.problem}")
         typer.echo(f"{report.count} events verified before it.")
-        raise typer.Exit(1)
+        return False
     typer.echo(f"{what} intact: {report.count} events, head position {report.head.position} "
                f"sha256 {report.head.hash.hex()}")
     if anchor is not None:
         typer.echo(f"Anchored on the hash before its first event: {anchor.hex()}")
     if head is not None:
         typer.echo(f"Extends the digest at position {head.position}.")
+    return True
+
+
+def _say_views(check: Any) -> bool:
+    behind = f", {check.head - check.position} events behind the log" if check.head > check.position else ""
+    if not check.intact:
+        count = sum(n for _, n in check.kinds.values())
+        typer.echo(f"Views FAILED verification at position {check.position}{behind}: {count} "
+                   f"discrepancies with a fold of the events")
+        for line in check.lines():
+            typer.echo(printable(line))
+        return False
+    rows = check.rows
+    typer.echo(f"Views match the events up to position {check.position}{behind}: "
+               f"{rows['dag_run']} runs, {rows['task_instance']} task instances, {rows['pool']} pools, "
+               f"{rows['operation']} operations, {rows['audit_entry']} audit entries.")
+    return True
 
 
 @app.command()

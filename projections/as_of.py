@@ -19,7 +19,7 @@ from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import fold_stored
-from ledgerflow.projections.projector import VIEWS
+from ledgerflow.projections.projector import POSITION
 from ledgerflow.projections.queries import run_json
 
 
@@ -27,8 +27,7 @@ def cutoff(ledger: Ledger, at: datetime) -> int:
     """The last notification id recorded at or before `at` (0 when none was), and folded into the
     views: a read caught them up first, unless they stop before an event they cannot fold."""
     with ledger.cursor() as curs:
-        curs.execute("SELECT least(ledgerflow_chain_cutoff(%s), coalesce((SELECT notification_id "
-                     "FROM ledgerflow_tracking WHERE application_name = %s), 0)) AS last", (at, VIEWS))
+        curs.execute(f"SELECT least(ledgerflow_chain_cutoff(%s), {POSITION}) AS last", (at,))
         row = curs.fetchone()
     return int(row["last"]) if row and row["last"] is not None else 0
 

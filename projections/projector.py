@@ -2,14 +2,15 @@
 
 Each batch of notifications is folded in memory and written together with the
 new tracking position in one transaction, under an advisory lock, so two
-processes catching up at once never apply a notification twice. An event that
+processes catching up at once never apply a notification twice; a replay over rows that
+already hold an event (a tracking row moved back) skips it, so it never folds twice either
+(see POSITION and fold_notifications). An event that
 cannot be folded stops the views just before it (projections.unfoldable), with
 everything before it applied, and is named by its position (ViewsStuck).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
@@ -30,6 +31,7 @@ from ledgerflow.projections import audit
 from ledgerflow.projections.fold import Folded, decode, split_topic
 from ledgerflow.projections.rows import RUN_COLUMNS, add_task_instances, run_from_row
 from ledgerflow.projections.unfoldable import apply_foldable, caused_by_the_events, problem
+from ledgerflow.projections.view_writes import write_views
 
 VIEWS = "views"
 BATCH = 50_000
@@ -38,10 +40,16 @@ _TOUCHED = (f"SELECT run_uuid::text AS run_uuid, {', '.join(RUN_COLUMNS[1:])} FR
             f"WHERE run_uuid = ANY(%s::uuid[])")
 
 
-def position(curs: Cursor[Any], name: str = VIEWS) -> int:
-    curs.execute(
-        "SELECT notification_id FROM ledgerflow_tracking WHERE application_name = %s", (name,)
-    )
+# The views hold every event up to their tracking row and up to the event of their last audit
+# entry (both are written in one transaction), so a tracking row moved back or deleted never
+# replays an event into duplicate entries: the catch-up resumes after the later of the two.
+POSITION = (f"greatest((SELECT notification_id FROM ledgerflow_tracking WHERE application_name = "
+            f"'{VIEWS}'), (SELECT position FROM audit_entry ORDER BY seq DESC LIMIT 1), 0)")
+UNBOUNDED = 2**63 - 1
+
+
+def position(curs: Cursor[Any]) -> int:
+    curs.execute(f"SELECT {POSITION} AS notification_id")
     row = curs.fetchone()
     return int(row["notification_id"]) if row else 0
 
@@ -73,7 +81,8 @@ _BATCH_AS_STORED = (
     f"e.state, c.recorded_at FROM {EVENTS_TABLE} e "
     f"LEFT JOIN {CHAIN_TABLE} c ON c.notification_id = e.notification_id "
     f"AND c.notification_id > %(after)s "  # else the merge join reads the chain from its start
-    f"WHERE e.notification_id > %(after)s ORDER BY e.notification_id LIMIT %(limit)s"
+    f"WHERE e.notification_id > %(after)s AND e.notification_id <= %(until)s "
+    f"ORDER BY e.notification_id LIMIT %(limit)s"
 )
 _BATCH = _BATCH_AS_STORED.replace("e.state,", "convert_from(e.state, 'UTF8'),", 1)
 
@@ -95,6 +104,7 @@ def fold_notifications(
     """
     known = set(folded.runs)
     missing: dict[str, bool] = {}  # run not created in this batch -> needs its task instances
+    first: dict[str, int] = {}  # the first version of each such run in the batch
     for row in rows:
         oid, topic = row[1], row[3]
         if oid in known or "DagRun." not in topic:
@@ -102,70 +112,21 @@ def fold_notifications(
         spec = run_event(split_topic(topic)[1])
         if spec.creates:
             known.add(oid)
-        elif spec.self_contained:  # folding it needs the run's row, not its other task instances
+            continue
+        first.setdefault(oid, row[2])
+        if spec.self_contained:  # folding it needs the run's row, not its other task instances
             missing.setdefault(oid, False)
         else:
             missing[oid] = True
     load(list(missing), {oid for oid, tis in missing.items() if tis})
+    versions = folded.versions
+    if any(versions.get(oid, 0) >= version for oid, version in first.items()):
+        # a replay over rows that already hold some of these events: each is folded once only
+        rows = [r for r in rows if r[1] not in first or r[2] > versions.get(r[1], 0)]
     apply = folded.apply
     with meanwhile or nullcontext():
         for position, oid, version, topic, state, recorded_at in rows:
             apply(oid, version, topic, decode(state), position, recorded_at)
-
-
-def _write(curs: Cursor[Any], folded: Folded) -> None:
-    if folded.runs:
-        curs.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _run (LIKE dag_run) ON COMMIT DELETE ROWS;"
-            "CREATE TEMP TABLE IF NOT EXISTS _ti (LIKE task_instance) ON COMMIT DELETE ROWS;"
-            # a rebuild or a long catch-up writes many batches in one transaction: each batch
-            # upserts only its own rows
-            "TRUNCATE _run, _ti"
-        )
-        with curs.copy(f"COPY _run ({', '.join(RUN_COLUMNS)}) FROM STDIN") as copy:
-            for uid, run in folded.runs.items():
-                copy.write_row((
-                    uid, folded.versions[uid], run.dag_id, run.run_id, run.logical_date,
-                    run.data_interval_start, run.data_interval_end, run.run_type, run.state,
-                    json.dumps(run.conf, sort_keys=True), run.dag_fingerprint, run.clear_number,
-                ))
-        with curs.copy("COPY _ti (run_uuid, task_id, state, try_number, max_tries) FROM STDIN") as copy:
-            for uid, task_ids in folded.dirty_tis.items():
-                tis = folded.runs[uid].tis
-                for tid in task_ids:
-                    ti = tis[tid]
-                    copy.write_row((uid, tid, ti.state, ti.try_number, ti.max_tries))
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RUN_COLUMNS[1:])
-        curs.execute(
-            f"INSERT INTO dag_run SELECT * FROM _run ON CONFLICT (run_uuid) DO UPDATE SET {updates}"
-        )
-        curs.execute(
-            "INSERT INTO task_instance SELECT * FROM _ti ON CONFLICT (run_uuid, task_id) DO UPDATE "
-            "SET state = EXCLUDED.state, try_number = EXCLUDED.try_number, "
-            "max_tries = EXCLUDED.max_tries"
-        )
-    for name, slots in folded.pools.items():
-        curs.execute(
-            "INSERT INTO pool (name, slots) VALUES (%s, %s) "
-            "ON CONFLICT (name) DO UPDATE SET slots = EXCLUDED.slots",
-            (name, slots),
-        )
-    for op_id, op in folded.operations.items():
-        if "name" in op:
-            curs.execute(
-                "INSERT INTO operation (operation_id, name, arguments, actor, reason, host, "
-                "ledgerflow_version, started_at, ended_at, outcome, summary) VALUES "
-                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (op_id, op["name"], json.dumps(op["arguments"]), op["actor"], op["reason"],
-                 op["host"], op["ledgerflow_version"], op["started_at"], op.get("ended_at"),
-                 op.get("outcome"), json.dumps(op["summary"]) if "summary" in op else None),
-            )
-        else:
-            curs.execute(
-                "UPDATE operation SET ended_at = %s, outcome = %s, summary = %s "
-                "WHERE operation_id = %s",
-                (op["ended_at"], op["outcome"], json.dumps(op["summary"]), op_id),
-            )
 
 
 def _track(curs: Cursor[Any], last: int) -> None:
@@ -181,7 +142,7 @@ def _apply_rows(curs: Cursor[Any], rows: Sequence[tuple[Any, ...]]) -> None:
     """Folds and writes rows with their audit entries at once, and moves the position past them."""
     folded = Folded()
     fold_notifications(list(rows), folded, partial(_load_runs, curs, folded=folded))
-    _write(curs, folded)
+    write_views(curs, folded)
     audit.write(curs, folded.audit)
     _track(curs, rows[-1][0])
 
@@ -234,7 +195,8 @@ class ViewProjector:
                 _empty(curs)
             batch = _batch_cursor(curs)
             while stuck is None:
-                batch.execute(_BATCH_AS_STORED, {"after": position(curs), "limit": self.batch})
+                batch.execute(_BATCH_AS_STORED, {"after": position(curs), "until": UNBOUNDED,
+                                                 "limit": self.batch})
                 rows = batch.fetchall()
                 if not rows:
                     break
@@ -249,17 +211,24 @@ class ViewProjector:
             raise stuck
         return applied
 
-    def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
-        with no_cycle_collection():
-            return self._apply_batches(curs, progress)
+    def replay(self, curs: Cursor[Any], until: int) -> int:
+        """Applies the notifications up to `until` in the caller's transaction, to whichever
+        tables its unqualified names find (the views check folds into its own)."""
+        return self._apply_new(curs, None, until)
 
-    def _apply_batches(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None) -> int:
+    def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None,
+                   until: int = UNBOUNDED) -> int:
+        with no_cycle_collection():
+            return self._apply_batches(curs, progress, until)
+
+    def _apply_batches(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None,
+                       until: int) -> int:
         applied = 0
         start = position(curs)
         batch = _batch_cursor(curs)
         pending: list[str] = []  # audit lines of the previous batch
         while True:
-            batch.execute(_BATCH, {"after": start, "limit": self.batch})
+            batch.execute(_BATCH, {"after": start, "until": until, "limit": self.batch})
             rows = batch.fetchall()
             if not rows:
                 audit.write(curs, pending)
@@ -268,7 +237,7 @@ class ViewProjector:
             # the server stores the previous batch's audit entries while this one folds
             fold_notifications(rows, folded, partial(_load_runs, curs, folded=folded),
                                audit.sending(curs, pending))
-            _write(curs, folded)
+            write_views(curs, folded)
             pending = folded.audit
             start = rows[-1][0]
             _track(curs, start)

@@ -14,10 +14,12 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past
 from ledgerflow.projections import audit_queries, clear_queries, queries
 from ledgerflow.projections.projector import ViewProjector
+from ledgerflow.projections.view_check import check_views
 
 Progress = Callable[[int, int], None]
 Rows = list[dict[str, Any]]
@@ -39,6 +41,9 @@ class ViewReads:
 
     def status(self) -> dict[str, int]:
         return ViewProjector(self.ledger).status()
+
+    def check(self) -> ViewCheck:
+        return check_views(self.ledger)
 
     # -- Views: what commands and drivers ask --------------------------------------------
 

@@ -25,15 +25,21 @@ BAD = {
 
 
 def insert(database_url: str, topic: str, state: str | bytes, originator: str | None = None) -> int:
+    """Appends the event with its hash-chain link, as an append the ledger accepted would."""
     data = state if isinstance(state, bytes) else state.encode()
     with psycopg.connect(database_url) as conn:
         oid = originator or conn.execute("SELECT gen_random_uuid()").fetchone()[0]
         version = conn.execute("SELECT coalesce(max(originator_version), 0) + 1 FROM ledgerflow_events "
                                "WHERE originator_id = %s", (oid,)).fetchone()[0]
-        return conn.execute(
+        position = conn.execute(
             "INSERT INTO ledgerflow_events (originator_id, originator_version, topic, state) "
             "VALUES (%s, %s, %s, %s) RETURNING notification_id", (oid, version, topic, data),
         ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO ledgerflow_chain SELECT %(p)s, now(), 1, ledgerflow_chain_link_v1((SELECT hash "
+            "FROM ledgerflow_chain ORDER BY notification_id DESC LIMIT 1), %(p)s, %(o)s, %(v)s, now(), "
+            "%(t)s, %(s)s)", {"p": position, "o": oid, "v": version, "t": topic, "s": data})
+        return position
 
 
 def events(database_url: str) -> int:

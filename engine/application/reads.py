@@ -17,6 +17,7 @@ from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer, text
+from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.errors import InvalidInput, RunNotFound, Term, ViewsStuck
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -150,6 +151,10 @@ class Reads:
         from ledgerflow.engine.audit import verify
 
         return verify.verify_store(self._ledger(catch_up=False), digest)
+
+    def verify_views(self) -> ViewCheck:
+        """The views compared with a fresh fold of the events up to their position."""
+        return views(self._ledger(catch_up=False)).check()
 
     @staticmethod
     def verify_export(lines: Iterable[str], digest: Head | None = None) -> tuple[Report, bytes | None]:

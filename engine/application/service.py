@@ -22,7 +22,7 @@ from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
-from ledgerflow.engine.errors import DatabaseUnavailable, Interrupted, InvalidInput, Message, Term
+from ledgerflow.engine.errors import DatabaseUnavailable, Interrupted, InvalidInput, Message, RefusedCommand, Term
 from ledgerflow.engine.infrastructure import database, migrations, roles, settings
 from ledgerflow.engine.infrastructure.connections import stoppable
 from ledgerflow.engine.infrastructure.db_failures import database_problem
@@ -51,6 +51,12 @@ def _operation(name: str, *, actor: str | None, reason: str | None, arguments: d
 
 def version() -> str:
     return settings.version()
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    events: int  # in the log, to replay
+    broken_chain: str | None  # where the hash chain does not verify, when rebuilding despite it
 
 
 @dataclass
@@ -225,8 +231,29 @@ class Ledgerflow(Reads):
 
     # -- the views and the database ----------------------------------------------------------
 
-    def rebuild_views(self) -> int:
-        """Drops the views and replays every event into them; returns the events replayed."""
+    def chain_problem(self) -> str | None:
+        """Where and why the hash chain does not verify, in one line; None when it does."""
+        report = self.verify_store()
+        if report.intact:
+            return None
+        return f"{'' if report.position is None else f'at position {report.position}: '}{report.problem}"
+
+    def plan_rebuild(self, *, allow_broken_chain: bool = False) -> RebuildPlan:
+        """What a rebuild would replay; refused when the chain does not verify, unless allowed:
+        a rebuild folds the events as they are now, so altered ones would give clean-looking views."""
+        problem = self.chain_problem()
+        if problem is not None and not allow_broken_chain:
+            raise RefusedCommand(
+                f"the hash chain does not verify {problem}; a rebuild would fold the altered events "
+                f"into views that look clean (`ledgerflow audit verify` shows the break; ",
+                Term("allow_broken_chain", "allowing a broken chain"), " rebuilds anyway)")
+        return RebuildPlan(self.view_status()["head"], problem)
+
+    def rebuild_views(self, plan: RebuildPlan | None = None) -> int:
+        """Drops the views and replays every event into them; returns the events replayed.
+        Without a plan, a chain that does not verify refuses it (see plan_rebuild)."""
+        if plan is None:
+            self.plan_rebuild()
         return views(self._ledger(catch_up=False)).rebuild()
 
     def view_status(self) -> dict[str, int]:
@@ -266,4 +293,4 @@ class Ledgerflow(Reads):
 
 # What faces use besides the service: commands, plans and results, and their formatting.
 __all__ = ["BackfillPlan", "BackfillSession", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow", "Outcome",
-           "Progress", "database_problem", "iso", "label", "stoppable", "version"]
+           "Progress", "RebuildPlan", "database_problem", "iso", "label", "stoppable", "version"]

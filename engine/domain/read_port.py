@@ -16,6 +16,7 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 
 Progress = Callable[[int, int], None]
@@ -33,6 +34,9 @@ class Views(Protocol):
 
     def status(self) -> dict[str, int]:
         """position, head and lag of the views."""
+
+    def check(self) -> ViewCheck:
+        """The views compared with a fresh fold of the events up to their position; writes nothing."""
 
     def runs(self, dag_id: str, start: datetime | None = None, end: datetime | None = None
              ) -> dict[UUID, tuple[int, RunState]]:
