@@ -45,7 +45,6 @@ _TOUCHED = (f"SELECT run_uuid::text AS run_uuid, {', '.join(RUN_COLUMNS[1:])} FR
 # replays an event into duplicate entries: the catch-up resumes after the later of the two.
 POSITION = (f"greatest((SELECT notification_id FROM ledgerflow_tracking WHERE application_name = "
             f"'{VIEWS}'), (SELECT position FROM audit_entry ORDER BY seq DESC LIMIT 1), 0)")
-UNBOUNDED = 2**63 - 1
 
 
 def position(curs: Cursor[Any]) -> int:
@@ -81,10 +80,12 @@ _BATCH_AS_STORED = (
     f"e.state, c.recorded_at FROM {EVENTS_TABLE} e "
     f"LEFT JOIN {CHAIN_TABLE} c ON c.notification_id = e.notification_id "
     f"AND c.notification_id > %(after)s "  # else the merge join reads the chain from its start
-    f"WHERE e.notification_id > %(after)s AND e.notification_id <= %(until)s "
-    f"ORDER BY e.notification_id LIMIT %(limit)s"
+    f"WHERE e.notification_id > %(after)s ORDER BY e.notification_id LIMIT %(limit)s"
 )
 _BATCH = _BATCH_AS_STORED.replace("e.state,", "convert_from(e.state, 'UTF8'),", 1)
+# a replay that stops at a position (the views check); a bound of its own, as one more
+# condition costs the catch-up's plan about a tenth of its speed
+_BATCH_UNTIL = _BATCH.replace(" ORDER BY", " AND e.notification_id <= %(until)s ORDER BY", 1)
 
 
 def _batch_cursor(curs: Cursor[Any]) -> Cursor[Any]:
@@ -195,8 +196,7 @@ class ViewProjector:
                 _empty(curs)
             batch = _batch_cursor(curs)
             while stuck is None:
-                batch.execute(_BATCH_AS_STORED, {"after": position(curs), "until": UNBOUNDED,
-                                                 "limit": self.batch})
+                batch.execute(_BATCH_AS_STORED, {"after": position(curs), "limit": self.batch})
                 rows = batch.fetchall()
                 if not rows:
                     break
@@ -217,18 +217,19 @@ class ViewProjector:
         return self._apply_new(curs, None, until)
 
     def _apply_new(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None,
-                   until: int = UNBOUNDED) -> int:
+                   until: int | None = None) -> int:
         with no_cycle_collection():
             return self._apply_batches(curs, progress, until)
 
     def _apply_batches(self, curs: Cursor[Any], progress: Callable[[int, int], None] | None,
-                       until: int) -> int:
+                       until: int | None) -> int:
         applied = 0
         start = position(curs)
+        query = _BATCH if until is None else _BATCH_UNTIL
         batch = _batch_cursor(curs)
         pending: list[str] = []  # audit lines of the previous batch
         while True:
-            batch.execute(_BATCH, {"after": start, "until": until, "limit": self.batch})
+            batch.execute(query, {"after": start, "until": until, "limit": self.batch})
             rows = batch.fetchall()
             if not rows:
                 audit.write(curs, pending)

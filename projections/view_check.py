@@ -13,8 +13,6 @@ join on its key, in the server.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from psycopg import Cursor, sql
@@ -51,29 +49,28 @@ def check_views(ledger: Ledger) -> ViewCheck:
             if at > top:
                 check.add(Discrepancy("ledgerflow_tracking", VIEWS, "notification_id",
                                       f"the views claim position {at} but the log ends at {top}"))
-            with _shadows(curs) as real:
-                try:
-                    with conn.transaction():
-                        ViewProjector(ledger).replay(curs, at)
-                except Exception as exc:
-                    if not caused_by_the_events(exc):
-                        raise
-                    check.add(Discrepancy("views", f"up to position {at}", "fold",
-                                          f"the events up to position {at} cannot be folded "
-                                          f"again: {problem(exc)}"))
-                    return check
-                for view, table in real.items():
-                    _compare(curs, check, view, table)
+            real = _shadow(curs)
+            try:
+                with conn.transaction():
+                    ViewProjector(ledger).replay(curs, at)
+            except Exception as exc:
+                if not caused_by_the_events(exc):
+                    raise
+                check.add(Discrepancy("views", f"up to position {at}", "fold",
+                                      f"the events up to position {at} cannot be folded "
+                                      f"again: {problem(exc)}"))
+                return check
+            for view, table in real.items():
+                _compare(curs, check, view, table)
     return check
 
 
-@contextmanager
-def _shadows(curs: Cursor[Any]) -> Iterator[dict[str, sql.Composable]]:
-    """Creates the empty temporary twins; yields the real views' qualified names."""
+def _shadow(curs: Cursor[Any]) -> dict[str, sql.Composable]:
+    """Creates the empty temporary twins; returns the real views' qualified names."""
     real: dict[str, sql.Composable] = {}
     for name, key in _SHADOWED.items():
-        curs.execute("SELECT relnamespace::regnamespace::text AS schema FROM pg_class "
-                     "WHERE oid = to_regclass(%s)", (name,))
+        curs.execute("SELECT n.nspname AS schema FROM pg_class c JOIN pg_namespace n "
+                     "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)", (name,))
         row = curs.fetchone()
         assert row is not None, f"{name} is not in the database"  # migrated before any read
         table = sql.Identifier(row["schema"], name)
@@ -83,7 +80,7 @@ def _shadows(curs: Cursor[Any]) -> Iterator[dict[str, sql.Composable]]:
             sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, key))))
         if name in KEYS:
             real[name] = table
-    yield real
+    return real
 
 
 def _compare(curs: Cursor[Any], check: ViewCheck, view: str, table: sql.Composable) -> None:

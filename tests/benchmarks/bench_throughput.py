@@ -101,4 +101,30 @@ def scenario_rebuild(ctx: Context) -> None:
                    f"{events:,} events in {rebuild_s:.2f} s; {ref}")
     ctx.report.add("3 projection rebuild", "rebuild_vs_raw_read", rebuild_s / read_s, "x",
                    "ratio (info)", None, ref)
+    _verify(ctx, url, events, rebuild_s)
+
+
+def _verify(ctx: Context, url: str, events: int, rebuild_s: float) -> None:
+    """`audit verify` over the rebuilt store: the hash chain, then the views against a fresh fold."""
+    from ledgerflow.engine.audit.verify import verify_store
+    from ledgerflow.engine.infrastructure.store import Ledger
+    from ledgerflow.projections.view_check import check_views
+
+    ledger = Ledger(url)
+    try:
+        t0 = time.perf_counter()
+        chain = verify_store(ledger)
+        chain_s = time.perf_counter() - t0
+        check = check_views(ledger)
+        views_s = time.perf_counter() - t0 - chain_s
+    finally:
+        ledger.close()
+    if not chain.intact or not check.intact:
+        raise RuntimeError(f"audit verify after rebuild: {chain.problem} {check.lines()}")
+    rows = sum(check.rows.values())
+    ctx.report.add("3 projection rebuild", "verify_chain_s", chain_s, "s", "info", None,
+                   f"{events:,} events, {events / chain_s:,.0f} events/s")
+    ctx.report.add("3 projection rebuild", "verify_views_vs_rebuild", views_s / rebuild_s, "x",
+                   "<= 1.5 x rebuild", views_s <= 1.5 * rebuild_s,
+                   f"views check {views_s:.2f} s ({rows:,} view rows) vs rebuild {rebuild_s:.2f} s")
 
