@@ -40,7 +40,7 @@ def test_task_logs_are_0600_in_0700_folders_under_a_home_made_0700_below_a_paren
     logs = sorted((home / "logs").rglob("*.log"))
     assert len(logs) == 6
     assert {mode(p) for p in logs} == {0o600}
-    assert {mode(p) for p in (home / "logs").rglob("*") if p.is_dir()} == {0o700}
+    assert {mode(p) for p in home.rglob("*") if p.is_dir()} == {0o700}  # logs, the try journal
     assert mode(home) == mode(home / "logs") == mode(parent / "deeper") == 0o700
     assert mode(parent) == 0o750
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerflow.engine.infrastructure import settings
+from ledgerflow.engine.infrastructure.private_paths import private_dir
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class TryKey:
 
 def _folder(kind: str) -> Path:
     path = settings.home() / "tries" / kind
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path)  # LEDGERFLOW_HOME and tries/ too, not only the last folder, are 0700
     return path
 
 
