@@ -111,3 +111,10 @@ class ViewReads:
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         return audit_queries.show(self.ledger, operation_id)
+
+    def audit_page(self, *, offset: int, newest_first: bool, **filters: Any) -> Rows:
+        return audit_queries.page(self.ledger, audit_queries.LogFilter(**filters), offset=offset,
+                                  newest_first=newest_first)
+
+    def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
+        return audit_queries.history(self.ledger, dag_id, run_id, task_id)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledgerflow.engine.application.reads import Reads
+from ledgerflow.engine.application.access import Access, Caller
+from ledgerflow.engine.application.pages import Pages
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
 from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
@@ -33,7 +34,14 @@ if TYPE_CHECKING:
     from ledgerflow.engine.application.backfill_plan import BackfillPlan
     from ledgerflow.engine.application.backfill_preview import RenderedTask
     from ledgerflow.engine.application.clear import ClearPlan
-    from ledgerflow.engine.application.commands import BackfillRequest, ClearTaskInstances, SetPool, TriggerDagRun
+    from ledgerflow.engine.application.commands import (
+        BackfillRequest,
+        ClearTaskInstances,
+        MarkTaskInstances,
+        SetPool,
+        TriggerDagRun,
+    )
+    from ledgerflow.engine.application.mark import MarkPlan
     from ledgerflow.engine.domain.dagrun import DagRun
     from ledgerflow.engine.domain.operation import OperationContext
     from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
@@ -82,7 +90,7 @@ class BackfillSession:
         return rendered_tasks(self.plan)
 
 
-class Ledgerflow(Reads):
+class Ledgerflow(Pages, Access):
     """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -163,6 +171,27 @@ class Ledgerflow(Reads):
             views(led).catch_up()
         return ClearResult(done, handoff(led, done))
 
+    # -- marks -------------------------------------------------------------------------------
+
+    def plan_mark(self, cmd: MarkTaskInstances) -> MarkPlan:
+        """The task instances a mark success/failed would change; writes nothing."""
+        from ledgerflow.engine.application.mark import plan_mark
+
+        _operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
+                   mutating=not cmd.dry_run)  # refused here, before a face shows the plan
+        return plan_mark(self._ledger(), cmd)
+
+    def mark(self, plan: MarkPlan) -> MarkPlan:
+        from ledgerflow.engine.application.mark import mark
+
+        cmd = plan.command
+        if cmd.dry_run:
+            raise InvalidInput("a dry-run mark cannot be applied")
+        op = _operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments())
+        done = mark(self._ledger(catch_up=False), plan, op)
+        views(self._ledger(catch_up=False)).catch_up()
+        return done
+
     # -- pools -------------------------------------------------------------------------------
 
     def pool_slots(self, cmd: SetPool) -> int | None:
@@ -229,5 +258,5 @@ class Ledgerflow(Reads):
 
 
 # What faces use besides the service: commands, plans and results, and their formatting.
-__all__ = ["BackfillPlan", "BackfillSession", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow", "Outcome",
-           "Progress", "iso", "label", "version"]
+__all__ = ["BackfillPlan", "BackfillSession", "Caller", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow",
+           "MarkPlan", "Outcome", "Progress", "iso", "label", "version"]

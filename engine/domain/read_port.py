@@ -100,6 +100,12 @@ class Listings(Protocol):
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
 
+    def audit_page(self, *, offset: int, newest_first: bool, **filters: Any) -> Rows:
+        """`limit` audit entries after `offset`, oldest (or newest) first, with try_number and details."""
+
+    def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
+        """Every change of one task instance, oldest first: audit entries with try_number and details."""
+
 
 # The one place that names the implementation; imported when asked, so that importing the
 # domain never loads the read side, which is built on it.
