@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ledgerflow.cli import audit, dags, db, pools, projections, tasks, users
+from ledgerflow.cli.api_server import api_server
 from ledgerflow.cli.common import CONTEXT, close_services
 from ledgerflow.cli.scheduler import scheduler
 
@@ -31,6 +32,7 @@ app.add_typer(pools.app, name="pools")
 app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
 app.command("scheduler", context_settings=CONTEXT)(scheduler)
+app.command("api-server", context_settings=CONTEXT)(api_server)
 
 
 def _version(value: bool) -> None:

@@ -81,6 +81,7 @@ class ClearTaskInstances:
     future: bool = False
     past: bool = False
     break_lineage: bool = False
+    prevent_running: bool = False  # refuse, rather than restart, a selection with running instances
     subdir: Path | None = None
     dry_run: bool = False
     yes: bool = False

@@ -14,15 +14,25 @@ from typing import Any
 
 from ledgerflow.engine.application.reads import Reads, instant
 from ledgerflow.engine.domain.read_port import listings
+from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer
 from ledgerflow.engine.errors import InvalidInput, NotFound, Term
 
 Rows = list[dict[str, Any]]
+RUN_TYPES = ("scheduled", "manual", "backfill")
+TI_STATES = ("scheduled", "queued", "running", "success", "failed", "skipped", "upstream_failed", "up_for_retry",
+             "restarting", "removed")
 RUN_ORDER = ("id", "run_id", "dag_run_id", "logical_date", "run_after", "state", "run_type", "dag_id")
 TI_ORDER = ("id", "map_index", "task_id", "state", "try_number", "logical_date", "run_after", "run_id",
             "dag_run_id")
 EVENT_ORDER = ("id", "event_log_id", "when", "dttm")
 _ALIASES = {"id": "logical_date", "run_after": "logical_date", "dag_run_id": "run_id"}
+
+
+def _known(values: Sequence[str], allowed: Sequence[str], name: str) -> None:
+    for value in values:
+        if value not in allowed:
+            raise InvalidInput(Term(name), f" {value[:40]!r} is not one of: {', '.join(allowed)}")
 
 
 def _sort_key(field: str) -> Callable[[dict[str, Any]], Any]:
@@ -61,6 +71,8 @@ class Pages(Reads):
                  limit: int = 50, offset: int = 0, as_of: str | None = None,
                  subdir: Path | None = None) -> tuple[Rows, int]:
         """The DAG's runs in the logical-date range (inclusive) with these states and run types."""
+        _known(states, RUN_STATES, "state")
+        _known(run_types, RUN_TYPES, "run_type")
         rows = self.list_runs(dag_id, start=start, end=end, as_of=as_of, subdir=subdir)
         rows = [r for r in rows
                 if (not states or r["state"] in states) and (not run_types or r["run_type"] in run_types)]
@@ -79,6 +91,7 @@ class Pages(Reads):
             if start or end:
                 keep = {r["run_id"] for r in self.list_runs(dag_id, start=start, end=end, as_of=as_of, subdir=subdir)}
                 rows = [r for r in rows if r["run_id"] in keep]
+        _known(states, (*TI_STATES, "none"), "state")
         wanted = {s for s in states if s != "none"}
         rows = [r for r in rows if (not task_ids or r["task_id"] in task_ids)
                 and (not states or r["state"] in wanted or (r["state"] is None and "none" in states))]

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         TriggerDagRun,
     )
     from ledgerflow.engine.application.mark import MarkPlan
+    from ledgerflow.engine.authoring.dag import DAG
     from ledgerflow.engine.domain.dagrun import DagRun
     from ledgerflow.engine.domain.operation import OperationContext
     from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
@@ -122,6 +123,14 @@ class Ledgerflow(Pages, Access):
     @staticmethod
     def dag_bag(subdir: Path | None = None) -> DagBag:
         return load_dagbag(subdir or settings.dags_folder())
+
+    @staticmethod
+    def dag(dag_id: str, subdir: Path | None = None) -> DAG | None:
+        """The DAG when its file loads; None when it cannot (its history still reads without it)."""
+        try:
+            return load_dag(subdir or settings.dags_folder(), dag_id)
+        except InvalidInput:
+            return None
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -207,6 +216,21 @@ class Ledgerflow(Pages, Access):
 
         op = _operation("pools set", actor=cmd.actor, reason=cmd.reason)
         set_pool(self._ledger(), op, cmd.name, cmd.slots)
+
+    @staticmethod
+    def check_reset_dag_runs(reset: bool) -> None:
+        """A clear always queues its runs again (the scheduler re-runs every queued run): it cannot leave them."""
+        if not reset:
+            raise InvalidInput(Term("reset_dag_runs"), " false is not supported: a clear always sets its runs back "
+                               "to queued, so the scheduler runs the cleared task instances again")
+
+    def create_pool(self, cmd: SetPool) -> None:
+        """A new pool (AlreadyExists: one of that name exists, default_pool included)."""
+        from ledgerflow.engine.errors import AlreadyExists
+
+        if self.pool_slots(cmd) is not None:
+            raise AlreadyExists(f"pool {cmd.name!r} exists already")
+        self.set_pool(cmd)
 
     # -- the scheduler -----------------------------------------------------------------------
 
