@@ -16,7 +16,7 @@ from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past
-from ledgerflow.projections import audit_queries, clear_queries, queries
+from ledgerflow.projections import audit_queries, clear_queries, pages, queries
 from ledgerflow.projections.projector import ViewProjector
 
 Progress = Callable[[int, int], None]
@@ -84,6 +84,9 @@ class ViewReads:
         if as_of is None:
             return queries.list_runs(self.ledger, dag_id, start, end, state)
         return past.run_rows(past.runs_as_of(self.ledger, dag_id, as_of, start, end), state)
+
+    def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
+        return pages.run_page(self.ledger, dag_id, **page)
 
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                     pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows:

@@ -45,7 +45,7 @@ def test_a_body_with_an_unknown_field_or_a_conf_that_is_not_an_object_is_422(api
     ("/api/v2/dags/pychain/dagRuns", {"order_by": "colour"}, 400, "order_by"),
     ("/api/v2/eventLogs", {"order_by": "-colour"}, 400, "order_by"),
     ("/api/ledgerflow/v1/dags/pychain/dagRuns", {"as_of": "yesterday-ish"}, 400, "as_of"),
-    ("/api/v2/dags/pychain/dagRuns/a%00b", {}, 404, "no run"),
+    ("/api/v2/dags/pychain/dagRuns/a%00b", {}, 400, "dag_run_id contains a NUL"),
 ], ids=["unknown dag", "unknown run", "unknown task", "unknown state", "unknown order", "unknown event order",
         "bad as_of", "run id with a NUL"])
 def test_bad_reads_are_4xx_with_a_detail_never_500(api, path, params, status, needle):

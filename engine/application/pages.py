@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ledgerflow.engine.application.reads import Reads, instant
+from ledgerflow.engine.application.reads import Reads, _asked, instant
 from ledgerflow.engine.domain.read_port import listings
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer
@@ -39,11 +39,15 @@ def _sort_key(field: str) -> Callable[[dict[str, Any]], Any]:
     return lambda row: (row.get(field) is None, row.get(field) or "")
 
 
-def ordered(rows: Rows, order_by: Sequence[str], allowed: Sequence[str], natural: Sequence[str]) -> Rows:
-    """Rows sorted by each `field` or `-field` of order_by, last criterion first (stable sorts)."""
+def _ordering(order_by: Sequence[str], allowed: Sequence[str]) -> None:
     for given in order_by:
         if given.lstrip("-") not in allowed:
             raise InvalidInput(Term("order_by"), f" {given[:40]!r} is not one of: {', '.join(allowed)}")
+
+
+def ordered(rows: Rows, order_by: Sequence[str], allowed: Sequence[str], natural: Sequence[str]) -> Rows:
+    """Rows sorted by each `field` or `-field` of order_by, last criterion first (stable sorts)."""
+    _ordering(order_by, allowed)
     result = sorted(rows, key=lambda row: tuple(str(row.get(f)) for f in natural))
     for given in reversed(list(order_by)):
         name = given.lstrip("-")
@@ -53,31 +57,42 @@ def ordered(rows: Rows, order_by: Sequence[str], allowed: Sequence[str], natural
     return result
 
 
-def page(rows: Rows, limit: int, offset: int) -> Rows:
+def page(limit: int, offset: int) -> None:
+    """A limit and an offset PostgreSQL takes (bigints)."""
     integer(limit, Term("limit"), low=0, high=INT8_MAX)
     integer(offset, Term("offset"), low=0, high=INT8_MAX)
-    return rows[offset:offset + limit]
 
 
 class Pages(Reads):
     def run(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
-        found = [r for r in self.list_runs(dag_id, as_of=as_of) if r["run_id"] == run_id]
+        found, _ = self.run_page(dag_id, run_id=run_id, limit=1, as_of=as_of)
         if not found:
             raise NotFound(f"DAG {dag_id!r} has no run {run_id!r}" + (f" as of {as_of}" if as_of else ""))
         return found[0]
 
     def run_page(self, dag_id: str, *, start: str | None = None, end: str | None = None,
                  states: Sequence[str] = (), run_types: Sequence[str] = (), order_by: Sequence[str] = ("id",),
-                 limit: int = 50, offset: int = 0, as_of: str | None = None,
+                 limit: int = 50, offset: int = 0, as_of: str | None = None, run_id: str | None = None,
                  subdir: Path | None = None) -> tuple[Rows, int]:
-        """The DAG's runs in the logical-date range (inclusive) with these states and run types."""
+        """The DAG's runs in the logical-date range (inclusive) with these states and run types; current
+        reads are paged by the views, as-of reads from the fold."""
         _known(states, RUN_STATES, "state")
         _known(run_types, RUN_TYPES, "run_type")
+        _ordering(order_by, RUN_ORDER)
+        page(limit, offset)
+        if as_of is None:
+            _asked(dag_id=dag_id, run_id=run_id)
+            lo, hi = self.date_range(dag_id, subdir, start, end)
+            order = [(_ALIASES.get(f.lstrip("-"), f.lstrip("-")), f.startswith("-")) for f in order_by]
+            rows, total = listings(self._read_ledger()).run_page(
+                dag_id, start=lo, end=hi, states=states, run_types=run_types, run_id=run_id, order=order,
+                limit=limit, offset=offset)
+            return self._of_known_dag(dag_id, subdir, rows), total
         rows = self.list_runs(dag_id, start=start, end=end, as_of=as_of, subdir=subdir)
-        rows = [r for r in rows
-                if (not states or r["state"] in states) and (not run_types or r["run_type"] in run_types)]
+        rows = [r for r in rows if (not states or r["state"] in states)
+                and (not run_types or r["run_type"] in run_types) and (run_id is None or r["run_id"] == run_id)]
         rows = ordered(rows, order_by, RUN_ORDER, ("logical_date",))
-        return page(rows, limit, offset), len(rows)
+        return rows[offset:offset + limit], len(rows)
 
     def task_instance_page(self, dag_id: str, run_id: str | None, *, start: str | None = None,
                            end: str | None = None, task_ids: Sequence[str] = (), states: Sequence[str] = (),
@@ -96,7 +111,8 @@ class Pages(Reads):
         rows = [r for r in rows if (not task_ids or r["task_id"] in task_ids)
                 and (not states or r["state"] in wanted or (r["state"] is None and "none" in states))]
         rows = ordered(rows, order_by, TI_ORDER, ("logical_date", "task_id"))
-        return page(rows, limit, offset), len(rows)
+        page(limit, offset)
+        return rows[offset:offset + limit], len(rows)
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str, *, as_of: str | None = None) -> dict[str, Any]:
         found = [r for r in self.run_task_states(dag_id, run_id, as_of=as_of) if r["task_id"] == task_id]
