@@ -57,7 +57,11 @@ class InvalidInput(LedgerflowError):
     """The command was refused before anything was written (exit code 2)."""
 
 
-class DagNotFound(InvalidInput):
+class NotFound(InvalidInput):
+    """What was asked for does not exist (HTTP 404)."""
+
+
+class DagNotFound(NotFound):
     pass
 
 
@@ -77,7 +81,7 @@ class BadConf(InvalidInput):
     pass
 
 
-class RunNotFound(InvalidInput):
+class RunNotFound(NotFound):
     pass
 
 
@@ -89,6 +93,22 @@ class RefusedCommand(InvalidInput):
     """Valid input that the current state forbids (depends_on_past, running runs...)."""
 
 
+class AlreadyExists(RefusedCommand):
+    """A create of something that exists already (HTTP 409)."""
+
+
+class NotAuthenticated(LedgerflowError):
+    """No valid credentials: a wrong password, an unknown or disabled user, a bad token (HTTP 401)."""
+
+
+class Forbidden(RefusedCommand):
+    """The user's role does not allow the call (HTTP 403); nothing was written."""
+
+
+class Throttled(RefusedCommand):
+    """Too many refused logins in a short time (HTTP 429)."""
+
+
 class ConcurrentModification(LedgerflowError):
     """Another operation appended to the same aggregate first; re-plan and retry."""
 
@@ -97,7 +117,7 @@ class DatabaseUnavailable(LedgerflowError):
     pass
 
 
-class OperationNotFound(InvalidInput):
+class OperationNotFound(NotFound):
     pass
 
 

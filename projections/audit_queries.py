@@ -62,6 +62,16 @@ def log(ledger: Ledger, f: LogFilter) -> list[dict[str, Any]]:
         return [_entry(r) for r in curs.fetchall()]
 
 
+def page(ledger: Ledger, f: LogFilter, *, offset: int, newest_first: bool) -> list[dict[str, Any]]:
+    """`f.limit` entries after skipping `offset`, in seq order or its reverse (the HTTP API's pages)."""
+    where, params = _where(f)
+    sql = (f"SELECT {', '.join(LOG_FIELDS)}, try_number, details FROM audit_entry{where} "
+           f"ORDER BY seq{' DESC' if newest_first else ''} LIMIT %s OFFSET %s")
+    with ledger.cursor() as curs:
+        curs.execute(sql, [*params, f.limit, offset])
+        return [{**_entry(r), "try_number": r["try_number"], "details": r["details"]} for r in curs.fetchall()]
+
+
 def count(ledger: Ledger, f: LogFilter) -> int:
     """How many entries match every given filter (the limit aside)."""
     where, params = _where(f)
@@ -69,6 +79,16 @@ def count(ledger: Ledger, f: LogFilter) -> int:
         curs.execute(f"SELECT count(*) AS n FROM audit_entry{where}", params)
         row = curs.fetchone()
     return int(row["n"]) if row else 0
+
+
+def history(ledger: Ledger, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+    """Every change of one task instance, oldest first, with its try number and details."""
+    with ledger.cursor() as curs:
+        curs.execute(
+            f"SELECT {', '.join(LOG_FIELDS)}, try_number, details FROM audit_entry "
+            "WHERE dag_id = %s AND task_id = %s AND run_id = %s ORDER BY seq", (dag_id, task_id, run_id))
+        rows = curs.fetchall()
+    return [{**_entry(r), "try_number": r["try_number"], "details": r["details"]} for r in rows]
 
 
 def _resolve(curs: Any, operation_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from ledgerflow.engine.domain.run_state import RunState, evolve, run_event
+from ledgerflow.projections import users as user_views
 from ledgerflow.projections.audit import entries as audit_entries
 
 
@@ -45,6 +46,7 @@ class Folded:
     dirty_tis: dict[str, set[str]] = field(default_factory=dict)
     pools: dict[str, int] = field(default_factory=dict)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: list[str] = field(default_factory=list)  # COPY lines, see projections.audit
 
     def apply(self, originator_id: str, version: int, topic: str, payload: dict[str, Any],
@@ -67,6 +69,10 @@ class Folded:
             self.pools[payload["name"]] = payload["slots"]
         elif aggregate == "Operation":
             self._fold_operation(originator_id, kind, payload)
+        elif aggregate in user_views.AGGREGATES:
+            user_views.fold(self.users, kind, payload, timestamp_of(payload))
+            if position:
+                self.audit.append(user_views.audit_line(kind, payload, position, recorded_at or timestamp_of(payload)))
 
     def _fold_operation(self, op_id: str, kind: str, payload: dict[str, Any]) -> None:
         if kind == "Started":

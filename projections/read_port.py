@@ -17,7 +17,7 @@ from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past
-from ledgerflow.projections import audit_queries, clear_queries, queries
+from ledgerflow.projections import audit_queries, clear_queries, pages, queries
 from ledgerflow.projections.projector import ViewProjector
 from ledgerflow.projections.view_check import check_views
 
@@ -90,6 +90,9 @@ class ViewReads:
             return queries.list_runs(self.ledger, dag_id, start, end, state)
         return past.run_rows(past.runs_as_of(self.ledger, dag_id, as_of, start, end), state)
 
+    def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
+        return pages.run_page(self.ledger, dag_id, **page)
+
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                     pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows:
         if as_of is None:
@@ -116,3 +119,10 @@ class ViewReads:
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         return audit_queries.show(self.ledger, operation_id)
+
+    def audit_page(self, *, offset: int, newest_first: bool, **filters: Any) -> Rows:
+        return audit_queries.page(self.ledger, audit_queries.LogFilter(**filters), offset=offset,
+                                  newest_first=newest_first)
+
+    def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
+        return audit_queries.history(self.ledger, dag_id, run_id, task_id)

@@ -12,12 +12,13 @@ from typing import Any
 
 from psycopg import Cursor
 
+from ledgerflow.projections import users
 from ledgerflow.projections.fold import Folded
 from ledgerflow.projections.rows import RUN_COLUMNS
 
 
 def write_views(curs: Cursor[Any], folded: Folded) -> None:
-    """Upserts the runs, task instances, pools and operations a batch touched."""
+    """Upserts the runs, task instances, pools, users and operations a batch touched."""
     if folded.runs:
         curs.execute(
             "CREATE TEMP TABLE IF NOT EXISTS _run (LIKE dag_run) ON COMMIT DELETE ROWS;"
@@ -54,6 +55,7 @@ def write_views(curs: Cursor[Any], folded: Folded) -> None:
             "ON CONFLICT (name) DO UPDATE SET slots = EXCLUDED.slots",
             (name, slots),
         )
+    users.write(curs, folded.users)
     for op_id, op in folded.operations.items():
         if "name" in op:
             curs.execute(

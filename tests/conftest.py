@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from api_support import api  # noqa: F401  (the HTTP API fixture, for the test_api_* modules)
 
 from ledgerflow.engine.infrastructure.database import conninfo
 

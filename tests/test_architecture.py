@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("engine", "projections", "cli")
+PARTS = ("engine", "projections", "cli", "api")
 
 
 def _modules() -> dict[str, Path]:
@@ -83,19 +83,30 @@ def test_no_module_imports_itself_through_others(lazy):
     assert _cycle(_graph(lazy=lazy)) is None
 
 
+FACE_MAY_USE = {"ledgerflow.engine.application.service", "ledgerflow.engine.application.commands",
+                "ledgerflow.engine.errors"}
+
+
 def test_the_command_line_calls_only_the_application_service_its_commands_and_the_errors():
-    allowed = {"ledgerflow.engine.application.service", "ledgerflow.engine.application.commands",
-               "ledgerflow.engine.errors"}
+    allowed = FACE_MAY_USE | {"ledgerflow.api.server"}  # `ledgerflow api-server` starts the other face
     for name, path in MODULES.items():
         if name.startswith("ledgerflow.cli"):
             used = {n for n in _imports(path, lazy=True) if not n.startswith("ledgerflow.cli")}
             assert used <= allowed, (name, sorted(used - allowed))
 
 
+def test_the_http_api_calls_only_the_application_service_its_commands_and_the_errors():
+    for name, path in MODULES.items():
+        if name.startswith("ledgerflow.api"):
+            used = {n for n in _imports(path, lazy=True) if not n.startswith("ledgerflow.api")}
+            assert used <= FACE_MAY_USE, (name, sorted(used - FACE_MAY_USE))
+
+
 def test_engine_and_projections_never_import_a_face():
     for name, path in MODULES.items():
         if name.startswith(("ledgerflow.engine", "ledgerflow.projections")):
-            assert not {n for n in _imports(path, lazy=True) if n.startswith("ledgerflow.cli")}, name
+            faces = {n for n in _imports(path, lazy=True) if n.startswith(("ledgerflow.cli", "ledgerflow.api"))}
+            assert not faces, name
 
 
 def test_every_module_stays_under_300_lines():

@@ -25,7 +25,7 @@ from ledgerflow.engine.domain.lineage import LineageBreak, find_breaks, would_br
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import RUN_FINISHED, RunState, ti_change
-from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, Term
+from ledgerflow.engine.errors import ConcurrentModification, InvalidInput, RefusedCommand, Term
 from ledgerflow.engine.infrastructure.store import Ledger
 
 APPEND_ATTEMPTS = 6
@@ -112,6 +112,8 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
         plan.runs.extend(scope_runs)
     if plan.breaks and not cmd.break_lineage:
         raise would_break(plan.breaks)
+    if cmd.prevent_running and plan.restarting:
+        raise RefusedCommand(f"{plan.restarting} of the selected task instances are running; nothing was cleared")
     plan.runs.sort(key=lambda r: (from_iso(r.run.logical_date), r.run.dag_id))
     return plan
 

@@ -6,7 +6,7 @@ trail says exactly what was asked, whichever face asked it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,7 @@ class ClearTaskInstances:
     future: bool = False
     past: bool = False
     break_lineage: bool = False
+    prevent_running: bool = False  # refuse, rather than restart, a selection with running instances
     subdir: Path | None = None
     dry_run: bool = False
     yes: bool = False
@@ -99,3 +100,51 @@ class ClearTaskInstances:
         if self.only_running:
             wanted.add("running")
         return frozenset(wanted) or None
+
+
+@dataclass(frozen=True)
+class CreateUser:
+    username: str
+    role: str
+    password: str = field(repr=False)
+    reason: str | None = None
+    actor: str | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return {"username": self.username, "role": self.role}  # never the password
+
+
+@dataclass(frozen=True)
+class SetUserRole:
+    username: str
+    role: str
+    reason: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class DisableUser:
+    username: str
+    reason: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class MarkTaskInstances:
+    """Sets task instances to success or failed (Airflow's mark success/failed), or lists them (dry_run)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    state: str
+    upstream: bool = False
+    downstream: bool = False
+    future: bool = False
+    past: bool = False
+    dry_run: bool = False
+    subdir: Path | None = None
+    reason: str | None = None
+    actor: str | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return command_arguments(self)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledgerflow.engine.application.reads import Reads
+from ledgerflow.engine.application.access import Access, Caller
+from ledgerflow.engine.application.pages import Pages
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
 from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
@@ -35,7 +36,15 @@ if TYPE_CHECKING:
     from ledgerflow.engine.application.backfill_plan import BackfillPlan
     from ledgerflow.engine.application.backfill_preview import RenderedTask
     from ledgerflow.engine.application.clear import ClearPlan
-    from ledgerflow.engine.application.commands import BackfillRequest, ClearTaskInstances, SetPool, TriggerDagRun
+    from ledgerflow.engine.application.commands import (
+        BackfillRequest,
+        ClearTaskInstances,
+        MarkTaskInstances,
+        SetPool,
+        TriggerDagRun,
+    )
+    from ledgerflow.engine.application.mark import MarkPlan
+    from ledgerflow.engine.authoring.dag import DAG
     from ledgerflow.engine.domain.dagrun import DagRun
     from ledgerflow.engine.domain.operation import OperationContext
     from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
@@ -97,7 +106,7 @@ class BackfillSession:
         return rendered_tasks(self.plan)
 
 
-class Ledgerflow(Reads):
+class Ledgerflow(Pages, Access):
     """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -129,6 +138,14 @@ class Ledgerflow(Reads):
     @staticmethod
     def dag_bag(subdir: Path | None = None) -> DagBag:
         return load_dagbag(subdir or settings.dags_folder())
+
+    @staticmethod
+    def dag(dag_id: str, subdir: Path | None = None) -> DAG | None:
+        """The DAG when its file loads; None when it cannot (its history still reads without it)."""
+        try:
+            return load_dag(subdir or settings.dags_folder(), dag_id)
+        except InvalidInput:
+            return None
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -193,6 +210,27 @@ class Ledgerflow(Reads):
             views(led).catch_up()
         return ClearResult(done, handoff(led, done))
 
+    # -- marks -------------------------------------------------------------------------------
+
+    def plan_mark(self, cmd: MarkTaskInstances) -> MarkPlan:
+        """The task instances a mark success/failed would change; writes nothing."""
+        from ledgerflow.engine.application.mark import plan_mark
+
+        _operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
+                   mutating=not cmd.dry_run)  # refused here, before a face shows the plan
+        return plan_mark(self._ledger(), cmd)
+
+    def mark(self, plan: MarkPlan) -> MarkPlan:
+        from ledgerflow.engine.application.mark import mark
+
+        cmd = plan.command
+        if cmd.dry_run:
+            raise InvalidInput("a dry-run mark cannot be applied")
+        op = _operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments())
+        done = mark(self._ledger(catch_up=False), plan, op)
+        views(self._ledger(catch_up=False)).catch_up()
+        return done
+
     # -- pools -------------------------------------------------------------------------------
 
     def pool_slots(self, cmd: SetPool) -> int | None:
@@ -208,6 +246,21 @@ class Ledgerflow(Reads):
 
         op = _operation("pools set", actor=cmd.actor, reason=cmd.reason)
         set_pool(self._ledger(), op, cmd.name, cmd.slots)
+
+    @staticmethod
+    def check_reset_dag_runs(reset: bool) -> None:
+        """A clear always queues its runs again (the scheduler re-runs every queued run): it cannot leave them."""
+        if not reset:
+            raise InvalidInput(Term("reset_dag_runs"), " false is not supported: a clear always sets its runs back "
+                               "to queued, so the scheduler runs the cleared task instances again")
+
+    def create_pool(self, cmd: SetPool) -> None:
+        """A new pool (AlreadyExists: one of that name exists, default_pool included)."""
+        from ledgerflow.engine.errors import AlreadyExists
+
+        if self.pool_slots(cmd) is not None:
+            raise AlreadyExists(f"pool {cmd.name!r} exists already")
+        self.set_pool(cmd)
 
     # -- the scheduler -----------------------------------------------------------------------
 
@@ -292,5 +345,6 @@ class Ledgerflow(Reads):
 
 
 # What faces use besides the service: commands, plans and results, and their formatting.
-__all__ = ["BackfillPlan", "BackfillSession", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow", "Outcome",
-           "Progress", "RebuildPlan", "database_problem", "iso", "label", "stoppable", "version"]
+__all__ = ["BackfillPlan", "BackfillSession", "Caller", "ClearPlan", "ClearResult", "Interrupted", "Ledgerflow",
+           "MarkPlan", "Outcome", "Progress", "RebuildPlan", "database_problem", "iso", "label", "stoppable",
+           "version"]

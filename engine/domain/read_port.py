@@ -85,6 +85,9 @@ class Listings(Protocol):
     def list_runs(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                   state: str | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
+    def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
+        """(a page of the DAG's current runs, how many match): keywords of projections.pages.run_page."""
+
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                     pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
@@ -103,6 +106,12 @@ class Listings(Protocol):
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
+
+    def audit_page(self, *, offset: int, newest_first: bool, **filters: Any) -> Rows:
+        """`limit` audit entries after `offset`, oldest (or newest) first, with try_number and details."""
+
+    def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
+        """Every change of one task instance, oldest first: audit entries with try_number and details."""
 
 
 # The one place that names the implementation; imported when asked, so that importing the

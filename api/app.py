@@ -1,0 +1,115 @@
+"""The FastAPI application: routes, Airflow's error shapes, bounded bodies, CORS only when configured.
+
+Domain errors become Airflow's HTTPExceptionResponse (`{"detail": ...}`) with the
+status the specification gives: 400 refused input, 401 no valid token, 403 beyond
+the role, 404 not found, 409 exists already or changed meanwhile, 429 throttled
+logins. Anything unexpected is a 500 with a one-line detail, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import ledgerflow.engine.errors as errors
+from ledgerflow.engine.application.service import Ledgerflow, version
+
+MAX_BODY = 1024 * 1024  # bytes; the largest body any of these calls needs is a few kB
+_LOG = logging.getLogger("ledgerflow.api")
+
+# the API's names for the domain's words in messages (engine.errors.Term)
+NAMES = {
+    "reason": "note (or the X-Ledgerflow-Reason header)", "run_id": "dag_run_id", "start_date_hint": "",
+    "end_date_hint": "", "task_regex": "task_ids", "future": "include_future", "as_of": "as_of",
+    "break_lineage": "break_lineage", "actor": "the authenticated user",
+}
+_STATUS: list[tuple[type[Exception], int]] = [
+    (errors.NotAuthenticated, 401), (errors.Forbidden, 403), (errors.Throttled, 429), (errors.NotFound, 404),
+    (errors.AlreadyExists, 409), (errors.ConcurrentModification, 409), (errors.InvalidInput, 400),
+    (errors.DatabaseUnavailable, 503), (errors.ViewsStuck, 503), (errors.Interrupted, 503),
+]
+
+
+class _Keys(dict[str, str]):
+    """A Term the API has no name for is said by its key, which is the field's name."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key, key)
+
+
+def detail(exc: errors.LedgerflowError) -> str:
+    return exc.say(_Keys(NAMES))
+
+
+def status_of(exc: Exception) -> int:
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+
+
+class BoundedBody:
+    """Refuses request bodies over MAX_BODY bytes with 413, whether or not they declare a length."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await JSONResponse({"detail": f"request body over {MAX_BODY} bytes"}, 413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await JSONResponse({"detail": f"request body over {MAX_BODY} bytes"}, 413)(scope, receive, send)
+
+
+class _TooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413, f"request body over {MAX_BODY} bytes")
+
+
+def create_app(svc: Ledgerflow | None = None) -> FastAPI:
+    from ledgerflow.api import access, dags, ledgerflow_routes, runs, task_instances, various
+
+    app = FastAPI(title="ledgerflow", version=version(), description="Airflow 3's REST API over ledgerflow's ledger",
+                  docs_url="/docs", redoc_url=None)
+    app.state.service = svc or Ledgerflow()
+    for module in (access, various, dags, runs, task_instances, ledgerflow_routes):
+        app.include_router(module.router)
+
+    @app.exception_handler(errors.LedgerflowError)
+    def domain_error(request: Request, exc: errors.LedgerflowError) -> JSONResponse:
+        code = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
+        return JSONResponse({"detail": detail(exc)}, status_code=code, headers=headers)
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        _LOG.error("%s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, status_code=500)
+
+    origins = [o.strip() for o in os.environ.get("LEDGERFLOW_API_CORS_ORIGINS", "").split(",") if o.strip()]
+    if origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type", "X-Ledgerflow-Reason"])
+    app.add_middleware(BoundedBody)
+    return app

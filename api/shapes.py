@@ -1,0 +1,97 @@
+"""ledgerflow's rows in Airflow 3's response shapes (the JSON field names of v2.yaml)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+UNMAPPED = -1
+
+
+def run(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "dag_run_id": row["run_id"], "dag_id": row["dag_id"], "dag_display_name": row["dag_id"],
+        "logical_date": row["logical_date"], "run_after": row["logical_date"],
+        "data_interval_start": row["data_interval_start"], "data_interval_end": row["data_interval_end"],
+        "run_type": row["run_type"], "state": row["state"], "conf": row["conf"], "dag_versions": [],
+        "start_date": None, "end_date": None, "queued_at": None, "note": None, "triggered_by": None,
+    }
+
+
+def task_instance(row: dict[str, Any], task: Any = None) -> dict[str, Any]:
+    """A task instance; `task` (from the DAG file, when it loads) adds its pool, queue and operator."""
+    return {
+        "id": str(uuid5(NAMESPACE_URL, f"https://ledgerflow.dev/ti/{row['dag_id']}/{row['run_id']}/{row['task_id']}")),
+        "task_id": row["task_id"], "dag_id": row["dag_id"], "dag_run_id": row["run_id"], "map_index": UNMAPPED,
+        "logical_date": row["logical_date"], "run_after": row["logical_date"], "state": row["state"],
+        "try_number": row["try_number"], "max_tries": row["max_tries"], "task_display_name": row["task_id"],
+        "dag_display_name": row["dag_id"], "hostname": row.get("hostname"),
+        "pool": (getattr(task, "pool", None) or "default_pool"), "pool_slots": getattr(task, "pool_slots", 1),
+        "queue": getattr(task, "queue", None), "operator": type(task).__name__ if task is not None else None,
+        "executor_config": "{}", "rendered_fields": {}, "note": None,
+    }
+
+
+def try_row(ti: dict[str, Any], attempt: dict[str, Any], task: Any = None) -> dict[str, Any]:
+    shaped = task_instance(ti, task)
+    del shaped["id"], shaped["rendered_fields"], shaped["note"], shaped["run_after"]
+    shaped.update(try_number=attempt["try_number"], state=attempt["state"], start_date=attempt["start_date"],
+                  end_date=attempt["end_date"])
+    return shaped
+
+
+def event_log(entry: dict[str, Any]) -> dict[str, Any]:
+    """An audit entry as an Airflow event log: owner is the actor; extra holds the rest as JSON."""
+    extra = {"reason": entry["reason"], "operation": entry["operation"], "operation_id": entry["operation_id"],
+             "from_state": entry["from_state"], "to_state": entry["to_state"]}
+    if entry.get("details"):
+        extra["details"] = entry["details"]
+    return {
+        "event_log_id": entry["seq"], "when": entry["recorded_at"], "event": entry["event"],
+        "dag_id": entry["dag_id"], "dag_display_name": entry["dag_id"], "run_id": entry["run_id"],
+        "task_id": entry["task_id"], "task_display_name": entry["task_id"], "map_index": None,
+        "try_number": entry.get("try_number"), "logical_date": None, "owner": entry["actor"],
+        "extra": json.dumps(extra, sort_keys=True, default=str),
+    }
+
+
+def pool(name: str, slots: int) -> dict[str, Any]:
+    return {"name": name, "slots": slots, "description": None, "include_deferred": False, "occupied_slots": 0,
+            "running_slots": 0, "queued_slots": 0, "scheduled_slots": 0, "open_slots": slots, "deferred_slots": 0}
+
+
+def _seconds(delta: Any) -> dict[str, Any] | None:
+    if delta is None:
+        return None
+    total = delta.total_seconds() if hasattr(delta, "total_seconds") else float(delta)
+    days, rest = divmod(total, 86400)
+    return {"__type": "TimeDelta", "days": int(days), "seconds": int(rest), "microseconds": round(rest % 1 * 1e6)}
+
+
+def dag(d: Any) -> dict[str, Any]:
+    owners = sorted({o for t in d.tasks.values() if (o := getattr(t, "owner", None))}) or ["airflow"]
+    tags = [{"name": t, "dag_id": d.dag_id, "dag_display_name": d.dag_id} for t in getattr(d, "tags", None) or ()]
+    return {
+        "dag_id": d.dag_id, "dag_display_name": d.dag_id, "is_paused": False, "is_stale": False,
+        "fileloc": d.fileloc or "", "relative_fileloc": None, "file_token": d.fingerprint or "",
+        "description": d.description, "timetable_summary": None if d.schedule is None else str(d.schedule),
+        "timetable_description": None, "timetable_partitioned": False,
+        "timetable_periodic": d.schedule not in (None, "@once"), "tags": tags,
+        "max_active_tasks": d.max_active_tasks, "max_active_runs": d.max_active_runs,
+        "max_consecutive_failed_dag_runs": 0, "has_task_concurrency_limits": False, "has_import_errors": False,
+        "owners": owners, "is_backfillable": d.schedule not in (None, "@once"),
+    }
+
+
+def task(t: Any) -> dict[str, Any]:
+    return {
+        "task_id": t.task_id, "task_display_name": t.task_id, "operator_name": type(t).__name__,
+        "depends_on_past": bool(t.depends_on_past), "wait_for_downstream": bool(t.wait_for_downstream),
+        "retry_exponential_backoff": 0, "extra_links": [], "retries": t.retries,
+        "retry_delay": _seconds(t.retry_delay), "execution_timeout": _seconds(t.execution_timeout),
+        "pool": t.pool or "default_pool", "pool_slots": t.pool_slots, "queue": getattr(t, "queue", None),
+        "owner": getattr(t, "owner", None), "trigger_rule": t.trigger_rule, "is_mapped": False,
+        "downstream_task_ids": sorted(t.downstream_task_ids), "template_fields": list(t.template_fields),
+        "class_ref": {"class_name": type(t).__name__, "module_path": type(t).__module__},
+    }
