@@ -16,7 +16,7 @@ from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past
-from ledgerflow.projections import audit_queries, clear_queries, queries
+from ledgerflow.projections import audit_queries, backfill_queries, clear_queries, queries
 from ledgerflow.projections.projector import ViewProjector
 
 Progress = Callable[[int, int], None]
@@ -77,6 +77,18 @@ class ViewReads:
     def pools(self) -> dict[str, int]:
         return queries.pools(self.ledger)
 
+    def pause_flags(self) -> dict[str, bool]:
+        return backfill_queries.pause_flags(self.ledger)
+
+    def unfinished_backfills(self, dag_id: str | None = None) -> list[tuple[int, str, str]]:
+        return backfill_queries.unfinished(self.ledger, dag_id)
+
+    def backfill_held_runs(self, dag_id: str) -> set[str]:
+        return backfill_queries.held_run_ids(self.ledger, dag_id)
+
+    def next_backfill_id(self) -> int:
+        return backfill_queries.next_number(self.ledger)
+
     # -- Listings: rows for the faces ------------------------------------------------------
 
     def list_runs(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
@@ -111,3 +123,9 @@ class ViewReads:
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         return audit_queries.show(self.ledger, operation_id)
+
+    def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows:
+        return backfill_queries.backfills(self.ledger, dag_id, as_of)
+
+    def backfill_dates(self, backfill_id: int, *, as_of: datetime | None = None) -> Rows | None:
+        return backfill_queries.backfill_dates(self.ledger, backfill_id, as_of)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledgerflow.engine.application.backfill_use_cases import BackfillUseCases
 from ledgerflow.engine.application.reads import Reads
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
 from ledgerflow.engine.domain.conf import parse_conf
@@ -29,9 +30,8 @@ from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 
 if TYPE_CHECKING:
-    from ledgerflow.engine.application.backfill import BackfillResult
     from ledgerflow.engine.application.backfill_plan import BackfillPlan
-    from ledgerflow.engine.application.backfill_preview import RenderedTask
+    from ledgerflow.engine.application.backfill_session import BackfillSession
     from ledgerflow.engine.application.clear import ClearPlan
     from ledgerflow.engine.application.commands import BackfillRequest, ClearTaskInstances, SetPool, TriggerDagRun
     from ledgerflow.engine.domain.dagrun import DagRun
@@ -57,32 +57,7 @@ class ClearResult:
     next_steps: list[Message] = field(default_factory=list)
 
 
-class BackfillSession:
-    """A planned backfill under its DAG's lock: the plan stays true until it is run."""
-
-    def __init__(self, service: Ledgerflow, ledger: Ledger, plan: BackfillPlan, op: Any) -> None:
-        self._service, self._ledger, self.plan, self._op = service, ledger, plan, op
-
-    def run(self, *, on_progress: Callable[[Progress], None] | None = None,
-            on_wait: Callable[[str], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> BackfillResult:
-        """Appends the plan and drives it; the views are caught up however it ends."""
-        from ledgerflow.engine.application.backfill import run_backfill
-
-        try:
-            return run_backfill(self._ledger, self.plan, self._op, on_progress=on_progress,
-                                on_wait=on_wait, should_stop=should_stop)
-        finally:
-            views(self._ledger).catch_up()
-
-    def preview(self) -> Iterator[RenderedTask]:
-        """The dry run: every task of every planned date rendered as its try would see it."""
-        from ledgerflow.engine.application.backfill_preview import rendered_tasks
-
-        return rendered_tasks(self.plan)
-
-
-class Ledgerflow(Reads):
+class Ledgerflow(Reads, BackfillUseCases):
     """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -131,13 +106,20 @@ class Ledgerflow(Reads):
     def backfill(self, req: BackfillRequest) -> Iterator[BackfillSession]:
         """Plans the backfill under the DAG lock (every refusal before any event) and keeps the
         lock while the face shows the plan, asks and runs it."""
+        from ledgerflow.engine.application.backfill_object import refuse_second, resumable
         from ledgerflow.engine.application.backfill_plan import make_plan
+        from ledgerflow.engine.application.backfill_session import BackfillSession
 
         op = _operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
                            mutating=not req.dry_run)
         led = self._ledger()
         with dag_lock(led, req.dag_id):
-            yield BackfillSession(self, led, make_plan(led, req), op)
+            plan = make_plan(led, req)
+            resumes = None
+            if plan.dates:
+                refuse_second(led, req.dag_id)
+                resumes = resumable(led, req.dag_id, iso(plan.start), iso(plan.end))
+            yield BackfillSession(led, plan, op, resumes)
 
     def plan_clear(self, cmd: ClearTaskInstances) -> ClearPlan:
         """What the clear would change, from the caught-up views; writes nothing."""

@@ -74,6 +74,17 @@ class Views(Protocol):
     def pools(self) -> dict[str, int]:
         """Every pool's slots, default_pool included, by name."""
 
+    def pause_flags(self) -> dict[str, bool]:
+        """Every sighted DAG's paused flag, by dag_id (a DAG not in it was never sighted)."""
+
+    def unfinished_backfills(self, dag_id: str | None = None) -> list[tuple[int, str, str]]:
+        """(id, dag_id, driver) of the backfills neither completed nor cancelled, oldest first."""
+
+    def backfill_held_runs(self, dag_id: str) -> set[str]:
+        """Run ids of the DAG that an unfinished backfill runs (not the scheduler's to drive)."""
+
+    def next_backfill_id(self) -> int: ...
+
 
 class Listings(Protocol):
     """What the read use cases list for the faces: the views now, or the events as of an instant."""
@@ -99,6 +110,11 @@ class Listings(Protocol):
 
     def operation(self, operation_id: str) -> dict[str, Any]:
         """One operation by its id or a unique prefix, with every change it made."""
+
+    def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows: ...
+
+    def backfill_dates(self, backfill_id: int, *, as_of: datetime | None = None) -> Rows | None:
+        """The backfill's dates with their decision and run state; None when there is (was) no such backfill."""
 
 
 # The one place that names the implementation; imported when asked, so that importing the

@@ -71,9 +71,52 @@ def child_run_lock(ledger: Ledger, dag_id: str, logical_date: str) -> Iterator[N
             )
 
 
-def driven_now(ledger: Ledger, dag_id: str) -> bool:
-    """Whether a backfill or the scheduler holds the DAG's lock right now."""
+def backfill_key(number: int) -> str:
+    return f"ledgerflow-backfill:{number}"
+
+
+def _held(ledger: Ledger, key: str) -> bool:
     with ledger.cursor() as curs:
-        curs.execute(_HELD, (dag_key(dag_id),))
+        curs.execute(_HELD, (key,))
         row = curs.fetchone()
     return bool(row and row["held"])
+
+
+def driven_now(ledger: Ledger, dag_id: str) -> bool:
+    """Whether a backfill or the scheduler holds the DAG's lock right now."""
+    return _held(ledger, dag_key(dag_id))
+
+
+def run_leased(ledger: Ledger, dag_id: str, logical_date: str) -> bool:
+    """Whether a live session drives this run on its own (a sub-DAG run's lock), beside the DAG's lock."""
+    return _held(ledger, run_key(dag_id, logical_date))
+
+
+def backfill_leased(ledger: Ledger, number: int) -> bool:
+    """Whether the foreground process driving this backfill is alive (it holds the backfill's lease)."""
+    return _held(ledger, backfill_key(number))
+
+
+@contextmanager
+def backfill_lease(ledger: Ledger, number: int) -> Iterator[None]:
+    """The lease a foreground backfill holds while it drives: free once its process is gone."""
+    with ledger.datastore.get_connection() as conn:
+        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (backfill_key(number),)).fetchone()
+        if not row["ok"]:
+            raise RefusedCommand(f"backfill {number} is being driven by another process right now")
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (backfill_key(number),))
+
+
+@contextmanager
+def creation_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
+    """Creating a backfill of a DAG, one at a time: the one-active check and the append go together."""
+    key = f"ledgerflow-backfill-create:{dag_id}"
+    with ledger.datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))

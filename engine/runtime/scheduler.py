@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
+from ledgerflow.engine.application.backfill_drive import drive_backfill
+from ledgerflow.engine.application.pause import first_sightings
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dagbag
 from ledgerflow.engine.domain.dagrun import DagRun
@@ -24,7 +26,7 @@ from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.domain.scheduling import due_dates, free_pool_slots, new_run, take_over
-from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.errors import Interrupted, RefusedCommand
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -45,10 +47,13 @@ class DagPass:
     blocked: list[str] = field(default_factory=list)
     skipped: str | None = None
     interrupted: list[str] = field(default_factory=list)
+    paused: bool = False
+    backfill: int | None = None  # the backfill object it drove
+    backfill_runs: int = 0  # runs of it that finished in this pass
 
     @property
     def busy(self) -> bool:
-        return bool(self.created or self.finished)
+        return bool(self.created or self.finished or self.backfill_runs)
 
 
 class Scheduler:
@@ -91,42 +96,71 @@ class Scheduler:
         for path, error in bag.errors.items():
             on_broken(path, error)
         passes = []
+        flags = self._pause_flags([d for d in bag.dags.values() if d.parent is None])
         for _, dag in sorted(bag.dags.items()):
             if dag.parent is not None or self.should_stop():
                 continue
             views(self.ledger).catch_up()
-            passes.append(self.schedule(dag, bag))
+            passes.append(self.schedule(dag, bag, paused=flags[dag.dag_id]))
             if self.stopped:
                 break
         views(self.ledger).catch_up()
         return passes
 
-    def schedule(self, dag: DAG, bag: DagBag) -> DagPass:
-        done = DagPass(dag.dag_id)
+    def _pause_flags(self, dags: list[DAG]) -> dict[str, bool]:
+        """Each DAG's paused flag; a DAG seen for the first time gets the one its is_paused_upon_creation asks for."""
+        known = views(self.ledger).pause_flags()
+        sighted = first_sightings(dags, known, self.op)
+        if sighted:
+            self.ledger.append(*self.op.pending(), *sighted)
+        return {**{s.dag_id: s.is_paused for s in sighted}, **known}
+
+    def schedule(self, dag: DAG, bag: DagBag, *, paused: bool = False) -> DagPass:
+        """One DAG's pass: its backfill object, paused or not, then (unpaused) its scheduled and queued runs."""
+        done = DagPass(dag.dag_id, paused=paused)
         try:
             with dag_lock(self.ledger, dag.dag_id):
-                self._drive(dag, bag, done)
+                self._drive_backfill(dag, bag, done)
+                if not paused and not self.stopped:
+                    self._drive(dag, bag, done)
         except RefusedCommand:
             done.skipped = "a backfill is driving it"
         return done
 
+    def _executor_now(self) -> Executor:
+        if self._executor is None:
+            self._executor = make_executor(None, settings.parallelism())
+        return self._executor
+
+    def _drive_backfill(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
+        slots = free_pool_slots(self.ledger, bag, dag.dag_id, views(self.ledger).pools())
+        try:
+            driven = drive_backfill(self.ledger, dag, self.op, self._executor_now(), slots, self.should_stop)
+        except Interrupted:
+            self.stopped = True
+            return
+        if driven is not None:
+            done.backfill, outcome = driven
+            done.backfill_runs = outcome.runs_done
+            done.failed += sorted({run.run_id for run, _ in outcome.failed})
+            done.blocked += [b.describe() for b in outcome.blocked]
+
     def _drive(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
         read = views(self.ledger)
+        held = read.backfill_held_runs(dag.dag_id)  # an unfinished backfill's runs are its driver's
         runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
         # a due date without a run, or a queued or running run (uuid, version, state) to take over
         waiting: list[tuple[datetime, tuple[UUID, int, RunState] | None]] = [
             (from_iso(run.logical_date), (uid, version, run))
-            for uid, (version, run) in runs.items() if run.state in ("queued", "running")
+            for uid, (version, run) in runs.items() if run.state in ("queued", "running") and run.run_id not in held
         ]
         waiting += [(d, None) for d in due_dates(dag, set(history), now())]
         waiting.sort(key=lambda item: item[0])
         if not waiting:
             return
-        if self._executor is None:
-            self._executor = make_executor(None, settings.parallelism())
         slots = free_pool_slots(self.ledger, bag, dag.dag_id, read.pools())
-        runner = Runner(self.ledger, dag, dag, self.op, self._executor, RunnerOptions(continue_on_failures=True),
+        runner = Runner(self.ledger, dag, dag, self.op, self._executor_now(), RunnerOptions(continue_on_failures=True),
                         runs=history.values(), pool_slots=slots, should_stop=self.should_stop)
 
         driven: list[datetime] = []
@@ -140,7 +174,7 @@ class Scheduler:
                     done.created += 1
                 else:
                     uid, version, run = found
-                    agg = take_over(DagRun.resume(uid, version, run), dag, self.op)
+                    agg = take_over(DagRun.resume(uid, version, run), dag, self.op, self.ledger)
                 runner.hold(agg)
                 driven.append(moment)
                 fresh.append(agg)
