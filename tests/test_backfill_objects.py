@@ -173,3 +173,23 @@ def test_pausing_or_cancelling_an_unknown_or_finished_backfill_is_refused(tmp_pa
     assert cli("backfill", "cancel", "1", "-y").exit_code == 0
     before = event_count(database_url)
     assert_refused(cli("backfill", "pause", "1", "-y"), database_url, before, "backfill 1 is cancelled")
+
+
+LONG = '''
+with DAG("a_long", schedule=None, start_date=datetime(2024, 1, 1)) as dag:
+    PythonTask("long", slow, op_kwargs={"seconds": "3"})
+'''
+SHORT = '''
+with DAG("b_short", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=datetime(2024, 1, 3),
+         catchup=True) as dag:
+    PythonTask("quick", work)
+'''
+
+
+def test_one_scheduler_drives_several_dags_at_once_so_a_long_one_delays_no_other(tmp_path):
+    dags = make_dags(tmp_path, a_long=LONG, b_short=SHORT)
+    assert cli("dags", "trigger", "a_long", "-S", str(dags.folder), "-e", "2024-01-01").exit_code == 0
+    result = scheduler(dags, "-n", "1")
+    assert result.exit_code == 0, result.output
+    assert [task for task, _ in dags.executions()] == ["quick", "quick", "quick", "long"]
+    assert run_states("a_long") == {"2024-01-01": "success"}
