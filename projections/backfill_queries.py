@@ -72,13 +72,14 @@ def unfinished(ledger: Ledger, dag_id: str | None = None) -> list[tuple[int, str
         return [(r["id"], r["dag_id"], r["driver"]) for r in curs.fetchall()]
 
 
-def held_run_ids(ledger: Ledger, dag_id: str) -> set[str]:
-    """Run ids of the DAG that an unfinished backfill runs (its own driver drives them, not the scheduler)."""
+def held_run_ids(ledger: Ledger, dag_id: str) -> dict[str, tuple[int, str]]:
+    """Run ids of the DAG that a paused backfill, or one the scheduler drives as a backfill, holds: not for
+    the scheduler to run as plain queued runs. A foreground backfill whose process is gone holds none."""
     with ledger.cursor() as curs:
-        curs.execute("SELECT d.run_id FROM backfill_date d JOIN backfill b ON b.id = d.backfill_id "
-                     "WHERE b.dag_id = %s AND b.state IN ('running', 'paused') AND d.decision NOT LIKE 'skipped%%'",
-                     (dag_id,))
-        return {r["run_id"] for r in curs.fetchall()}
+        curs.execute("SELECT d.run_id, b.id, b.state FROM backfill_date d JOIN backfill b ON b.id = d.backfill_id "
+                     "WHERE b.dag_id = %s AND (b.state = 'paused' OR (b.state = 'running' AND b.driver = 'scheduler')) "
+                     "AND d.decision NOT LIKE 'skipped%%'", (dag_id,))
+        return {r["run_id"]: (r["id"], r["state"]) for r in curs.fetchall()}
 
 
 def next_number(ledger: Ledger) -> int:

@@ -83,7 +83,7 @@ class ViewReads:
     def unfinished_backfills(self, dag_id: str | None = None) -> list[tuple[int, str, str]]:
         return backfill_queries.unfinished(self.ledger, dag_id)
 
-    def backfill_held_runs(self, dag_id: str) -> set[str]:
+    def backfill_held_runs(self, dag_id: str) -> dict[str, tuple[int, str]]:
         return backfill_queries.held_run_ids(self.ledger, dag_id)
 
     def next_backfill_id(self) -> int:

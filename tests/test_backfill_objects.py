@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from clear_support import scheduler
-from dagfiles import cli, cli_json, event_count, make_dags, run_states, seed_run
+from dagfiles import backfill, cli, cli_json, event_count, make_dags, run_states, seed_run
 from refusals import assert_refused
 
 pytestmark = pytest.mark.usefixtures("sequential_executor")
@@ -193,3 +193,18 @@ def test_one_scheduler_drives_several_dags_at_once_so_a_long_one_delays_no_other
     assert result.exit_code == 0, result.output
     assert [task for task, _ in dags.executions()] == ["quick", "quick", "quick", "long"]
     assert run_states("a_long") == {"2024-01-01": "success"}
+
+
+def test_tasks_clear_says_who_picks_up_each_cleared_run(tmp_path):
+    dags = _paused_pychain(tmp_path)
+    assert backfill(dags, "pychain", "-s", "2024-01-01", "-e", "2024-01-02").exit_code == 0
+    assert backfill(dags, "pychain", "-s", "2024-01-05").exit_code == 0
+    assert _create(dags, "--from-date", "2024-01-01", "--to-date", "2024-01-02", "--reprocess-behavior",
+                   "completed").exit_code == 0
+    assert cli("backfill", "pause", "3", "-y").exit_code == 0
+    cleared = cli("tasks", "clear", "pychain", "-s", "2024-01-01", "-e", "2024-01-05", "-S", str(dags.folder), "-y")
+    assert cleared.exit_code == 0, cleared.output
+    out = " ".join(cleared.output.split())
+    assert "pychain: 2 queued run(s) of backfill 3 will be run by" in out
+    assert "once backfill 3 is unpaused (`ledgerflow backfill unpause 3`)" in out
+    assert "pychain: the DAG is paused, so its 1 queued run(s) (1 backfill) wait" in out

@@ -80,8 +80,10 @@ class Views(Protocol):
     def unfinished_backfills(self, dag_id: str | None = None) -> list[tuple[int, str, str]]:
         """(id, dag_id, driver) of the backfills neither completed nor cancelled, oldest first."""
 
-    def backfill_held_runs(self, dag_id: str) -> set[str]:
-        """Run ids of the DAG that an unfinished backfill runs (not the scheduler's to drive)."""
+    def backfill_held_runs(self, dag_id: str) -> dict[str, tuple[int, str]]:
+        """Run ids of the DAG that a paused backfill or a scheduler-driven one holds (not plain queued runs
+        for the scheduler: a foreground backfill whose process is gone holds none): (backfill id, its state)
+        by run id."""
 
     def next_backfill_id(self) -> int: ...
 

@@ -172,7 +172,7 @@ class Scheduler:
 
     def _drive(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
         read = views(self.ledger)
-        held = read.backfill_held_runs(dag.dag_id)  # an unfinished backfill's runs are its driver's
+        held = read.backfill_held_runs(dag.dag_id)  # a paused or scheduler-driven backfill's runs are its own
         runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
         # a due date without a run, or a queued or running run (uuid, version, state) to take over
