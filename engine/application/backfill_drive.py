@@ -41,12 +41,13 @@ def object_plan(ledger: Ledger, state: BackfillState, dag: DAG, pool_slots: dict
         _, why, base = state.dates[ld]
         moment = from_iso(ld)
         found = runs.get(moment)
-        started = found is not None and found.version > base
+        if found is None:
+            plan.dates.append(moment)
+            continue
+        started = found.version > base
         if started and found.run.state in RUN_FINISHED:
             continue
         plan.dates.append(moment)
-        if found is None:
-            continue
         plan.existing[moment] = found
         if not started and why == "adopted":
             wanted = FAILED_LIKE if state.reprocess_behavior == "failed" else None
