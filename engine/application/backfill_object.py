@@ -48,7 +48,7 @@ def refuse_second(ledger: Ledger, dag_id: str) -> None:
     active = active_backfill(ledger, dag_id)
     if active is not None:
         raise RefusedCommand(f"backfill {active} of DAG {dag_id} is active; one backfill per DAG at a time (",
-                             Term("backfill_cancel", f"pause or cancel backfill {active} first"), ")")
+                             Term("backfill_cancel", f"wait for backfill {active} to complete or cancel it"), ")")
 
 
 def resumable(ledger: Ledger, dag_id: str, from_date: str, to_date: str) -> Backfill | None:
