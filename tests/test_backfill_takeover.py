@@ -98,3 +98,18 @@ def test_a_foreground_backfill_paused_from_another_terminal_starts_no_new_run(tm
     assert "Backfill 1 was paused by another command" in out
     assert len(run_states("slowd")) < 4
     assert _backfills() == [(1, "2024-01-01", "paused")]
+
+
+def test_a_foreground_backfill_paused_by_ctrl_c_and_unpaused_is_finished_by_the_scheduler(tmp_path, database_url):
+    dags = make_dags(tmp_path, slowd=SLOW)
+    assert cli("dags", "pause", "slowd", "-S", str(dags.folder)).exit_code == 0  # only its backfill runs
+    proc = spawn_backfill(dags, database_url, "slowd", *FIRST)
+    wait_for(lambda: _running_tries(database_url) >= 1, what="a running try")
+    proc.send_signal(signal.SIGINT)
+    assert finished(proc)[0] == 1
+    assert cli("backfill", "unpause", "1", "-y").exit_code == 0
+    assert cli("scheduler", "-S", str(dags.folder), "-n", "1").exit_code == 0
+    assert _backfills() == [(1, "2024-01-01", "completed")]
+    assert set(run_states("slowd").values()) == {"success"}
+    done = Counter(dags.executions())
+    assert set(done.values()) == {1} and len(done) == 8

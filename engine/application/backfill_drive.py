@@ -3,7 +3,8 @@
 What is left is read again from the runs each time: a date whose run this backfill
 started (the run moved past the version it had when the backfill decided) and that
 finished is done; an adopted date not started yet is reset first as its
-reprocess_behavior says (failed: its failed task instances; completed: all of them).
+reprocess_behavior says (failed: its failed task instances; completed: all of them; a foreground
+backfill, which has none, runs what its runs left unfinished, as `dags backfill` does).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def object_plan(ledger: Ledger, state: BackfillState, dag: DAG, pool_slots: dict
             continue
         plan.dates.append(moment)
         plan.existing[moment] = found
-        if not started and why == "adopted":
+        if not started and why == "adopted" and state.reprocess_behavior in ("failed", "completed"):
             wanted = FAILED_LIKE if state.reprocess_behavior == "failed" else None
             plan.resets += [(found, t) for t, ti in found.run.tis.items() if t in dag.tasks and ti.state is not None
                             and (wanted is None or ti.state in wanted)]
