@@ -10,7 +10,7 @@ from uuid import UUID
 from ledgerflow.engine.domain.backfill_state import BackfillState, evolve_backfill
 from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
-from ledgerflow.projections.as_of import cutoff, runs_as_of
+from ledgerflow.projections.as_of import cutoff, matching_ids, runs_as_of
 
 _FIELDS = ("id, dag_id, from_date, to_date, reprocess_behavior, max_active_runs, run_backwards, dag_run_conf, "
            "is_paused, state, created_at, completed_at, created_by")
@@ -94,14 +94,9 @@ def _states_as_of(ledger: Ledger, at: datetime, dag_id: str | None = None,
     last = cutoff(ledger, at)
     if last == 0:
         return {}
-    sql, params = "SELECT backfill_uuid FROM backfill WHERE true", []
-    for clause, value in (("dag_id = %s", dag_id), ("id = %s", number)):
-        if value is not None:
-            sql += f" AND {clause}"
-            params.append(value)
     with ledger.cursor() as curs:
-        curs.execute(sql, params)
-        ids: list[UUID] = [r["backfill_uuid"] for r in curs.fetchall()]
+        ids = matching_ids(curs, "SELECT backfill_uuid AS id FROM backfill WHERE true", [],
+                           (("dag_id = %s", dag_id), ("id = %s", number)))
         if not ids:
             return {}
         curs.execute(f"SELECT originator_id, topic, state FROM {EVENTS_TABLE} WHERE originator_id = ANY(%s) "
