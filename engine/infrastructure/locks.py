@@ -38,14 +38,22 @@ def dag_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
     Holding it also proves that task instances left running or queued in this
     DAG's runs belong to a process that is gone, so they can be reset.
     """
+    with _held_by_this_session(ledger, dag_key(dag_id),
+                               f"another backfill or the scheduler is driving DAG {dag_id} right now"):
+        yield
+
+
+@contextmanager
+def _held_by_this_session(ledger: Ledger, key: str, refusal: str) -> Iterator[None]:
+    """A session lock on its own connection, for as long as the block runs; refused when another session holds it."""
     with ledger.datastore.get_connection() as conn:
-        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (dag_key(dag_id),)).fetchone()
+        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (key,)).fetchone()
         if not row["ok"]:
-            raise RefusedCommand(f"another backfill or the scheduler is driving DAG {dag_id} right now")
+            raise RefusedCommand(refusal)
         try:
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (dag_key(dag_id),))
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
 
 @contextmanager
@@ -100,14 +108,9 @@ def backfill_leased(ledger: Ledger, number: int) -> bool:
 @contextmanager
 def backfill_lease(ledger: Ledger, number: int) -> Iterator[None]:
     """The lease a foreground backfill holds while it drives: free once its process is gone."""
-    with ledger.datastore.get_connection() as conn:
-        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (backfill_key(number),)).fetchone()
-        if not row["ok"]:
-            raise RefusedCommand(f"backfill {number} is being driven by another process right now")
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (backfill_key(number),))
+    with _held_by_this_session(ledger, backfill_key(number),
+                               f"backfill {number} is being driven by another process right now"):
+        yield
 
 
 @contextmanager
