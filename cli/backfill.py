@@ -144,4 +144,8 @@ def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
     finally:
         view.close()
     print_outcome(plan, result.outcome, time.monotonic() - started)
+    if session.halted:
+        typer.echo(f"Backfill {session.backfill_id} was {session.halted} by another command; no new run started."
+                   + (f" `ledgerflow backfill unpause {session.backfill_id}` or this command resumes it."
+                      if session.halted == "paused" else ""))
     return result.outcome.ok

@@ -59,6 +59,7 @@ FLAGS = {
     "limit": "--limit", "run_id": "run_id (-r/--run-id)",
     "delay_on_limit": "--delay-on-limit", "num_runs": "--num-runs", "break_lineage": "--break-lineage",
     "future": "--future", "run_backwards": "-B", "allow_broken_chain": "--allow-broken-chain",
+    "max_active_runs": "--max-active-runs",
     "ignore_first_depends_on_past": "pass -I/--ignore-first-depends-on-past",
     "create_pool": "create it with `ledgerflow pools set NAME SLOTS`",
     "scheduler": "`ledgerflow scheduler`", "backfill": "`ledgerflow dags backfill`", "exclude_parentdag": "-X",

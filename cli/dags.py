@@ -15,6 +15,7 @@ from ledgerflow.cli.common import (
     ReasonOpt,
     StartOpt,
     SubdirOpt,
+    YesOpt,
     command_group,
     domain_errors,
     emit,
@@ -77,6 +78,26 @@ def list_runs(
         rows = service().list_runs(dag_id, start=start, end=end, state=state, as_of=as_of, subdir=subdir)
     emit(rows, output, RUN_COLUMNS)
     stale_views()
+
+
+def _set_paused(dag_id: str, paused: bool, subdir: SubdirOpt, reason: ReasonOpt, actor: ActorOpt) -> None:
+    with domain_errors():
+        changed = service().set_paused(dag_id, paused, actor=actor, reason=reason, subdir=subdir)
+    typer.echo(f"Dag: {dag_id}, paused: {paused}" + ("" if changed else " (already)"))
+
+
+@app.command()
+def pause(dag_id: str, subdir: SubdirOpt = None, yes: YesOpt = False, reason: ReasonOpt = None,
+          actor: ActorOpt = None) -> None:
+    """Pause a DAG (an event): the scheduler creates no runs for it and starts none; backfills still run it."""
+    _set_paused(dag_id, True, subdir, reason, actor)
+
+
+@app.command()
+def unpause(dag_id: str, subdir: SubdirOpt = None, yes: YesOpt = False, reason: ReasonOpt = None,
+            actor: ActorOpt = None) -> None:
+    """Unpause a DAG (an event): the scheduler creates and runs its runs again."""
+    _set_paused(dag_id, False, subdir, reason, actor)
 
 
 # Registered here so `ledgerflow dags backfill` sits beside its siblings.

@@ -22,6 +22,7 @@ def scheduler(
 ) -> None:
     """Create due scheduled runs and drive every queued run of every DAG (any run_type)."""
     problems: list[str] = []
+    said_paused: set[str] = set()  # said once, not every loop
 
     def report(done: DagPass) -> None:
         if done.failed or done.blocked:
@@ -29,7 +30,14 @@ def scheduler(
         if done.skipped:
             typer.echo(f"{done.dag_id}: skipped this loop, {done.skipped}")
             return
+        if done.paused and done.dag_id not in said_paused:
+            said_paused.add(done.dag_id)
+            typer.echo(f"{done.dag_id}: skipped this loop, the DAG is paused (its backfills still run)")
+        elif not done.paused:
+            said_paused.discard(done.dag_id)
         parts = []
+        if done.backfill is not None and done.backfill_runs:
+            parts.append(f"backfill {done.backfill}: {done.backfill_runs} run(s) done")
         if done.created:
             parts.append(f"created {done.created} scheduled run(s)")
         if done.finished:

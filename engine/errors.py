@@ -85,6 +85,10 @@ class RunNotFound(NotFound):
     pass
 
 
+class BackfillNotFound(InvalidInput):
+    """No backfill has that id (the HTTP API answers 404)."""
+
+
 class BadValue(InvalidInput):
     """A value the store could not keep or the views could not fold (engine.domain.values)."""
 

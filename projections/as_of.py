@@ -10,9 +10,12 @@ directory of run ids (dag_id, run_id and logical date never change once created)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from psycopg import Cursor
 
 from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.domain.patterns import TaskPattern
@@ -32,22 +35,26 @@ def cutoff(ledger: Ledger, at: datetime) -> int:
     return int(row["last"]) if row and row["last"] is not None else 0
 
 
+def matching_ids(curs: Cursor[Any], sql: str, params: list[Any], filters: Iterable[tuple[str, Any]]) -> list[UUID]:
+    """The aggregate ids (column `id`) a view's query gives, with each filter whose value is given ANDed on:
+    the views are the directory of what existed, the events say how it was."""
+    for clause, value in filters:
+        if value is not None:
+            sql += f" AND {clause}"
+            params.append(value)
+    curs.execute(sql, params)
+    return [r["id"] for r in curs.fetchall()]
+
+
 def runs_as_of(ledger: Ledger, dag_id: str, at: datetime, start: datetime | None = None,
                end: datetime | None = None, run_id: str | None = None) -> list[RunState]:
     """Runs of the DAG that existed at `at`, folded to that instant, oldest logical date first."""
     last = cutoff(ledger, at)
     if last == 0:
         return []
-    sql = "SELECT run_uuid FROM dag_run WHERE dag_id = %s"
-    params: list[str | datetime] = [dag_id]
-    for clause, value in (("logical_date >= %s", start), ("logical_date <= %s", end),
-                          ("run_id = %s", run_id)):
-        if value is not None:
-            sql += f" AND {clause}"
-            params.append(value)
     with ledger.cursor() as curs:
-        curs.execute(sql, params)
-        ids: list[UUID] = [r["run_uuid"] for r in curs.fetchall()]
+        ids = matching_ids(curs, "SELECT run_uuid AS id FROM dag_run WHERE dag_id = %s", [dag_id],
+                           (("logical_date >= %s", start), ("logical_date <= %s", end), ("run_id = %s", run_id)))
         if not ids:
             return []
         runs = [run for _, run in fold_stored(curs, ids, last).values()]

@@ -67,6 +67,10 @@ def entries(kind: str, payload: dict[str, Any], run: RunState, position: int,
             extra["from_conf"] = payload["from_conf"]
         lines.append(f"{head}\t{NULL}\t{_t(run.state)}\t{_t(run.state)}\t{NULL}\t{stamp}\t"
                      f"{_details(extra)}\n")
+    elif kind == "TakenOver":
+        extra = {k: payload[k] for k in ("from_operation_id", "from_operation", "from_actor")}
+        lines.append(f"{head}\t{NULL}\t{_t(run.state)}\t{_t(run.state)}\t{NULL}\t{stamp}\t"
+                     f"{_details(extra)}\n")
     elif kind == "TasksAdded":
         for task_id, max_tries in payload["tasks"].items():
             lines.append(f"{head}\t{_t(task_id)}\t{NULL}\t{NULL}\t0\t{stamp}\t"
@@ -138,3 +142,12 @@ def sending(curs: Cursor[Any], lines: list[str]) -> Iterator[None]:
         worker.join()
     if failed:
         raise failed[0]
+
+
+def entity_entry(event: str, payload: dict[str, Any], dag_id: str, position: int, recorded_at: Any,
+                 to_state: str, details: dict[str, Any] | None = None) -> str:
+    """One COPY line (COLUMNS without seq) for an event of a DAG's pause flag or of a backfill."""
+    stamp = (f"{_t(payload.get('actor'))}\t{_t(payload.get('reason'))}\t"
+             f"{_t(payload.get('operation_id'))}\t{_t(payload.get('operation'))}")
+    return (f"{position}\t{_t(recorded_at)}\t{event}\t{_t(dag_id)}\t{NULL}\t{NULL}\t{NULL}\t{_t(to_state)}\t"
+            f"{NULL}\t{stamp}\t{_details(details)}\n")

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ledgerflow.engine.domain.dag_pause import paused_after
 from ledgerflow.engine.domain.run_state import RunState, evolve, run_event
 from ledgerflow.projections import users as user_views
+from ledgerflow.projections.audit import entity_entry
 from ledgerflow.projections.audit import entries as audit_entries
+from ledgerflow.projections.backfill_view import BackfillEvent
 
 
 @cache
@@ -48,6 +51,8 @@ class Folded:
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: list[str] = field(default_factory=list)  # COPY lines, see projections.audit
+    pauses: dict[str, bool] = field(default_factory=dict)
+    backfills: list[BackfillEvent] = field(default_factory=list)
 
     def apply(self, originator_id: str, version: int, topic: str, payload: dict[str, Any],
               position: int = 0, recorded_at: Any = None) -> None:
@@ -73,6 +78,28 @@ class Folded:
             user_views.fold(self.users, kind, payload, timestamp_of(payload))
             if position:
                 self.audit.append(user_views.audit_line(kind, payload, position, recorded_at or timestamp_of(payload)))
+        elif aggregate == "DagPause":
+            paused = paused_after(kind, payload)
+            self.pauses[payload["dag_id"]] = paused
+            if position:
+                self.audit.append(entity_entry(f"Dag.{kind}", payload, payload["dag_id"], position,
+                                               recorded_at or timestamp_of(payload),
+                                               "paused" if paused else "unpaused"))
+        elif aggregate == "Backfill":
+            self._fold_backfill(originator_id, kind, payload, position, recorded_at)
+
+    def _fold_backfill(self, uid: str, kind: str, payload: dict[str, Any], position: int, recorded_at: Any) -> None:
+        at = timestamp_of(payload)
+        self.backfills.append((uid, kind, payload, at))
+        if position:
+            to_state = {"Created": "running", "Paused": "paused", "Unpaused": "running",
+                        "Cancelled": "cancelled", "Completed": "completed"}[kind]
+            details = {"backfill_id": payload["number"]}
+            if kind == "Created":
+                details.update({k: payload[k] for k in ("from_date", "to_date", "reprocess_behavior",
+                                                        "max_active_runs", "run_backwards", "dag_run_conf")})
+            self.audit.append(entity_entry(f"Backfill.{kind}", payload, payload["dag_id"], position, recorded_at or at,
+                                           to_state, details))
 
     def _fold_operation(self, op_id: str, kind: str, payload: dict[str, Any]) -> None:
         if kind == "Started":

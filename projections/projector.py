@@ -27,7 +27,7 @@ from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
 from ledgerflow.engine.infrastructure.locks import VIEWS_KEY
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
 from ledgerflow.engine.infrastructure.stored_runs import head
-from ledgerflow.projections import audit, users
+from ledgerflow.projections import audit
 from ledgerflow.projections.fold import Folded, decode, split_topic
 from ledgerflow.projections.rows import RUN_COLUMNS, add_task_instances, run_from_row
 from ledgerflow.projections.unfoldable import apply_foldable, caused_by_the_events, problem
@@ -149,7 +149,8 @@ def _apply_rows(curs: Cursor[Any], rows: Sequence[tuple[Any, ...]]) -> None:
 
 
 def _empty(curs: Cursor[Any]) -> None:
-    curs.execute("TRUNCATE task_instance, dag_run, pool, operation, audit_entry, app_user")
+    curs.execute("TRUNCATE task_instance, dag_run, pool, operation, audit_entry, app_user, dag_pause, backfill, "
+                 "backfill_date")
     curs.execute("DELETE FROM ledgerflow_tracking WHERE application_name = %s", (VIEWS,))
 
 

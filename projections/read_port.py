@@ -17,7 +17,7 @@ from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past
-from ledgerflow.projections import audit_queries, clear_queries, pages, queries
+from ledgerflow.projections import audit_queries, backfill_queries, clear_queries, pages, queries
 from ledgerflow.projections.projector import ViewProjector
 from ledgerflow.projections.view_check import check_views
 
@@ -82,6 +82,18 @@ class ViewReads:
     def pools(self) -> dict[str, int]:
         return queries.pools(self.ledger)
 
+    def pause_flags(self) -> dict[str, bool]:
+        return backfill_queries.pause_flags(self.ledger)
+
+    def unfinished_backfills(self, dag_id: str | None = None) -> list[tuple[int, str, str]]:
+        return backfill_queries.unfinished(self.ledger, dag_id)
+
+    def backfill_held_runs(self, dag_id: str) -> dict[str, tuple[int, str]]:
+        return backfill_queries.held_run_ids(self.ledger, dag_id)
+
+    def next_backfill_id(self) -> int:
+        return backfill_queries.next_number(self.ledger)
+
     # -- Listings: rows for the faces ------------------------------------------------------
 
     def list_runs(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
@@ -126,3 +138,9 @@ class ViewReads:
 
     def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
         return audit_queries.history(self.ledger, dag_id, run_id, task_id)
+
+    def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows:
+        return backfill_queries.backfills(self.ledger, dag_id, as_of)
+
+    def backfill_dates(self, backfill_id: int, *, as_of: datetime | None = None) -> Rows | None:
+        return backfill_queries.backfill_dates(self.ledger, backfill_id, as_of)

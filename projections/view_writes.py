@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg import Cursor
 
-from ledgerflow.projections import users
+from ledgerflow.projections import backfill_view, users
 from ledgerflow.projections.fold import Folded
 from ledgerflow.projections.rows import RUN_COLUMNS
 
@@ -56,6 +56,7 @@ def write_views(curs: Cursor[Any], folded: Folded) -> None:
             (name, slots),
         )
     users.write(curs, folded.users)
+    backfill_view.write(curs, folded.pauses, folded.backfills)
     for op_id, op in folded.operations.items():
         if "name" in op:
             curs.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from dag_folders import Dags
@@ -71,3 +73,20 @@ def finish_run(dag_id: str, logical_date: str, state: str = "success") -> None:
         ViewProjector(led).catch_up()
     finally:
         led.close()
+
+
+@contextmanager
+def live_driver(dag_id: str, logical_date: str) -> Iterator[None]:
+    """A live session driving the run on its own (as a sub-DAG run's driver does): it holds the run's lock,
+    so the run's max_active_runs slot is held by someone alive, not by a process that is gone."""
+    import os
+
+    import psycopg
+
+    from ledgerflow.engine.domain.dates import iso, parse_date
+    from ledgerflow.engine.infrastructure.locks import run_key
+
+    key = run_key(dag_id, iso(parse_date(logical_date)))
+    with psycopg.connect(os.environ["LEDGERFLOW_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        yield

@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from dagfiles import backfill, events, finish_run, make_dags, run_states, runs, seed_run, spawn_backfill
+from dagfiles import backfill, cli_json, events, finish_run, make_dags, run_states, runs, seed_run, spawn_backfill
+from seeded_runs import live_driver
 
 pytestmark = pytest.mark.usefixtures("sequential_executor")
 
@@ -86,6 +87,11 @@ def _foreign_running_run(dags, run_type="scheduled"):
 def test_a_slot_held_by_a_foreign_scheduled_run_makes_the_backfill_give_up_after_waiting(tmp_path, database_url):
     dags = make_dags(tmp_path, "mar1")
     _foreign_running_run(dags)
+    with live_driver("mar1", "2023-12-25"):
+        _waits_then_gives_up(dags, database_url)
+
+
+def _waits_then_gives_up(dags, database_url):
     started = time.monotonic()
     fast = backfill(dags, "mar1", "-s", "2024-01-01", "--delay-on-limit", "0.02")
     fast_elapsed = time.monotonic() - started
@@ -111,23 +117,28 @@ def test_a_slot_held_by_a_foreign_scheduled_run_makes_the_backfill_give_up_after
 def test_the_backfill_waits_for_a_held_slot_and_runs_once_it_is_released(tmp_path, database_url):
     dags = make_dags(tmp_path, "mar1")
     _foreign_running_run(dags)
-    proc = spawn_backfill(dags, database_url, "mar1", "-s", "2024-01-01", "--delay-on-limit", "0.3")
-    first = proc.stderr.readline()
-    assert "scheduled__2023-12-25T00:00:00+00:00" in first and "waiting 0.3s" in first, first
-    finish_run("mar1", "2023-12-25")
+    with live_driver("mar1", "2023-12-25"):
+        proc = spawn_backfill(dags, database_url, "mar1", "-s", "2024-01-01", "--delay-on-limit", "0.3")
+        first = proc.stderr.readline()
+        assert "scheduled__2023-12-25T00:00:00+00:00" in first and "waiting 0.3s" in first, first
+        finish_run("mar1", "2023-12-25")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, out + err
     assert run_states("mar1") == {"2023-12-25": "success", "2024-01-01": "success"}
     assert dags.executions() == [("t", "2024-01-01")]
 
 
-def test_a_backfill_run_left_running_by_a_killed_backfill_holds_the_slot_and_is_named(tmp_path):
+@pytest.mark.parametrize("run_type", ["backfill", "scheduled"])
+def test_a_run_left_running_by_a_process_that_is_gone_holds_no_slot_and_its_takeover_is_recorded(tmp_path, run_type):
     dags = make_dags(tmp_path, "mar1")
-    _foreign_running_run(dags, run_type="backfill")
+    _foreign_running_run(dags, run_type=run_type)
     result = backfill(dags, "mar1", "-s", "2024-01-01", "--delay-on-limit", "0.01")
-    assert result.exit_code == 1, result.output
-    assert "backfill__2023-12-25T00:00:00+00:00" in result.output
-    assert [r["logical_date"][:10] for r in runs("mar1")] == ["2023-12-25"]
+    assert result.exit_code == 0, result.output
+    assert run_states("mar1") == {"2023-12-25": "queued", "2024-01-01": "success"}
+    taken = [e for e in cli_json("audit", "log", "--dag-id", "mar1", "-o", "json") if e["event"] == "TakenOver"]
+    assert [(e["run_id"], e["operation"]) for e in taken] == [(f"{run_type}__2023-12-25T00:00:00+00:00",
+                                                                "dags backfill")]
+    assert dags.executions() == [("t", "2024-01-01")]
 
 
 def test_a_running_manual_run_does_not_hold_a_max_active_runs_slot(tmp_path):

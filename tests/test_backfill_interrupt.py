@@ -17,6 +17,7 @@ from dagfiles import (
     states,
     ti_changes,
 )
+from seeded_runs import live_driver
 
 RANGE = ("-s", "2024-01-01", "-e", "2024-01-03")
 ALL = {(t, f"2024-01-0{d}") for t in "abc" for d in (1, 2, 3)}
@@ -131,6 +132,11 @@ def test_a_second_backfill_of_a_dag_being_backfilled_is_refused(tmp_path, databa
 def test_a_sigterm_while_waiting_for_a_max_active_runs_slot_stops_the_backfill_at_once(tmp_path, database_url):
     dags = make_dags(tmp_path, "mar1")
     seed_run(dags, "mar1", "2023-12-25", run_type="scheduled", state="running", ti_states={"t": "running"})
+    with live_driver("mar1", "2023-12-25"):
+        _stops_while_waiting(dags, database_url)
+
+
+def _stops_while_waiting(dags, database_url):
     proc = spawn_backfill(dags, database_url, "mar1", "-s", "2024-01-01", "--delay-on-limit", "5")
     first = proc.stderr.readline()
     assert "max_active_runs" in first, first

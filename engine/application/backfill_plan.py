@@ -74,6 +74,35 @@ def select_tasks(dag: DAG, regex: str | None, include_upstream: bool) -> DAG:
     return dag.partial_subset(matched)
 
 
+def past_range(dag: DAG, start_text: str, end_text: str
+               ) -> tuple[datetime, datetime, dict[datetime, tuple[datetime, datetime]]]:
+    """The range's bounds (naive: in the DAG's timezone) and its dates' intervals; an inverted range or
+    one reaching into the future is refused."""
+    start = parse_date(start_text, dag.timezone, what="start_date")
+    end = parse_date(end_text, dag.timezone, what="end_date")
+    if end < start:
+        raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
+    moment = now()
+    if start > moment:  # refused whatever the schedule: nothing in the range can have happened
+        raise RefusedCommand(f"the range from {iso(start)} lies wholly in the future; a backfill only reprocesses "
+                             f"the past")
+    if end > moment and dag.timetable.periodic:
+        first_future = dag.timetable.next_after(max(start, moment) - _TICK)
+        if first_future <= end:
+            raise RefusedCommand(
+                f"logical date {iso(first_future)} is in the future; a backfill only reprocesses the past"
+            )
+    return start, end, dag.timetable.intervals(start, end)
+
+
+def refuse_backwards(past_tasks: list[str]) -> None:
+    if past_tasks:
+        raise RefusedCommand(
+            "cannot backfill backwards (", Term("run_backwards", "newest first"),
+            ") because these tasks depend on the past: " + ", ".join(past_tasks)
+        )
+
+
 def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     if req.start is None and req.end is None:
         raise InvalidInput("provide a start date", Term("start_date_hint", ""), " and/or an end date",
@@ -81,30 +110,12 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
     number(req.delay_on_limit, Term("delay_on_limit", "the delay on limit"))  # recorded with the operation
     conf = parse_conf(req.conf)
     full_dag = load_dag(req.subdir or settings.dags_folder(), req.dag_id)
-    start = parse_date(req.start or req.end or "", full_dag.timezone, what="start_date")
-    end = parse_date(req.end or req.start or "", full_dag.timezone, what="end_date")
-    if end < start:
-        raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
+    start, end, intervals = past_range(full_dag, req.start or req.end or "", req.end or req.start or "")
     dag = select_tasks(full_dag, req.task_regex, include_upstream=not req.ignore_dependencies)
-    moment = now()
-    if start > moment:  # refused whatever the schedule: nothing in the range can have happened
-        raise RefusedCommand(f"the range from {iso(start)} lies wholly in the future; a backfill only reprocesses "
-                             f"the past")
-    if end > moment and full_dag.timetable.periodic:
-        first_future = full_dag.timetable.next_after(max(start, moment) - _TICK)
-        if first_future <= end:
-            raise RefusedCommand(
-                f"logical date {iso(first_future)} is in the future; a backfill only reprocesses the past"
-            )
-    intervals = full_dag.timetable.intervals(start, end)
     dates = list(intervals)
     past_tasks = sorted(t for t, task in dag.tasks.items() if task.depends_on_past)
     if req.run_backwards:
-        if past_tasks:
-            raise RefusedCommand(
-                "cannot backfill backwards (", Term("run_backwards", "newest first"),
-                ") because these tasks depend on the past: " + ", ".join(past_tasks)
-            )
+        refuse_backwards(past_tasks)
         dates.reverse()
     read = views(ledger)
     slots = read.pools()
@@ -149,28 +160,34 @@ def make_plan(ledger: Ledger, req: BackfillRequest) -> BackfillPlan:
 
 
 def _refuse_blocked_first_run(plan: BackfillPlan, past_tasks: list[str], earliest: datetime) -> None:
-    prev = plan.previous
-    if prev is None:
-        return
-    blocked = []
-    for task_id in past_tasks:
-        first = plan.ran_before.get(task_id)
-        verdict = past_verdict(
-            task_id,
-            plan.full_dag.tasks[task_id].downstream_task_ids,
-            plan.dag.tasks[task_id].wait_for_downstream,
-            {t: ti.state for t, ti in prev.run.tis.items()},
-            label(prev.run.logical_date),
-            first is not None and first < earliest,
-        )
-        if verdict.action == WAIT:
-            blocked.append(f"{task_id} @ {label(iso(earliest))}: {verdict.reason}")
+    blocked = blocked_first_run(plan.full_dag, plan.dag, plan.previous, plan.ran_before, past_tasks, earliest)
     if blocked:
         raise RefusedCommand(
             "the first run is blocked by depends_on_past (" + "; ".join(blocked)
             + "); fix the previous run or waive the check for the first run (",
             Term("ignore_first_depends_on_past", "ignore first depends_on_past"), ")"
         )
+
+
+def blocked_first_run(full_dag: DAG, dag: DAG, prev: ExistingRun | None, ran_before: dict[str, datetime | None],
+                      past_tasks: list[str], earliest: datetime) -> list[str]:
+    """`task @ date: why` for each depends_on_past task the run before the range (prev) blocks."""
+    if prev is None:
+        return []
+    blocked = []
+    for task_id in past_tasks:
+        first = ran_before.get(task_id)
+        verdict = past_verdict(
+            task_id,
+            full_dag.tasks[task_id].downstream_task_ids,
+            dag.tasks[task_id].wait_for_downstream,
+            {t: ti.state for t, ti in prev.run.tis.items()},
+            label(prev.run.logical_date),
+            first is not None and first < earliest,
+        )
+        if verdict.action == WAIT:
+            blocked.append(f"{task_id} @ {label(iso(earliest))}: {verdict.reason}")
+    return blocked
 
 
 def _record_decisions(plan: BackfillPlan) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ledgerflow.engine.application.clear import ClearPlan, RunClear
+from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.errors import Message, Term
 from ledgerflow.engine.infrastructure.locks import driven_now
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -50,7 +51,24 @@ def handoff(ledger: Ledger, plan: ClearPlan) -> list[Message]:
                           " after it"]
             lines.append(Message(*parts))
             continue
-        if queued:
+        held = views(ledger).backfill_held_runs(dag_id)
+        for number, state in sorted({held[r.run.run_id] for r in queued if r.run.run_id in held}):
+            mine = [r for r in queued if held.get(r.run.run_id) == (number, state)]
+            lines.append(Message(
+                f"{dag_id}: {len(mine)} queued run(s) of backfill {number} will be run by ", SCHEDULER,
+                " as part of it" if state == "running" else
+                f" once backfill {number} is unpaused (`ledgerflow backfill unpause {number}`), or by re-running "
+                f"its command; it is paused",
+            ))
+        queued = [r for r in queued if r.run.run_id not in held]
+        paused = views(ledger).pause_flags().get(dag_id, False)
+        if queued and paused:
+            lines.append(Message(
+                f"{dag_id}: the DAG is paused, so its {len(queued)} queued run(s) ({_types(queued)}) wait: ",
+                SCHEDULER, " runs them once it is unpaused (`ledgerflow dags unpause`), or ", BACKFILL,
+                " over their dates runs them now",
+            ))
+        elif queued:
             lines.append(Message(
                 f"{dag_id}: {len(queued)} queued run(s) ({_types(queued)}) will be run by ", SCHEDULER,
                 ", which runs every queued run whatever its run_type (or by ", BACKFILL, " over their dates)",

@@ -148,3 +148,23 @@ class MarkTaskInstances:
 
     def arguments(self) -> dict[str, Any]:
         return command_arguments(self)
+
+
+@dataclass(frozen=True)
+class CreateBackfill:
+    """`backfill create`: a backfill object the scheduler drives (Airflow 3's parameters)."""
+
+    dag_id: str
+    from_date: str
+    to_date: str
+    reprocess_behavior: str = "none"
+    max_active_runs: int | None = None  # the DAG's own when not given
+    run_backwards: bool = False
+    dag_run_conf: str | None = None
+    dry_run: bool = False
+    subdir: Path | None = None
+    reason: str | None = None
+    actor: str | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return command_arguments(self)

@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledgerflow.engine.application.access import Access, Caller
+from ledgerflow.engine.application.backfill_use_cases import BackfillUseCases
+from ledgerflow.engine.application.maintenance import Maintenance, RebuildPlan
 from ledgerflow.engine.application.pages import Pages
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
 from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
-from ledgerflow.engine.errors import DatabaseUnavailable, Interrupted, InvalidInput, Message, RefusedCommand, Term
-from ledgerflow.engine.infrastructure import database, migrations, roles, settings
+from ledgerflow.engine.errors import Interrupted, InvalidInput, Message, Term
+from ledgerflow.engine.infrastructure import migrations, settings
 from ledgerflow.engine.infrastructure.connections import stoppable
 from ledgerflow.engine.infrastructure.db_failures import database_problem
 from ledgerflow.engine.infrastructure.gc_pause import no_cycle_collection
@@ -32,9 +34,8 @@ from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 
 if TYPE_CHECKING:
-    from ledgerflow.engine.application.backfill import BackfillResult
     from ledgerflow.engine.application.backfill_plan import BackfillPlan
-    from ledgerflow.engine.application.backfill_preview import RenderedTask
+    from ledgerflow.engine.application.backfill_session import BackfillSession
     from ledgerflow.engine.application.clear import ClearPlan
     from ledgerflow.engine.application.commands import (
         BackfillRequest,
@@ -62,51 +63,13 @@ def version() -> str:
     return settings.version()
 
 
-@dataclass(frozen=True)
-class RebuildPlan:
-    events: int  # in the log, to replay
-    broken_chain: str | None  # where the hash chain does not verify, when rebuilding despite it
-
-
 @dataclass
 class ClearResult:
     plan: ClearPlan
     next_steps: list[Message] = field(default_factory=list)
 
 
-class BackfillSession:
-    """A planned backfill under its DAG's lock: the plan stays true until it is run."""
-
-    def __init__(self, service: Ledgerflow, ledger: Ledger, plan: BackfillPlan, op: Any) -> None:
-        self._service, self._ledger, self.plan, self._op = service, ledger, plan, op
-
-    def run(self, *, on_progress: Callable[[Progress], None] | None = None,
-            on_wait: Callable[[str], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> BackfillResult:
-        """Appends the plan and drives it; the views are caught up however it ends."""
-        from ledgerflow.engine.application.backfill import run_backfill
-
-        lost: str | None = None
-        try:
-            return run_backfill(self._ledger, self.plan, self._op, on_progress=on_progress,
-                                on_wait=on_wait, should_stop=should_stop)
-        except Exception as exc:
-            lost = database_problem(exc)
-            if lost is None:
-                raise
-            raise DatabaseUnavailable(f"the backfill stopped, {lost}; run the same command to resume") from None
-        finally:
-            if lost is None:  # a database that failed us has nothing to catch up with
-                views(self._ledger).catch_up()
-
-    def preview(self) -> Iterator[RenderedTask]:
-        """The dry run: every task of every planned date rendered as its try would see it."""
-        from ledgerflow.engine.application.backfill_preview import rendered_tasks
-
-        return rendered_tasks(self.plan)
-
-
-class Ledgerflow(Pages, Access):
+class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
     """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
 
     def __init__(self, url: str | None = None) -> None:
@@ -165,7 +128,9 @@ class Ledgerflow(Pages, Access):
         """Plans the backfill under the DAG lock (every refusal before any event) and keeps the
         lock while the face shows the plan, asks and runs it. `on_wait(n)`: it first waits for n
         tries that a driver which died left running."""
+        from ledgerflow.engine.application.backfill_object import refuse_second, resumable
         from ledgerflow.engine.application.backfill_plan import make_plan
+        from ledgerflow.engine.application.backfill_session import BackfillSession
 
         op = _operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
                            mutating=not req.dry_run)
@@ -173,7 +138,12 @@ class Ledgerflow(Pages, Access):
         with dag_lock(led, req.dag_id):
             if not req.dry_run:
                 self._recover(led, req.dag_id, on_wait)
-            yield BackfillSession(self, led, make_plan(led, req), op)
+            plan = make_plan(led, req)
+            resumes = None
+            if plan.dates:
+                refuse_second(led, req.dag_id)
+                resumes = resumable(led, req.dag_id, iso(plan.start), iso(plan.end))
+            yield BackfillSession(led, plan, op, resumes)
 
     @staticmethod
     def _recover(led: Ledger, dag_id: str, on_wait: Callable[[int], None]) -> None:
@@ -281,67 +251,6 @@ class Ledgerflow(Pages, Access):
         sched = Scheduler(self._ledger(), op, folder=subdir, should_stop=should_stop)
         sched.run(num_runs, on_pass, on_broken=on_broken, sleep=sleep)
         return sched
-
-    # -- the views and the database ----------------------------------------------------------
-
-    def chain_problem(self) -> str | None:
-        """Where and why the hash chain does not verify, in one line; None when it does."""
-        report = self.verify_store()
-        if report.intact:
-            return None
-        return f"{'' if report.position is None else f'at position {report.position}: '}{report.problem}"
-
-    def plan_rebuild(self, *, allow_broken_chain: bool = False) -> RebuildPlan:
-        """What a rebuild would replay; refused when the chain does not verify, unless allowed:
-        a rebuild folds the events as they are now, so altered ones would give clean-looking views."""
-        problem = self.chain_problem()
-        if problem is not None and not allow_broken_chain:
-            raise RefusedCommand(
-                f"the hash chain does not verify {problem}; a rebuild would fold the altered events "
-                f"into views that look clean (`ledgerflow audit verify` shows the break; ",
-                Term("allow_broken_chain", "allowing a broken chain"), " rebuilds anyway)")
-        return RebuildPlan(self.view_status()["head"], problem)
-
-    def rebuild_views(self, plan: RebuildPlan | None = None) -> int:
-        """Drops the views and replays every event into them; returns the events replayed.
-        Without a plan, a chain that does not verify refuses it (see plan_rebuild)."""
-        if plan is None:
-            self.plan_rebuild()
-        return views(self._ledger(catch_up=False)).rebuild()
-
-    def view_status(self) -> dict[str, int]:
-        return views(self._ledger(catch_up=False)).status()
-
-    @staticmethod
-    def migrate() -> list[str]:
-        return migrations.migrate()
-
-    def schema(self) -> tuple[str, list[tuple[int, str, str]], int]:
-        """The server's version, the applied migrations and the latest known one."""
-        led = Ledger(self._url)
-        try:
-            with led.cursor() as curs:
-                curs.execute("SELECT version() AS v")
-                row = curs.fetchone()
-                assert row is not None  # SELECT version() returns one row
-                server = row["v"]
-            return server, migrations.applied_versions(led), migrations.latest_version()
-        finally:
-            led.close()
-
-    def connection_warning(self) -> str | None:
-        """Why the role connected is more than the commands need (a superuser, the events' owner)."""
-        led = Ledger(self._url)
-        try:
-            with led.cursor() as curs:
-                return roles.connection_warning(curs)
-        finally:
-            led.close()
-
-    @staticmethod
-    def stop_embedded() -> database.EmbeddedStop | None:
-        """Stops the embedded server; None when LEDGERFLOW_DATABASE_URL names another."""
-        return None if settings.database_url() else database.stop_embedded()
 
 
 # What faces use besides the service: commands, plans and results, and their formatting.

@@ -68,6 +68,13 @@ class DagRun(Aggregate):
     class TasksAdded(Event):
         tasks: dict[str, int]
 
+    class TakenOver(Event):
+        """A run left running by a driver that is gone (its lease is free), now driven by this operation."""
+
+        from_operation_id: str | None
+        from_operation: str | None
+        from_actor: str | None
+
     @staticmethod
     def create_id(dag_id: str, logical_date: str, **_: Any) -> UUID:
         return dagrun_id(dag_id, logical_date)

@@ -78,6 +78,19 @@ class Views(Protocol):
     def pools(self) -> dict[str, int]:
         """Every pool's slots, default_pool included, by name."""
 
+    def pause_flags(self) -> dict[str, bool]:
+        """Every sighted DAG's paused flag, by dag_id (a DAG not in it was never sighted)."""
+
+    def unfinished_backfills(self, dag_id: str | None = None) -> list[tuple[int, str, str]]:
+        """(id, dag_id, driver) of the backfills neither completed nor cancelled, oldest first."""
+
+    def backfill_held_runs(self, dag_id: str) -> dict[str, tuple[int, str]]:
+        """Run ids of the DAG that a paused backfill or a scheduler-driven one holds (not plain queued runs
+        for the scheduler: a foreground backfill whose process is gone holds none): (backfill id, its state)
+        by run id."""
+
+    def next_backfill_id(self) -> int: ...
+
 
 class Listings(Protocol):
     """What the read use cases list for the faces: the views now, or the events as of an instant."""
@@ -112,6 +125,11 @@ class Listings(Protocol):
 
     def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
         """Every change of one task instance, oldest first: audit entries with try_number and details."""
+
+    def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows: ...
+
+    def backfill_dates(self, backfill_id: int, *, as_of: datetime | None = None) -> Rows | None:
+        """The backfill's dates with their decision and run state; None when there is (was) no such backfill."""
 
 
 # The one place that names the implementation; imported when asked, so that importing the

@@ -100,6 +100,10 @@ def _adopted(run: RunState, d: Mapping[str, Any]) -> RunState:
     return run
 
 
+def _taken_over(run: RunState, d: Mapping[str, Any]) -> RunState:
+    return run  # who drives a run is history, not state: the audit trail shows it
+
+
 def _tasks_added(run: RunState, d: Mapping[str, Any]) -> RunState:
     for tid, mt in d["tasks"].items():
         run.tis.setdefault(tid, TI(None, 0, mt))
@@ -125,6 +129,7 @@ RUN_EVENTS: dict[str, RunEventKind] = {
     "Reset": RunEventKind(_cleared, run_move=("run_from", "run_to")),
     "Adopted": RunEventKind(_adopted),
     "TasksAdded": RunEventKind(_tasks_added, adds_tasks=True, self_contained=False),
+    "TakenOver": RunEventKind(_taken_over),
 }
 
 

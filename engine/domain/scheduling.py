@@ -15,6 +15,7 @@ from ledgerflow.engine.domain.pools import DEFAULT_POOL
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import ti_change
 from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.stored_runs import last_stamps
 
 ORPHANED = frozenset({"scheduled", "queued", "running", "restarting"})
 
@@ -71,11 +72,17 @@ def reset_tis(agg: DagRun, dag: DAG, op: OperationContext, states: frozenset[str
         agg.trigger_event(DagRun.TaskInstancesChanged, **op.stamp, changes=changes)
 
 
-def take_over(agg: DagRun, dag: DAG, op: OperationContext) -> DagRun:
+def take_over(agg: DagRun, dag: DAG, op: OperationContext, ledger: Ledger | None = None) -> DagRun:
     """A queued run, or one left running by a process that is gone (the DAG lock proves it).
 
-    Task instances the DAG gained since are added; orphaned ones go back to no state.
+    Task instances the DAG gained since are added; orphaned ones go back to no state. A run
+    left running is an orphan: with the ledger given, who drove it last is recorded (TakenOver).
     """
+    if ledger is not None and agg.run.state == "running":
+        with ledger.cursor() as curs:
+            last = last_stamps(curs, [agg.id]).get(agg.id, {})
+        agg.trigger_event(DagRun.TakenOver, **op.stamp, from_operation_id=last.get("operation_id"),
+                          from_operation=last.get("operation"), from_actor=last.get("actor"))
     missing = {t: dag.tasks[t].retries for t in dag.tasks if t not in agg.run.tis}
     if missing:
         agg.trigger_event(DagRun.TasksAdded, **op.stamp, tasks=missing)

@@ -40,14 +40,22 @@ def dag_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
     Holding it also proves that task instances left running or queued in this
     DAG's runs belong to a process that is gone, so they can be reset.
     """
+    with _held_by_this_session(ledger, dag_key(dag_id),
+                               f"another backfill or the scheduler is driving DAG {dag_id} right now"):
+        yield
+
+
+@contextmanager
+def _held_by_this_session(ledger: Ledger, key: str, refusal: str) -> Iterator[None]:
+    """A session lock on its own connection, for as long as the block runs; refused when another session holds it."""
     with ledger.datastore.get_connection() as conn:
-        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (dag_key(dag_id),)).fetchone()
+        row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (key,)).fetchone()
         if not row["ok"]:
-            raise RefusedCommand(f"another backfill or the scheduler is driving DAG {dag_id} right now")
+            raise RefusedCommand(refusal)
         try:
             yield
         finally:
-            release(conn, "SELECT pg_advisory_unlock(hashtext(%s))", (dag_key(dag_id),))
+            release(conn, "SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
 
 @contextmanager
@@ -83,9 +91,47 @@ def release(conn: Any, unlock: str, params: tuple[Any, ...]) -> None:
             raise
 
 
-def driven_now(ledger: Ledger, dag_id: str) -> bool:
-    """Whether a backfill or the scheduler holds the DAG's lock right now."""
+def backfill_key(number: int) -> str:
+    return f"ledgerflow-backfill:{number}"
+
+
+def _held(ledger: Ledger, key: str) -> bool:
     with ledger.cursor() as curs:
-        curs.execute(_HELD, (dag_key(dag_id),))
+        curs.execute(_HELD, (key,))
         row = curs.fetchone()
     return bool(row and row["held"])
+
+
+def driven_now(ledger: Ledger, dag_id: str) -> bool:
+    """Whether a backfill or the scheduler holds the DAG's lock right now."""
+    return _held(ledger, dag_key(dag_id))
+
+
+def run_leased(ledger: Ledger, dag_id: str, logical_date: str) -> bool:
+    """Whether a live session drives this run on its own (a sub-DAG run's lock), beside the DAG's lock."""
+    return _held(ledger, run_key(dag_id, logical_date))
+
+
+def backfill_leased(ledger: Ledger, number: int) -> bool:
+    """Whether the foreground process driving this backfill is alive (it holds the backfill's lease)."""
+    return _held(ledger, backfill_key(number))
+
+
+@contextmanager
+def backfill_lease(ledger: Ledger, number: int) -> Iterator[None]:
+    """The lease a foreground backfill holds while it drives: free once its process is gone."""
+    with _held_by_this_session(ledger, backfill_key(number),
+                               f"backfill {number} is being driven by another process right now"):
+        yield
+
+
+@contextmanager
+def creation_lock(ledger: Ledger, dag_id: str) -> Iterator[None]:
+    """Creating a backfill of a DAG, one at a time: the one-active check and the append go together."""
+    key = f"ledgerflow-backfill-create:{dag_id}"
+    with ledger.datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        try:
+            yield
+        finally:
+            release(conn, "SELECT pg_advisory_unlock(hashtext(%s))", (key,))

@@ -41,6 +41,19 @@ def fold_stored(curs: Cursor[Any], ids: list[UUID], upto: int | None = None
     return {oid: (versions[oid], run) for oid, run in runs.items()}
 
 
+def last_stamps(curs: Cursor[Any], ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """The operation_id, operation and actor of each aggregate's latest stored event."""
+    if not ids:
+        return {}
+    curs.execute(f"SELECT DISTINCT ON (originator_id) originator_id, state FROM {EVENTS_TABLE} "
+                 f"WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC", (ids,))
+    found = {}
+    for row in curs.fetchall():
+        payload = json.loads(bytes(row["state"]))
+        found[row["originator_id"]] = {k: payload.get(k) for k in ("operation_id", "operation", "actor")}
+    return found
+
+
 def stored_versions(curs: Cursor[Any], ids: list[UUID]) -> dict[UUID, int]:
     """The latest stored version of each aggregate (absent: nothing stored yet)."""
     if not ids:

@@ -1,21 +1,28 @@
 """`ledgerflow scheduler`: creates scheduled runs and drives every queued run of every DAG.
 
-Each loop walks the DAG folder. For each top-level DAG it takes the same per-DAG
-advisory lock as a backfill (a DAG a backfill is driving is skipped this loop),
-creates the scheduled runs that are due, and drives every queued run whatever its
-run_type (DESIGN difference 7: a cleared backfill run is re-run too), plus runs a
-vanished process left running, with the same Runner and executors as the backfill,
-at most max_active_runs at a time. Sub-DAGs are driven by their parent's task.
+Each loop walks the DAG folder and drives several DAGs at once, one thread each. For
+each top-level DAG it takes the same per-DAG advisory lock as a backfill (a DAG a
+backfill is driving is skipped this loop), drives its backfill object if it has one
+(paused DAG or not, within the backfill's max_active_runs), then, unless the DAG is
+paused, creates the scheduled runs that are due and drives every queued run whatever
+its run_type (DESIGN difference 7: a cleared backfill run is re-run too) that no
+unfinished backfill holds, plus runs a vanished process left running, with the same
+Runner and executors as the backfill, at most max_active_runs at a time. Sub-DAGs
+are driven by their parent's task.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
+from ledgerflow.engine.application.backfill_drive import drive_backfill
+from ledgerflow.engine.application.pause import first_sightings
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dagbag
 from ledgerflow.engine.domain.dagrun import DagRun
@@ -24,7 +31,7 @@ from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.domain.scheduling import due_dates, free_pool_slots, new_run, take_over
-from ledgerflow.engine.errors import RefusedCommand
+from ledgerflow.engine.errors import Interrupted, RefusedCommand
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
@@ -33,6 +40,7 @@ from ledgerflow.engine.runtime.recovery import recover
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
 
 IDLE_SECONDS = 1.0
+DAGS_AT_ONCE = 4  # DAGs driven at the same time, each with a share of the task slots
 
 
 @dataclass
@@ -46,10 +54,13 @@ class DagPass:
     blocked: list[str] = field(default_factory=list)
     skipped: str | None = None
     interrupted: list[str] = field(default_factory=list)
+    paused: bool = False
+    backfill: int | None = None  # the backfill object it drove
+    backfill_runs: int = 0  # runs of it that finished in this pass
 
     @property
     def busy(self) -> bool:
-        return bool(self.created or self.finished)
+        return bool(self.created or self.finished or self.backfill_runs)
 
 
 class Scheduler:
@@ -61,16 +72,23 @@ class Scheduler:
         self.should_stop = should_stop
         self.loops = 0
         self.stopped = False
-        self._executor: Executor | None = None
+        self._executors: dict[str, Executor] = {}
+        self._pool = ThreadPoolExecutor(max_workers=DAGS_AT_ONCE, thread_name_prefix="ledgerflow-dag")
+        self._inflight: dict[str, Future[DagPass]] = {}
+        self._slots = settings.parallelism()
 
     def run(self, num_runs: int | None, on_pass: Callable[[DagPass], None],
             on_broken: Callable[[str, str], None] = lambda path, error: None,
             sleep: Callable[[float], object] = lambda s: None) -> None:
-        """Loops until num_runs loops are done (None: until stopped)."""
-        self.op.started()
+        """Loops until num_runs loops are done (None: until stopped).
+
+        Each loop ends once every DAG's pass ended when loops are counted; until stopped, a DAG
+        whose pass goes on (a long backfill) is left to it, and the loop goes on with the others.
+        """
+        self.ledger.append(self.op.started())  # before the DAGs' passes, which all carry its stamp
         try:
             while (num_runs is None or self.loops < num_runs) and not self.should_stop():
-                passes = self.loop_once(on_broken)
+                passes = self.loop_once(on_broken, wait=num_runs is not None)
                 self.loops += 1
                 for done in passes:
                     on_pass(done)
@@ -80,57 +98,99 @@ class Scheduler:
                 if more and not any(p.busy for p in passes):
                     sleep(IDLE_SECONDS)
         finally:
-            if self._executor is not None:
-                self._executor.shutdown()
+            self._pool.shutdown(wait=True)  # the passes still going see the stop request and park their runs
+            for executor in self._executors.values():
+                executor.shutdown()
             self.stopped = self.stopped or self.should_stop()
             self.op.ended("stopped" if self.stopped else "success", loops=self.loops)
             self.ledger.append(*self.op.pending())
             views(self.ledger).catch_up()
 
-    def loop_once(self, on_broken: Callable[[str, str], None] = lambda p, e: None) -> list[DagPass]:
+    def loop_once(self, on_broken: Callable[[str, str], None] = lambda p, e: None, *,
+                  wait: bool = True) -> list[DagPass]:
+        """Starts a pass for every DAG without one going on (several DAGs at once, each in its own
+        thread under its own lock), then returns the passes that ended: all of them when `wait`."""
         bag = load_dagbag(self.folder)
         for path, error in bag.errors.items():
             on_broken(path, error)
-        passes = []
-        for _, dag in sorted(bag.dags.items()):
-            if dag.parent is not None or self.should_stop():
-                continue
-            views(self.ledger).catch_up()
-            passes.append(self.schedule(dag, bag))
-            if self.stopped:
+        top = [dag for _, dag in sorted(bag.dags.items()) if dag.parent is None]
+        flags = self._pause_flags(top)
+        views(self.ledger).catch_up()
+        self._slots = max(1, settings.parallelism() // min(len(top) or 1, DAGS_AT_ONCE))
+        for dag in top:
+            if self.should_stop() or self.stopped:
                 break
+            if dag.dag_id not in self._inflight:
+                self._inflight[dag.dag_id] = self._pool.submit(self.schedule, dag, bag, paused=flags[dag.dag_id])
+        futures.wait(list(self._inflight.values()), timeout=None if wait else IDLE_SECONDS,
+                     return_when=futures.ALL_COMPLETED if wait else futures.FIRST_COMPLETED)
+        passes = []
+        for dag_id, pending in sorted(self._inflight.items()):
+            if pending.done():
+                del self._inflight[dag_id]
+                passes.append(pending.result())
         views(self.ledger).catch_up()
         return passes
 
-    def schedule(self, dag: DAG, bag: DagBag) -> DagPass:
-        done = DagPass(dag.dag_id)
+    def _pause_flags(self, dags: list[DAG]) -> dict[str, bool]:
+        """Each DAG's paused flag; a DAG seen for the first time gets the one its is_paused_upon_creation asks for."""
+        known = views(self.ledger).pause_flags()
+        sighted = first_sightings(dags, known, self.op)
+        if sighted:
+            self.ledger.append(*self.op.pending(), *sighted)
+        return {**{s.dag_id: s.is_paused for s in sighted}, **known}
+
+    def schedule(self, dag: DAG, bag: DagBag, *, paused: bool = False) -> DagPass:
+        """One DAG's pass: its backfill object, paused or not, then (unpaused) its scheduled and queued runs."""
+        done = DagPass(dag.dag_id, paused=paused)
         try:
             with dag_lock(self.ledger, dag.dag_id):
-                self._drive(dag, bag, done)
+                self._drive_backfill(dag, bag, done)
+                if not paused and not self.stopped:
+                    self._drive(dag, bag, done)
         except RefusedCommand:
             done.skipped = "a backfill is driving it"
         return done
+
+    def _executor_for(self, dag_id: str) -> Executor:
+        """Each DAG's passes have their own executor (results come back to the pass that asked)."""
+        if dag_id not in self._executors:
+            self._executors[dag_id] = make_executor(None, self._slots)
+        return self._executors[dag_id]
+
+    def _drive_backfill(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
+        slots = free_pool_slots(self.ledger, bag, dag.dag_id, views(self.ledger).pools())
+        try:
+            driven = drive_backfill(self.ledger, dag, self.op, self._executor_for(dag.dag_id), slots, self.should_stop)
+        except Interrupted:
+            self.stopped = True
+            return
+        if driven is not None:
+            done.backfill, outcome = driven
+            done.backfill_runs = outcome.runs_done
+            done.failed += sorted({run.run_id for run, _ in outcome.failed})
+            done.blocked += [b.describe() for b in outcome.blocked]
 
     def _drive(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
         read = views(self.ledger)
         if recover(self.ledger, dag.dag_id):
             read.catch_up()
+        held = read.backfill_held_runs(dag.dag_id)  # a paused or scheduler-driven backfill's runs are its own
         runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
         # a due date without a run, or a queued or running run (uuid, version, state) to take over
         waiting: list[tuple[datetime, tuple[UUID, int, RunState] | None]] = [
             (from_iso(run.logical_date), (uid, version, run))
-            for uid, (version, run) in runs.items() if run.state in ("queued", "running")
+            for uid, (version, run) in runs.items() if run.state in ("queued", "running") and run.run_id not in held
         ]
         waiting += [(d, None) for d in due_dates(dag, set(history), now())]
         waiting.sort(key=lambda item: item[0])
         if not waiting:
             return
-        if self._executor is None:
-            self._executor = make_executor(None, settings.parallelism())
         slots = free_pool_slots(self.ledger, bag, dag.dag_id, read.pools())
-        runner = Runner(self.ledger, dag, dag, self.op, self._executor, RunnerOptions(continue_on_failures=True),
-                        runs=history.values(), pool_slots=slots, should_stop=self.should_stop)
+        runner = Runner(self.ledger, dag, dag, self.op, self._executor_for(dag.dag_id),
+                        RunnerOptions(continue_on_failures=True), runs=history.values(), pool_slots=slots,
+                        should_stop=self.should_stop)
 
         driven: list[datetime] = []
 
@@ -143,7 +203,7 @@ class Scheduler:
                     done.created += 1
                 else:
                     uid, version, run = found
-                    agg = take_over(DagRun.resume(uid, version, run), dag, self.op)
+                    agg = take_over(DagRun.resume(uid, version, run), dag, self.op, self.ledger)
                 runner.hold(agg)
                 driven.append(moment)
                 fresh.append(agg)

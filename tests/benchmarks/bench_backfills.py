@@ -50,6 +50,28 @@ def scenario_backfill_m(ctx: Context) -> None:
                    ran.peak_mb <= 500, f"`ledgerflow --help` peak RSS {help_ran.peak_mb:.0f} MB")
 
 
+def scenario_backfill_object(ctx: Context) -> None:
+    """`backfill create` of the hourly year (a decision per date) and the scheduler driving it, against
+    `dags backfill -m` over the same range of the same empty-task DAG, each in a fresh database."""
+    reference = Cli(dag_env(ctx, ctx.dbs.fresh("backfill_object_ref")), ctx.sizes.timeout)
+    ref = reference.run("dags", "backfill", "bench_empty", "-s", BENCH_START, "-e", ctx.sizes.hourly_end,
+                        "-m", "-y").check("dags backfill -m")
+    cli = Cli(dag_env(ctx, ctx.dbs.fresh("backfill_object")), ctx.sizes.timeout)
+    for dag_id in ("bench_hourly", "bench_python", "bench_bash", "bench_empty"):  # only the backfill runs
+        cli.run("dags", "pause", dag_id).check("dags pause")
+    created = cli.run("backfill", "create", "--dag-id", "bench_empty", "--from-date", BENCH_START,
+                      "--to-date", ctx.sizes.hourly_end, "-y").check("backfill create")
+    driven = cli.run("scheduler", "-n", "1").check("scheduler")
+    shown = cli.run("backfill", "show", "1", "-o", "json").check("backfill show")
+    dates = json.loads(shown.stdout)
+    if len(dates) != ctx.sizes.hourly_runs or any(d["state"] != "success" for d in dates):
+        raise RuntimeError("the scheduler did not drive every date of the backfill to success")
+    total = created.seconds + driven.seconds
+    ctx.report.add("4b backfill object", "backfill_object_seconds", total, "s",
+                   f"<= 2x dags backfill -m ({2 * ref.seconds:.1f} s)", total <= 2 * ref.seconds,
+                   f"create {created.seconds:.2f} s + scheduler {driven.seconds:.2f} s; "
+                   f"dags backfill -m of the same {ctx.sizes.hourly_runs:,} dates {ref.seconds:.2f} s")
+
 
 _SPAWN = r"""
 import multiprocessing, subprocess, sys, time

@@ -12,7 +12,7 @@ def write_dags(folder: Path) -> None:
     (folder / "bench_dags.py").write_text(f'''"""Benchmark DAGs: 10-task chains."""
 from datetime import datetime
 
-from ledgerflow import DAG, BashTask, PythonTask
+from ledgerflow import DAG, BashTask, EmptyTask, PythonTask
 
 
 def noop():
@@ -34,6 +34,7 @@ def chain(dag_id, make, schedule):
 bench_hourly = chain("bench_hourly", lambda t: PythonTask(t, python_callable=noop), "@hourly")
 bench_python = chain("bench_python", lambda t: PythonTask(t, python_callable=noop), "@hourly")
 bench_bash = chain("bench_bash", lambda t: BashTask(t, bash_command="true"), "@hourly")
+bench_empty = chain("bench_empty", lambda t: EmptyTask(t), "@hourly")
 ''')
 
 

@@ -28,7 +28,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_backfills import scenario_backfill_m, scenario_backfill_real, scenario_clear
+from bench_backfills import scenario_backfill_m, scenario_backfill_object, scenario_backfill_real, scenario_clear
 from bench_dag_files import write_dags
 from bench_harness import FULL, QUICK, Context, Databases, dbname, server
 from bench_latency import scenario_audit, scenario_cli
@@ -39,6 +39,7 @@ SCENARIOS: dict[str, Callable[[Context], None]] = {
     "append": scenario_append,
     "rebuild": scenario_rebuild,
     "backfill-m": scenario_backfill_m,
+    "backfill-object": scenario_backfill_object,
     "backfill-real": scenario_backfill_real,
     "clear": scenario_clear,
     "audit": scenario_audit,
