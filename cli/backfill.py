@@ -115,8 +115,7 @@ def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
         typer.echo("No run dates were found for the given dates and dag interval.")
         return True
     if req.dry_run:
-        print_dry_run(session)
-        return True
+        return print_dry_run(session)
     if req.verbose:
         print_plan(plan)
     elif plan.conf_changes:  # a conf replaced is a change to a run: always said, before it is made

@@ -30,6 +30,7 @@ from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.skips import skipped_by
 from ledgerflow.engine.runtime.slots import Slots
 from ledgerflow.engine.runtime.window import Window
 from ledgerflow.engine.runtime.worker import remember
@@ -41,6 +42,7 @@ class _TryNote(TypedDict, total=False):
     log_sha256: str | None
     dag_fingerprint: str | None
     error: str
+    xcom: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -183,11 +185,15 @@ class Runner(Window):
             if res.error:
                 extra["error"] = storable_text(res.error[:2000])  # a task's own text: a NUL must not refuse it
                 self.outcome.errors[(agg.run.run_id, task_id)] = res.error
+            if res.xcom:
+                extra["xcom"] = res.xcom
             to = res.state
-            if to == "failed" and self.dag.tasks[task_id].retries > 0 and ti.try_number <= ti.max_tries:
+            if (to == "failed" and not res.final and self.dag.tasks[task_id].retries > 0
+                    and ti.try_number <= ti.max_tries):
                 to = "up_for_retry"
                 self.retry_at[(uid, task_id)] = now() + self.dag.tasks[task_id].retry_delay
             by_run.setdefault(uid, []).append(ti_change(task_id, ti, to, **extra))
+            by_run[uid].extend(skipped_by(agg.run, task_id, res.skip))
         for uid, changes in by_run.items():
             self.events.change(self.active[uid], changes)
 
