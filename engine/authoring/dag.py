@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from ledgerflow.engine.authoring.operands import tasks_of
 from ledgerflow.engine.authoring.timetable import Schedule
 from ledgerflow.engine.authoring.trigger_rules import RULE_ALIASES, TRIGGER_RULES
 from ledgerflow.engine.domain.ids import is_plain_id
@@ -237,20 +238,6 @@ class BaseTask:
     def __rlshift__(self, other: Any) -> BaseTask:
         self.set_downstream(other)
         return self
-
-
-def tasks_of(item: Any, *, as_upstream: bool, source: Any = None) -> list[BaseTask]:
-    """The tasks a dependency operand stands for: a task, an iterable of operands, or anything with
-    `edge_tasks(as_upstream, source)` (an XComArg stands for its task, a task group for its leaves or
-    roots, a Label for the tasks linked to it)."""
-    if isinstance(item, BaseTask):
-        return [item]
-    edge_tasks = getattr(item, "edge_tasks", None)
-    if edge_tasks is not None:
-        return list(edge_tasks(as_upstream, source))
-    if isinstance(item, str) or not isinstance(item, Iterable):
-        raise DagDefinitionError(f"{item!r} is not a task: dependencies link tasks")
-    return [task for part in item for task in tasks_of(part, as_upstream=as_upstream, source=source)]
 
 
 class EmptyTask(BaseTask):

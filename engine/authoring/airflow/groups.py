@@ -6,7 +6,8 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ledgerflow.engine.authoring.dag import BaseTask, tasks_of
+from ledgerflow.engine.authoring.dag import BaseTask
+from ledgerflow.engine.authoring.operands import tasks_of
 from ledgerflow.engine.errors import DagDefinitionError
 
 _open: list[TaskGroup] = []
