@@ -39,7 +39,7 @@ def _lines(ignore_file: Path) -> list[str]:
 def _rules(ignore_file: Path, mtime: float, syntax: str) -> tuple[list[re.Pattern[str]], pathspec.PathSpec | None]:
     lines = _lines(ignore_file)
     if syntax == "glob":
-        return [], pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        return [], pathspec.GitIgnoreSpec.from_lines(lines)
     patterns = []
     for line in lines:
         try:

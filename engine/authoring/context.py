@@ -56,9 +56,15 @@ class DagRunInfo:
         return self.data_interval_end
 
 
+class ConfigUnavailable(Exception):
+    """Not an AttributeError, which Jinja would turn into an undefined value."""
+
+
 class _NoConfig:
     def __getattr__(self, name: str) -> Any:
-        raise AttributeError("Airflow's configuration (`conf`) is not available to DAG files run by ledgerflow")
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise ConfigUnavailable("Airflow's configuration (`conf`) is not available to DAG files run by ledgerflow")
 
 
 @dataclass
