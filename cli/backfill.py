@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -85,6 +86,12 @@ def backfill(
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Print the plan's decision for every date.")] = False,
     yes: Annotated[bool, typer.Option("-y", "--yes", help="Do not ask before --reset-dagruns.")] = False,
+    disable_retry: Annotated[
+        bool, typer.Option("--disable-retry", help="A failed try fails its task instance: no retries.")
+    ] = False,
+    treat_dag_id_as_regex: Annotated[
+        bool, typer.Option("--treat-dag-id-as-regex", help="Backfill every DAG whose id the regex DAG_ID finds.")
+    ] = False,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
 ) -> None:
@@ -97,10 +104,16 @@ def backfill(
         run_backwards=run_backwards, rerun_failed_tasks=rerun_failed_tasks, reset_dagruns=reset_dagruns,
         mark_success=mark_success, pool=pool, continue_on_failures=continue_on_failures,
         delay_on_limit=delay_on_limit, donot_pickle=donot_pickle, dry_run=dry_run, local=local,
-        verbose=verbose, yes=yes, reason=reason, actor=actor,
+        verbose=verbose, yes=yes, reason=reason, actor=actor, disable_retry=disable_retry,
     )
-    with domain_errors(), service().backfill(req) as session:
-        ok = _show_confirm_run(session, req)
+    with domain_errors():
+        dag_ids = service().dag_ids(dag_id, subdir) if treat_dag_id_as_regex else [dag_id]
+    ok = True
+    for one in dag_ids:
+        if treat_dag_id_as_regex:
+            typer.echo(f"Backfilling DAG {one}")
+        with domain_errors(), service().backfill(replace(req, dag_id=one)) as session:
+            ok = _show_confirm_run(session, replace(req, dag_id=one)) and ok
     if not ok:
         raise typer.Exit(1)
 

@@ -138,6 +138,13 @@ class Reads:
 
         return task_log(self._task_instance(dag_id, run_id, task_id), try_number)
 
+    @staticmethod
+    def dag_ids(pattern: str, subdir: Path | None = None) -> list[str]:
+        """The DAG folder's DAG ids that the regex finds (refused when none does)."""
+        from ledgerflow.engine.application.clear_select import resolve_dags
+
+        return [dag.dag_id for dag in resolve_dags(pattern, regex=True, subdir=subdir)]
+
     def dag_tasks(self, dag_id: str, subdir: Path | None = None) -> dict[str, list[str]]:
         """The DAG's task ids in dependency order, each with its direct downstream task ids."""
         dag = load_dag(subdir or settings.dags_folder(), dag_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
@@ -42,7 +43,7 @@ def _fires(cron: str) -> bool:
     return True
 
 
-Schedule = str | timedelta | relativedelta | None
+Schedule: TypeAlias = str | timedelta | relativedelta | None
 
 
 def describe(schedule: Schedule) -> str | None:

@@ -52,6 +52,7 @@ class RunnerOptions:
     donot_pickle: bool = False
     pool: str | None = None
     continue_on_failures: bool = False
+    disable_retry: bool = False
 
 
 class Runner(Window):
@@ -188,8 +189,8 @@ class Runner(Window):
             if res.xcom:
                 extra["xcom"] = res.xcom
             to = res.state
-            if (to == "failed" and not res.final and self.dag.tasks[task_id].retries > 0
-                    and ti.try_number <= ti.max_tries):
+            if (to == "failed" and not res.final and not self.options.disable_retry
+                    and self.dag.tasks[task_id].retries > 0 and ti.try_number <= ti.max_tries):
                 to = "up_for_retry"
                 self.retry_at[(uid, task_id)] = now() + self.dag.tasks[task_id].retry_delay
             by_run.setdefault(uid, []).append(ti_change(task_id, ti, to, **extra))

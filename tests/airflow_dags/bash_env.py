@@ -5,7 +5,8 @@ from airflow.operators.bash import BashOperator
 
 with DAG("bash_env", start_date=datetime(2024, 1, 1), schedule="@daily", catchup=False,
          default_args={"owner": "ops"}) as dag:
-    BashOperator(task_id="only_env", bash_command='echo "${GREETING:-none} ${HOME_MARK:-unset}"', env={"GREETING": "hi"})
+    BashOperator(task_id="only_env", bash_command='echo "${GREETING:-none} ${HOME_MARK:-unset}"',
+                 env={"GREETING": "hi"})
     BashOperator(task_id="append_env", bash_command='echo "$GREETING $HOME_MARK"', env={"GREETING": "hi"},
                  append_env=True)
     BashOperator(task_id="cwd", bash_command="pwd", cwd="/tmp")

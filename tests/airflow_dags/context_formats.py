@@ -7,7 +7,7 @@ KEYS = ["ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logical_date
         "data_interval_start", "data_interval_end", "prev_ds", "prev_ds_nodash", "next_ds", "next_ds_nodash",
         "yesterday_ds", "yesterday_ds_nodash", "tomorrow_ds", "tomorrow_ds_nodash", "run_id",
         "task_instance_key_str", "prev_data_interval_start_success", "prev_execution_date", "next_execution_date"]
-TEMPLATES = {key: "{{ %s }}" % key for key in KEYS}
+TEMPLATES = {key: "{{ " + key + " }}" for key in KEYS}
 TEMPLATES.update({
     "dag_run.run_id": "{{ dag_run.run_id }}", "dag_run.run_type": "{{ dag_run.run_type }}",
     "dag_run.conf": "{{ dag_run.conf }}", "dag_run.logical_date": "{{ dag_run.logical_date | ts }}",

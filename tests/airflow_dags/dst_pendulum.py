@@ -1,5 +1,4 @@
 import pendulum
-
 from airflow import DAG
 from airflow.operators.bash import BashOperator
 

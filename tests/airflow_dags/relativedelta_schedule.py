@@ -1,9 +1,8 @@
 from datetime import datetime
 
-from dateutil.relativedelta import relativedelta
-
 from airflow import DAG
 from airflow.operators.bash import BashOperator
+from dateutil.relativedelta import relativedelta
 
 with DAG("relativedelta_schedule", start_date=datetime(2024, 1, 15), schedule=relativedelta(months=1),
          catchup=False) as dag:

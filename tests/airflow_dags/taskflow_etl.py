@@ -1,7 +1,6 @@
 import json
 
 import pendulum
-
 from airflow.decorators import dag, task
 
 

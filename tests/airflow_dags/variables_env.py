@@ -17,5 +17,6 @@ def read():
 
 with DAG("variables_env", start_date=datetime(2024, 1, 1), schedule="@daily", catchup=False) as dag:
     PythonOperator(task_id="read", python_callable=read)
-    BashOperator(task_id="templated", bash_command="echo {{ var.value.bucket }} {{ var.json.limits.rows }} "
-                                                   "{{ var.value.get('absent', 'fallback') }} {{ conn.warehouse.host }}")
+    BashOperator(task_id="templated",
+                 bash_command="echo {{ var.value.bucket }} {{ var.json.limits.rows }} "
+                              "{{ var.value.get('absent', 'fallback') }} {{ conn.warehouse.host }}")

@@ -114,7 +114,7 @@ def dag(dag_id: Any = None, **dag_kwargs: Any) -> Callable[..., Any]:
             name = dag_kwargs.get("dag_id") or (dag_id if isinstance(dag_id, str) else func.__name__)
             with DAG(name, params=params, **options) as built:
                 func(**{k: DagParam(k, v) for k, v in bound.arguments.items()})
-            return built
+            return built  # type: ignore[return-value]  # the `with` gives back this DAG
 
         return factory
 

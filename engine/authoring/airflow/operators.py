@@ -84,6 +84,8 @@ class BaseOperator(BaseTask):
 
     template_fields: tuple[str, ...] = ()
     template_ext: tuple[str, ...] = ()
+    do_xcom_push: bool  # these and the other Airflow arguments are set in __init__
+    multiple_outputs: bool
     ui_color = "#fff"
     ui_fgcolor = "#000"
 

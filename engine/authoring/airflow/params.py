@@ -34,7 +34,7 @@ class Param:
         return {"value": self.value, "description": self.description, "schema": self.schema}
 
 
-class ParamsDict(dict):  # type: ignore[type-arg]
+class ParamsDict(dict[str, Any]):
     """Params by name (a plain dict here)."""
 
 

@@ -64,7 +64,7 @@ def airflow_context_vars(context: dict[str, Any]) -> dict[str, str]:
 
 
 class PythonOperator(BaseOperator):
-    template_fields = ("templates_dict", "op_args", "op_kwargs")
+    template_fields: tuple[str, ...] = ("templates_dict", "op_args", "op_kwargs")
     ui_color = "#ffefeb"
 
     def __init__(self, *, python_callable: Callable[..., Any], op_args: Iterable[Any] | None = None,

@@ -41,7 +41,7 @@ class _ShortCircuitTask(ShortCircuitOperator):
 class _BashTask(PythonOperator):
     """The function returns the command; it runs as a BashOperator's would (re-rendered in Airflow 3)."""
 
-    template_fields = ("op_args", "op_kwargs", "bash_command", "env", "cwd")
+    template_fields: tuple[str, ...] = ("op_args", "op_kwargs", "bash_command", "env", "cwd")
 
     def __init__(self, *, env: dict[str, str] | None = None, append_env: bool = False, cwd: str | None = None,
                  skip_on_exit_code: Any = 99, output_encoding: str = "utf-8", **kwargs: Any) -> None:
