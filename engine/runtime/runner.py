@@ -27,6 +27,7 @@ from ledgerflow.engine.domain.run_state import FINISHED, RunState, ti_change
 from ledgerflow.engine.domain.values import storable_text
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.clear_watch import ClearWatch
+from ledgerflow.engine.runtime.branch_memory import BranchMemory, stored_run
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
@@ -83,6 +84,8 @@ class Runner(Window):
             ran_before = self.history.first_seen(t for t, task in dag.tasks.items() if task.depends_on_past)
         self.decider = Decider(dag, full_dag, self.history, ran_before,
                                ignore_dependencies=options.ignore_dependencies)
+        if any(getattr(t, "decides_skips", False) for t in dag.tasks.values()):
+            self.decider.branches = BranchMemory(dag, lambda uid: stored_run(ledger, uid))
         self.slots = Slots(dag, pool_slots, executor.slots if executor is not None else None, options.pool)
         self.clears = ClearWatch(self)
         remember(full_dag)

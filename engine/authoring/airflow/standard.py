@@ -114,6 +114,7 @@ def skip_all_except(task: BaseOperator, context: dict[str, Any], chosen: Any) ->
 
 
 class BranchPythonOperator(PythonOperator):
+    decides_skips = True  # its recorded choice holds after a clear (see runtime.branch_memory)
     def execute(self, context: dict[str, Any]) -> Any:
         chosen = super().execute(context)
         skip_all_except(self, context, chosen)
@@ -121,6 +122,7 @@ class BranchPythonOperator(PythonOperator):
 
 
 class ShortCircuitOperator(PythonOperator):
+    decides_skips = True
     def __init__(self, *, ignore_downstream_trigger_rules: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
@@ -149,6 +151,8 @@ class EmptyOperator(BaseOperator, EmptyTask):
 
 class LatestOnlyOperator(BaseOperator):
     """Lets its direct downstream tasks run only in the latest scheduled interval (and in manual runs)."""
+
+    decides_skips = True
 
     def execute(self, context: dict[str, Any]) -> Any:
         from ledgerflow.engine.domain.dates import now
