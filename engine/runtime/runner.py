@@ -26,8 +26,8 @@ from ledgerflow.engine.domain.outcome import Blocked, Outcome, Progress
 from ledgerflow.engine.domain.run_state import FINISHED, RunState, ti_change
 from ledgerflow.engine.domain.values import storable_text
 from ledgerflow.engine.infrastructure.store import Ledger
-from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.branch_memory import BranchMemory, stored_run
+from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult

@@ -59,7 +59,8 @@ class TaskGroup(_Edges):
         self.parent = parent_group or current()
         self.group_id = f"{self.parent.prefix}{group_id}" if self.parent else group_id
         self.prefix_group_id = prefix_group_id
-        self.default_args: dict[str, Any] = {**(self.parent.default_args if self.parent else {}), **(default_args or {})}
+        inherited = self.parent.default_args if self.parent else {}
+        self.default_args: dict[str, Any] = {**inherited, **(default_args or {})}
         self.tooltip = tooltip
         self.tasks: list[BaseTask] = []
 
