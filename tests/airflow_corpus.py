@@ -20,6 +20,14 @@ def dag_folder(tmp_path: Path, *names: str) -> Path:
     return folder
 
 
+def write_dag(tmp_path: Path, source: str, name: str = "d") -> Path:
+    """A DAG folder holding one DAG file with this source."""
+    folder = tmp_path / "dags"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.py").write_text(source)
+    return folder
+
+
 def backfill(folder: Path, dag_id: str, *args: str) -> Any:
     return cli("dags", "backfill", dag_id, "-S", str(folder), "-y", *args)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow_corpus import backfill, by_day, dag_folder, states
+from airflow_corpus import backfill, by_day, dag_folder, states, write_dag
 from cli_runner import cli
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -32,9 +32,7 @@ def _tries(dag_id: str) -> dict[str, int]:
 
 
 def test_disable_retry_fails_a_task_instance_at_its_first_failed_try(tmp_path):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(RETRIED.format(dag_id="retried") + RETRIED.format(dag_id="no_retry").split(
+    folder = write_dag(tmp_path, RETRIED.format(dag_id="retried") + RETRIED.format(dag_id="no_retry").split(
         "BashOperator\n", 1)[1])
     assert backfill(folder, "retried", "-s", "2024-01-10").exit_code == 1
     assert _tries("retried") == {"flaky": 3}
@@ -79,9 +77,7 @@ def test_tasks_list_prints_task_ids_and_with_tree_the_dependencies(tmp_path):
 
 
 def test_tasks_logs_prints_each_try_and_refuses_a_try_that_does_not_exist(tmp_path):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(RETRIED.format(dag_id="retried"))
+    folder = write_dag(tmp_path, RETRIED.format(dag_id="retried"))
     backfill(folder, "retried", "-s", "2024-01-10")
     run = "backfill__2024-01-10T00:00:00+00:00"
     latest = _logs("retried", run, "flaky")  # a failed try's log holds its traceback: not the CLI's own

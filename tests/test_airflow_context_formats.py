@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from airflow_corpus import backfill, dag_folder, returns
+from airflow_corpus import backfill, dag_folder, returns, write_dag
 from cli_runner import cli
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -45,9 +45,7 @@ def test_each_template_variable_has_airflows_format(rendered, name):
 
 
 def test_a_dry_run_whose_templates_fail_to_render_exits_non_zero(tmp_path):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(
+    folder = write_dag(tmp_path,
         "from datetime import datetime\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
         "with DAG('d', schedule='@daily', start_date=datetime(2024, 1, 1)):\n"
         "    BashOperator(task_id='fine', bash_command='echo {{ ds }}')\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from airflow_corpus import backfill, dag_folder
+from airflow_corpus import backfill, dag_folder, write_dag
 from cli_runner import cli, cli_json
 from recorded import event_count
 from refusals import assert_refused
@@ -43,9 +43,7 @@ SUPPORTED_PATHS = [
 
 @pytest.mark.parametrize("line", SUPPORTED_PATHS)
 def test_each_supported_import_path_loads(tmp_path, line):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(f"{line}\nfrom airflow import DAG as _D\nwith _D('d', schedule=None):\n    pass\n")
+    folder = write_dag(tmp_path, f"{line}\nfrom airflow import DAG as _D\nwith _D('d', schedule=None):\n    pass\n")
     result = cli("dags", "list", "-S", str(folder), "-o", "json")
     assert result.exit_code == 0, result.output
     assert "Broken DAG" not in result.stderr, result.stderr
@@ -61,9 +59,7 @@ def test_each_supported_import_path_loads(tmp_path, line):
     ("from airflow.decorators import task\ntask.virtualenv", "@task.virtualenv"),
 ])
 def test_an_unsupported_import_is_a_broken_dag_file_naming_it(tmp_path, database_url, line, named):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "bad.py").write_text(f"{line}\nfrom airflow import DAG\nwith DAG('bad', schedule=None):\n    pass\n")
+    folder = write_dag(tmp_path, f"{line}\nfrom airflow import DAG\nwith DAG('bad', schedule=None):\n    pass\n")
     before = event_count(database_url)
     result = cli("dags", "backfill", "bad", "-S", str(folder), "-s", "2024-01-01", "-y")
     error = assert_refused(result, database_url, before, named, "is not supported" if "@" in named else "unsupported")
@@ -86,9 +82,7 @@ def test_dynamic_task_mapping_is_refused_when_the_file_loads(tmp_path, database_
 
 
 def test_a_file_that_falls_back_on_import_error_still_loads(tmp_path):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(
+    folder = write_dag(tmp_path,
         "try:\n    from airflow.providers.slack.operators.slack import SlackAPIPostOperator\n"
         "except ImportError:\n    SlackAPIPostOperator = None\n"
         "from airflow import DAG\nwith DAG('d', schedule=None):\n    pass\n")
@@ -104,9 +98,7 @@ def test_airflow_modules_are_served_only_while_dag_files_load(tmp_path):
 
 
 def test_an_unknown_operator_argument_is_refused_naming_it(tmp_path, database_url):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text("from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
+    folder = write_dag(tmp_path, "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
                                  "with DAG('d', schedule=None):\n"
                                  "    BashOperator(task_id='t', bash_command='true', colour='red')\n")
     before = event_count(database_url)
@@ -118,9 +110,7 @@ def test_an_unknown_operator_argument_is_refused_naming_it(tmp_path, database_ur
 def test_arguments_that_change_nothing_are_accepted_and_kept_on_the_dag_model(tmp_path):
     from ledgerflow.engine.authoring.dagbag import load_dag
 
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(
+    folder = write_dag(tmp_path,
         "from datetime import datetime\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
         "with DAG('d', schedule='@daily', start_date=datetime(2024, 1, 1), tags=['t'], doc_md='# doc',\n"
         "         owner_links={'o': 'https://example.com'}, is_paused_upon_creation=False,\n"

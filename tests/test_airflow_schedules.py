@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from airflow_corpus import write_dag
 from dateutil.relativedelta import relativedelta
 
 from ledgerflow.engine.authoring.timetable import Timetable
@@ -16,10 +17,7 @@ def _dag(tmp_path, source: str, monkeypatch, mode: str):
     from ledgerflow.engine.authoring.dagbag import load_dagbag
 
     monkeypatch.setenv("LEDGERFLOW_AIRFLOW_COMPAT", mode)
-    folder = tmp_path / "dags"
-    folder.mkdir(exist_ok=True)
-    (folder / "d.py").write_text(source)
-    return load_dagbag(folder).get("d")
+    return load_dagbag(write_dag(tmp_path, source)).get("d")
 
 
 SOURCE = ("from datetime import datetime\nfrom airflow import DAG\nfrom airflow.operators.empty import EmptyOperator\n"

@@ -4,7 +4,7 @@ with a size bound; pushed in one worker process and pulled in another."""
 from __future__ import annotations
 
 import pytest
-from airflow_corpus import backfill, by_day, dag_folder, returns, states, xcoms
+from airflow_corpus import backfill, by_day, dag_folder, returns, states, write_dag, xcoms
 from cli_runner import cli
 from recorded import ti_changes
 
@@ -35,9 +35,7 @@ def test_a_clear_and_rebackfill_recomputes_the_xcoms_and_keeps_the_old_ones_in_t
 
 
 def test_a_value_that_is_not_json_fails_the_try_naming_task_key_and_type(tmp_path):
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(
+    folder = write_dag(tmp_path,
         "from datetime import datetime\nfrom airflow.decorators import dag, task\n"
         "@dag(schedule='@daily', start_date=datetime(2024, 1, 1), catchup=False)\n"
         "def not_json():\n"
@@ -55,9 +53,7 @@ def test_a_value_that_is_not_json_fails_the_try_naming_task_key_and_type(tmp_pat
 
 def test_a_value_over_the_size_bound_fails_the_try_and_names_the_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("LEDGERFLOW_XCOM_MAX_BYTES", "100")
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(
+    folder = write_dag(tmp_path,
         "from datetime import datetime\nfrom airflow.decorators import dag, task\n"
         "@dag(schedule='@daily', start_date=datetime(2024, 1, 1), catchup=False)\n"
         "def big():\n"
@@ -74,9 +70,7 @@ def test_a_value_over_the_size_bound_fails_the_try_and_names_the_limit(tmp_path,
 def test_a_retry_supersedes_the_values_of_the_failed_try(tmp_path, monkeypatch):
     marker = tmp_path / "failed-once"
     monkeypatch.setenv("MARKER", str(marker))
-    folder = tmp_path / "dags"
-    folder.mkdir()
-    (folder / "d.py").write_text(
+    folder = write_dag(tmp_path,
         "import os\nfrom datetime import datetime, timedelta\nfrom pathlib import Path\n"
         "from airflow.decorators import dag, task\n"
         "@dag(schedule='@daily', start_date=datetime(2024, 1, 1), catchup=False,\n"

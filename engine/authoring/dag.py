@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledgerflow.engine.authoring.operands import tasks_of
+from ledgerflow.engine.authoring.operands import Linking, tasks_of
 from ledgerflow.engine.authoring.timetable import Schedule
 from ledgerflow.engine.authoring.trigger_rules import RULE_ALIASES, TRIGGER_RULES
 from ledgerflow.engine.domain.ids import is_plain_id
@@ -157,7 +157,7 @@ class DAG:
         return [tid for tid, t in self.tasks.items() if not (t.downstream_task_ids & self.tasks.keys())]
 
 
-class BaseTask:
+class BaseTask(Linking):
     """Common task attributes and dependency operators."""
 
     template_fields: tuple[str, ...] = ()
@@ -223,21 +223,6 @@ class BaseTask:
         for up in tasks_of(others, as_upstream=True):
             up.set_downstream(self)
 
-    def __rshift__(self, other: Any) -> Any:
-        self.set_downstream(other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        self.set_upstream(other)
-        return other
-
-    def __rrshift__(self, other: Any) -> BaseTask:
-        self.set_upstream(other)
-        return self
-
-    def __rlshift__(self, other: Any) -> BaseTask:
-        self.set_downstream(other)
-        return self
 
 
 class EmptyTask(BaseTask):

@@ -1,4 +1,4 @@
-"""What the operands of `>>` and `<<` stand for."""
+"""What the operands of `>>` and `<<` stand for, and the operators themselves."""
 
 from __future__ import annotations
 
@@ -21,3 +21,30 @@ def tasks_of(item: Any, *, as_upstream: bool, source: Any = None) -> list[Any]:
         raise DagDefinitionError(f"{item!r} is not a task: dependencies link tasks")
     return [task for part in item for task in tasks_of(part, as_upstream=as_upstream, source=source)]
 
+
+
+class Linking:
+    """`a >> b`, `a << b` and their reflections over `set_downstream`/`set_upstream`; each returns the
+    operand on its right, so chains read left to right."""
+
+    def set_downstream(self, other: Any) -> None:
+        raise NotImplementedError
+
+    def set_upstream(self, other: Any) -> None:
+        raise NotImplementedError
+
+    def __rshift__(self, other: Any) -> Any:
+        self.set_downstream(other)
+        return other
+
+    def __lshift__(self, other: Any) -> Any:
+        self.set_upstream(other)
+        return other
+
+    def __rrshift__(self, other: Any) -> Any:
+        self.set_upstream(other)
+        return self
+
+    def __rlshift__(self, other: Any) -> Any:
+        self.set_downstream(other)
+        return self

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ledgerflow.engine.authoring.dag import BaseTask
-from ledgerflow.engine.authoring.operands import tasks_of
+from ledgerflow.engine.authoring.operands import Linking, tasks_of
 from ledgerflow.engine.errors import DagDefinitionError
 
 _open: list[TaskGroup] = []
@@ -17,8 +17,8 @@ def current() -> TaskGroup | None:
     return _open[-1] if _open else None
 
 
-class _Edges:
-    """`>>` and `<<` for things that stand for tasks."""
+class _Edges(Linking):
+    """Dependencies of things that stand for tasks."""
 
     def edge_tasks(self, as_upstream: bool, source: Any = None) -> list[BaseTask]:
         raise NotImplementedError
@@ -30,22 +30,6 @@ class _Edges:
     def set_upstream(self, other: Any) -> None:
         for down in tasks_of(self, as_upstream=False):
             down.set_upstream(other)
-
-    def __rshift__(self, other: Any) -> Any:
-        self.set_downstream(other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        self.set_upstream(other)
-        return other
-
-    def __rrshift__(self, other: Any) -> Any:
-        self.set_upstream(other)
-        return self
-
-    def __rlshift__(self, other: Any) -> Any:
-        self.set_downstream(other)
-        return self
 
 
 class TaskGroup(_Edges):
