@@ -89,12 +89,46 @@ def utc(moment: datetime) -> pendulum.DateTime:
     return pendulum.instance(moment).in_timezone("UTC")
 
 
-def _neighbours(dag: Any, run_type: str, logical: datetime) -> tuple[datetime | None, datetime | None]:
+_NEIGHBOUR_WORDS = ("prev_", "next_", "execution_date")
+
+
+def _mentions(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(word in value for word in _NEIGHBOUR_WORDS)
+    if isinstance(value, dict):
+        return any(_mentions(v) for v in value.values())
+    return isinstance(value, list | tuple | set) and any(_mentions(v) for v in value)
+
+
+def _wants_neighbours(task: Any) -> bool:
+    """Walking a schedule costs more than the rest of the context: done only for a task whose templates
+    name a neighbour, or whose callable may ask for one (it takes **kwargs or names one)."""
+    if task is None:
+        return True
+    found = task.__dict__.get("_wants_neighbours")
+    if found is None:
+        import inspect
+
+        func = getattr(task, "python_callable", None)
+        asks = False
+        if callable(func):
+            params = inspect.signature(func).parameters.values()
+            asks = any(p.kind is p.VAR_KEYWORD or _mentions(p.name) for p in params)
+        exts = tuple(getattr(task, "template_ext", ()))
+        fields = [getattr(task, name, None) for name in task.template_fields]
+        found = asks or any(_mentions(v) or (exts and isinstance(v, str) and v.endswith(exts)) for v in fields)
+        task.__dict__["_wants_neighbours"] = found
+    return bool(found)
+
+
+def _neighbours(dag: Any, run_type: str, logical: datetime, interval_end: datetime
+                ) -> tuple[datetime | None, datetime | None]:
     """The schedule points before and after a run (a manual run's, or an unscheduled DAG's: its own date)."""
     tt = dag.timetable
     if run_type == "manual" or not tt.periodic or tt.once:
         return logical, logical
-    return tt.previous_before(logical), tt.next_after(logical)
+    following = interval_end if interval_end > logical else tt.next_after(logical)
+    return tt.previous_before(logical, hint=following - logical), following
 
 
 def _ds(moment: datetime | None, fmt: str = "%Y-%m-%d") -> str | None:
@@ -133,7 +167,9 @@ def build_context(*, dag: Any, task_id: str, run_id: str, run_type: str, conf: M
     if dag.airflow_mode == 3:
         context["task_reschedule_count"] = 0
         return context
-    prev, following = _neighbours(dag, run_type, logical)
+    if not _wants_neighbours(task):
+        return context
+    prev, following = _neighbours(dag, run_type, logical, utc(data_interval_end))
     context.update({
         "execution_date": logical, "prev_execution_date": prev and utc(prev),
         "next_execution_date": following and utc(following), "prev_ds": _ds(prev and utc(prev)),

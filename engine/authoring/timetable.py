@@ -91,15 +91,16 @@ class Timetable:
             return moment + self.delta
         return (moment.astimezone(self.zone) + self.delta).astimezone(UTC)
 
-    def previous_before(self, moment: datetime) -> datetime | None:
-        """The last schedule point strictly before moment (None: no schedule, or @once)."""
+    def previous_before(self, moment: datetime, hint: timedelta | None = None) -> datetime | None:
+        """The last schedule point strictly before moment (None: no schedule, or @once); `hint`, the
+        length of the interval after it, sizes the first window searched."""
         if self.delta is not None:
             if isinstance(self.delta, timedelta):
                 return moment - self.delta
             return (moment.astimezone(self.zone) - self.delta).astimezone(UTC)
         if self.cron is None:
             return None
-        back = timedelta(hours=2)
+        back = max(2 * hint, timedelta(minutes=2)) if hint else timedelta(hours=2)
         while back < timedelta(days=1500):
             points = self.logical_dates(moment - back, moment - _TICK)
             if points:
