@@ -128,3 +128,20 @@ def test_params_take_their_param_defaults_and_the_runs_conf_overrides_them(tmp_p
     assert values["show", "2024-01-10"] == "10 plain {}"
     assert values["show", "2024-01-11"] == "3 plain {rows: 3}"  # bash ate the quotes
     assert by_day(states("params_dag"))["show", "2024-01-12"] == "failed"  # below the Param's minimum
+
+
+def test_a_task_group_decorator_builds_its_tasks_under_the_group_prefix(tmp_path):
+    from airflow_corpus import write_dag
+
+    folder = write_dag(tmp_path, (
+        "from datetime import datetime\nfrom airflow.decorators import dag, task, task_group\n"
+        "@dag(schedule='@daily', start_date=datetime(2024, 1, 1), catchup=False)\n"
+        "def grouped():\n"
+        "    @task\n    def one():\n        return 1\n"
+        "    @task\n    def plus(x):\n        return x + 1\n"
+        "    @task_group\n    def section(x):\n        plus(plus(x))\n"
+        "    section(one())\n"
+        "grouped()\n"))
+    assert backfill(folder, "grouped", "-s", "2024-01-10").exit_code == 0
+    assert returns("grouped") == {("one", "2024-01-10"): 1, ("section.plus", "2024-01-10"): 2,
+                                  ("section.plus__1", "2024-01-10"): 3}

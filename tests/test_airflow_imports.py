@@ -4,6 +4,7 @@ else is a broken DAG file whose one-line error names the import and says what is
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from airflow_corpus import backfill, dag_folder, write_dag
@@ -124,3 +125,29 @@ def test_arguments_that_change_nothing_are_accepted_and_kept_on_the_dag_model(tm
     assert (dag.tags, dag.doc_md, dag.is_paused_upon_creation) == (["t"], "# doc", False)
     assert task.retry_delay.total_seconds() == 300  # Airflow's default, not ledgerflow's 0
     assert dag.catchup is True  # Airflow 2's catchup_by_default
+
+
+def test_airflow_2_takes_dag_arguments_positionally_and_airflow_3_refuses_them(tmp_path, monkeypatch):
+    from ledgerflow.engine.authoring.dagbag import load_dagbag
+
+    folder = write_dag(tmp_path, "from datetime import datetime\nfrom airflow import DAG\n"
+                                 "d = DAG('d', 'a description', '@daily', None, None, datetime(2024, 1, 1))\n")
+    dag = load_dagbag(folder).get("d")
+    assert (dag.description, dag.schedule, dag.start_date.year) == ("a description", "@daily", 2024)
+    monkeypatch.setenv("LEDGERFLOW_AIRFLOW_COMPAT", "3")
+    assert "takes dag_id as its only positional argument" in load_dagbag(folder).errors[str(folder / "d.py")]
+
+
+def test_the_installed_console_script_backfills_a_corpus_file(tmp_path, database_url):
+    import subprocess
+
+    from airflow_corpus import dag_folder
+
+    folder = dag_folder(tmp_path, "taskflow_etl")
+    exe = Path(sys.executable).with_name("ledgerflow")  # the console script the package installs
+    done = subprocess.run([str(exe), "dags", "backfill", "tutorial_taskflow_api", "-S", str(folder),
+                           "-s", "2024-01-10", "-y"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = cli_json("tasks", "states", "tutorial_taskflow_api", "-o", "json")
+    assert {r["task_id"]: r["state"] for r in rows} == {"extract": "success", "transform": "success",
+                                                        "load": "success"}

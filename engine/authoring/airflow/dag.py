@@ -80,12 +80,13 @@ class DAG(native.DAG):
 
     @staticmethod
     def _schedule(dag_id: str, kwargs: dict[str, Any], airflow: int) -> Any:
-        given = [n for n in ("schedule", "schedule_interval", "timetable") if n in kwargs]
+        given = [n for n in ("schedule", "schedule_interval", "timetable")  # the aliases: None is not given
+                 if n in kwargs and (n == "schedule" or kwargs[n] is not None)]
         if len(given) > 1:
             raise ValueError(f"DAG {dag_id!r}: give only one of schedule, schedule_interval and timetable")
-        if "timetable" in kwargs:
+        if "timetable" in given:
             raise unsupported_feature(f"DAG {dag_id!r}: timetable=")
-        if "schedule_interval" in kwargs:
+        if "schedule_interval" in given:
             warnings.warn("schedule_interval is deprecated: use schedule", DeprecationWarning, stacklevel=3)
         if not given:
             return timedelta(days=1) if airflow == 2 else None
