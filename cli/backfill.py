@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -84,6 +85,12 @@ def backfill(
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Print the plan's decision for every date.")] = False,
     yes: Annotated[bool, typer.Option("-y", "--yes", help="Do not ask before --reset-dagruns.")] = False,
+    disable_retry: Annotated[
+        bool, typer.Option("--disable-retry", help="A failed try fails its task instance: no retries.")
+    ] = False,
+    treat_dag_id_as_regex: Annotated[
+        bool, typer.Option("--treat-dag-id-as-regex", help="Backfill every DAG whose id the regex DAG_ID finds.")
+    ] = False,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
 ) -> None:
@@ -96,14 +103,20 @@ def backfill(
         run_backwards=run_backwards, rerun_failed_tasks=rerun_failed_tasks, reset_dagruns=reset_dagruns,
         mark_success=mark_success, pool=pool, continue_on_failures=continue_on_failures,
         delay_on_limit=delay_on_limit, donot_pickle=donot_pickle, dry_run=dry_run, local=local,
-        verbose=verbose, yes=yes, reason=reason, actor=actor,
+        verbose=verbose, yes=yes, reason=reason, actor=actor, disable_retry=disable_retry,
     )
     def waiting(tries: int) -> None:
         typer.echo(f"Waiting for {tries} tries that a backfill which is gone left running to end; "
                    f"their outcomes are recorded, not run again.", err=True)
 
-    with domain_errors(), service().backfill(req, on_wait=waiting) as session:
-        ok = _show_confirm_run(session, req)
+    with domain_errors():
+        dag_ids = service().dag_ids(dag_id, subdir) if treat_dag_id_as_regex else [dag_id]
+    ok = True
+    for one in dag_ids:
+        if treat_dag_id_as_regex:
+            typer.echo(f"Backfilling DAG {one}")
+        with domain_errors(), service().backfill(replace(req, dag_id=one), on_wait=waiting) as session:
+            ok = _show_confirm_run(session, replace(req, dag_id=one)) and ok
     if not ok:
         raise typer.Exit(1)
 
@@ -118,8 +131,7 @@ def _show_confirm_run(session: BackfillSession, req: BackfillRequest) -> bool:
         typer.echo("No run dates were found for the given dates and dag interval.")
         return True
     if req.dry_run:
-        print_dry_run(session)
-        return True
+        return print_dry_run(session)
     if req.verbose:
         print_plan(plan)
     elif plan.conf_changes:  # a conf replaced is a change to a run: always said, before it is made

@@ -14,17 +14,23 @@ if TYPE_CHECKING:
     from ledgerflow.engine.application.service import BackfillPlan, BackfillSession, Outcome, Progress
 
 
-def print_dry_run(session: BackfillSession) -> None:
+def print_dry_run(session: BackfillSession) -> bool:
+    """Prints the rendered plan; False when a template failed to render (the dry run then exits 1)."""
     plan = session.plan
+    failed = 0
     dag = plan.dag
     typer.echo(f"Dry run of DAG {dag.dag_id} on {plan.start.isoformat(sep=' ')}")
     print_plan(plan)
     for shown in session.preview():
         typer.echo(f"Task {shown.task_id} located in DAG {dag.dag_id} for {label(iso(shown.logical_date))}")
         if shown.error is not None:
+            failed += 1
             typer.echo(f"    template error: {shown.error}")
         for name, value in shown.fields.items():
             typer.echo(f"    {name}: {value}")
+    if failed:
+        typer.echo(f"{failed} task template(s) failed to render", err=True)
+    return not failed
 
 
 def print_plan(plan: BackfillPlan) -> None:

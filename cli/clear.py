@@ -74,6 +74,7 @@ def clear(
     subdir: SubdirOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="List the task instances even with -y.")] = False,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
 ) -> None:
@@ -101,6 +102,9 @@ def clear(
             _lineage(plan)
             typer.echo("Dry run: nothing was cleared.")
             return
+        if yes and verbose:
+            _list(plan, "Clearing these {n} task instance(s)")
+            _lineage(plan)
         if not yes:
             _list(plan, "You are about to clear these {n} task instance(s)")
             _lineage(plan)

@@ -1,4 +1,4 @@
-"""`ledgerflow tasks states | states-for-dag-run | clear`."""
+"""`ledgerflow tasks states | states-for-dag-run | clear | list | logs`."""
 
 from __future__ import annotations
 
@@ -55,3 +55,41 @@ def states_for_dag_run(dag_id: str, run_id: str, as_of: AsOfOpt = None,
 
 
 app.command("clear")(clear_command)
+
+
+@app.command("list")
+def list_tasks(
+    dag_id: str,
+    tree: Annotated[bool, typer.Option("-t", "--tree", help="Show the dependencies as a tree.")] = False,
+    subdir: SubdirOpt = None,
+) -> None:
+    """The DAG's task ids (sorted), or with --tree each root and what runs after it, indented."""
+    with domain_errors():
+        tasks = service().dag_tasks(dag_id, subdir)
+    if not tree:
+        for task_id in sorted(tasks):
+            typer.echo(task_id)
+        return
+    upstream = {t for downstream in tasks.values() for t in downstream}
+
+    def show(task_id: str, depth: int) -> None:
+        typer.echo(f"{'    ' * depth}<Task({task_id})>")
+        for child in tasks[task_id]:
+            show(child, depth + 1)
+
+    for root in [t for t in tasks if t not in upstream]:
+        show(root, 0)
+
+
+@app.command()
+def logs(
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    try_number: Annotated[int | None, typer.Option("--try", "--try-number",
+                                                   help="The try (default: the latest).")] = None,
+) -> None:
+    """Print the log of one try of a task instance."""
+    with domain_errors():
+        text = service().task_log(dag_id, run_id, task_id, try_number)
+    typer.echo(text, nl=not text.endswith("\n"))

@@ -85,7 +85,7 @@ class RunNotFound(NotFound):
     pass
 
 
-class BackfillNotFound(InvalidInput):
+class BackfillNotFound(NotFound):
     """No backfill has that id (the HTTP API answers 404)."""
 
 
@@ -177,3 +177,11 @@ class DagFileChanged(TryFailure):
 
 class SubDagFailed(TryFailure):
     """The child run did not end success, so the parent's try fails."""
+
+
+class TrySkipped(Exception):  # noqa: N818 (what happened, as Airflow's AirflowSkipException says it)
+    """Raised by a task: its task instance is skipped, not failed."""
+
+
+class TryFailedForGood(TryFailure):
+    """Raised by a task: it fails without using its retries."""

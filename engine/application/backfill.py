@@ -145,7 +145,7 @@ def run_backfill(
     options = RunnerOptions(
         ignore_dependencies=req.ignore_dependencies, mark_success=req.mark_success,
         donot_pickle=req.donot_pickle, pool=req.pool,
-        continue_on_failures=req.continue_on_failures,
+        continue_on_failures=req.continue_on_failures, disable_retry=req.disable_retry,
     )
     own = executor is None
     if own and not req.mark_success:

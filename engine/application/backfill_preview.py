@@ -40,11 +40,11 @@ def rendered_tasks(plan: BackfillPlan) -> Iterator[RenderedTask]:
             start, end = from_iso(run.data_interval_start), from_iso(run.data_interval_end)
             run_type, conf = run.run_type, run.conf if plan.conf is None else plan.conf
         for task_id in dag.topological_order():
-            context = build_context(
-                dag_params=plan.full_dag.params, conf=conf, run_id=run_id, run_type=run_type,
-                task_id=task_id, logical_date=moment, data_interval_start=start, data_interval_end=end,
-            )
             try:
+                context = build_context(
+                    dag=plan.full_dag, conf=conf, run_id=run_id, run_type=run_type, task_id=task_id,
+                    logical_date=moment, data_interval_start=start, data_interval_end=end,
+                )
                 fields = rendered_fields(dag.tasks[task_id], context)
             except Exception as exc:  # noqa: BLE001 - any template error is part of the preview
                 yield RenderedTask(moment, run_id, task_id, {}, f"{type(exc).__name__}: {exc}")

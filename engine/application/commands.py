@@ -60,6 +60,7 @@ class BackfillRequest:
     yes: bool = False
     reason: str | None = None
     actor: str | None = None
+    disable_retry: bool = False  # a failed try fails its task instance, whatever its retries
 
     def arguments(self) -> dict[str, Any]:
         return command_arguments(self)

@@ -138,17 +138,6 @@ class Pages(Reads):
             row["end_date"] = entry["recorded_at"] if entry["to_state"] in _FINISHED else None
         return [found[n] for n in sorted(found)]
 
-    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-        """The log of one try (NotFound: the try never began, or left no log)."""
-        from ledgerflow.engine.runtime.jobs import confined_log_path
-
-        if not any(t["try_number"] == try_number for t in self.tries(dag_id, run_id, task_id)):
-            raise NotFound(f"task {task_id!r} of run {run_id!r} has no try {try_number}")
-        path = confined_log_path(dag_id, run_id, task_id, try_number)
-        if path is None or not path.is_file():
-            raise NotFound(f"try {try_number} of task {task_id!r} of run {run_id!r} left no log on this machine")
-        return path.read_text(errors="replace")
-
     def audit_page(self, *, limit: int = 50, offset: int = 0, order_by: Sequence[str] = ("id",),
                    **filters: Any) -> tuple[Rows, int]:
         """Audit entries (filters: dag_id, task_id, run_id, actor, since, until), paged, with the total."""

@@ -118,6 +118,39 @@ class Reads:
                               else f"DAG {dag_id!r} has no run {run_id!r}")
         return rows
 
+    def _task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        found = [r for r in self.run_task_states(dag_id, run_id) if r["task_id"] == task_id]
+        if not found:
+            raise RunNotFound(f"run {run_id!r} of DAG {dag_id!r} has no task {task_id!r}")
+        return found[0]
+
+    def xcom_entries(self, dag_id: str, run_id: str, task_id: str | None = None) -> list[dict[str, Any]]:
+        """The run's current XComs (a task's, or all), read from the events."""
+        from ledgerflow.engine.application.task_reads import xcom_entries
+
+        rows = self.run_task_states(dag_id, run_id)
+        if task_id is not None:
+            self._task_instance(dag_id, run_id, task_id)
+        return xcom_entries(self._read_ledger(), dag_id, rows[0], task_id) if rows else []
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int | None = None) -> str:
+        """One try's log (default: the latest try's)."""
+        from ledgerflow.engine.application.task_reads import task_log
+
+        return task_log(self._task_instance(dag_id, run_id, task_id), try_number)
+
+    @staticmethod
+    def dag_ids(pattern: str, subdir: Path | None = None) -> list[str]:
+        """The DAG folder's DAG ids that the regex finds (refused when none does)."""
+        from ledgerflow.engine.application.clear_select import resolve_dags
+
+        return [dag.dag_id for dag in resolve_dags(pattern, regex=True, subdir=subdir)]
+
+    def dag_tasks(self, dag_id: str, subdir: Path | None = None) -> dict[str, list[str]]:
+        """The DAG's task ids in dependency order, each with its direct downstream task ids."""
+        dag = load_dag(subdir or settings.dags_folder(), dag_id)
+        return {t: sorted(dag.tasks[t].downstream_task_ids) for t in dag.topological_order()}
+
     def pools(self) -> dict[str, int]:
         return views(self._read_ledger()).pools()
 

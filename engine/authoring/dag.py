@@ -6,28 +6,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from ledgerflow.engine.authoring.operands import Linking, tasks_of
+from ledgerflow.engine.authoring.timetable import Schedule
+from ledgerflow.engine.authoring.trigger_rules import RULE_ALIASES, TRIGGER_RULES
 from ledgerflow.engine.domain.ids import is_plain_id
 from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.domain.values import MAX_RETRIES, duration, integer
 from ledgerflow.engine.errors import DagDefinitionError
-
-TRIGGER_RULES = frozenset(
-    {
-        "all_success",
-        "all_failed",
-        "all_done",
-        "all_done_setup_success",
-        "one_success",
-        "one_failed",
-        "one_done",
-        "none_failed",
-        "none_failed_min_one_success",
-        "none_skipped",
-        "all_skipped",
-        "always",
-    }
-)
-_RULE_ALIASES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}
 
 _COMMON_DEFAULTS: dict[str, Any] = {
     "depends_on_past": False,
@@ -50,7 +35,7 @@ class DAG:
     def __init__(
         self,
         dag_id: str,
-        schedule: str | None = None,
+        schedule: Schedule = None,
         start_date: datetime | None = None,
         end_date: datetime | None = None,
         catchup: bool = False,
@@ -60,15 +45,20 @@ class DAG:
         params: dict[str, Any] | None = None,
         timezone: str = "UTC",
         description: str | None = None,
+        tags: Iterable[str] | None = None,
+        is_paused_upon_creation: bool | None = None,
+        *,
+        trigger_intervals: bool = False,
     ) -> None:
+        """`trigger_intervals`: zero-length data intervals (Airflow 3's trigger timetables)."""
         if not is_plain_id(dag_id):
             raise DagDefinitionError(f"invalid dag_id {dag_id!r}: use letters, digits, _ . - (not . or .. alone)")
-        from ledgerflow.engine.authoring.timetable import Timetable
+        from ledgerflow.engine.authoring.timetable import Timetable, describe
 
         self.dag_id = dag_id
-        self.schedule = schedule
+        self.schedule = describe(schedule)
         self.timezone = timezone
-        self.timetable = Timetable(schedule, timezone)
+        self.timetable = Timetable(schedule, timezone, trigger=trigger_intervals)
         self.start_date = start_date
         self.end_date = end_date
         self.catchup = catchup
@@ -77,6 +67,9 @@ class DAG:
         self.default_args = dict(default_args or {})
         self.params = dict(params or {})
         self.description = description
+        self.tags = list(tags or [])
+        self.is_paused_upon_creation = is_paused_upon_creation  # None: the configured default
+        self.airflow_mode: int | None = None  # 2 or 3 for an Airflow DAG file (its semantics and defaults)
         self.tasks: dict[str, BaseTask] = {}
         self.fileloc: str | None = None
         self.folder: str | None = None  # the DAG folder, on sys.path while its tasks run
@@ -164,7 +157,7 @@ class DAG:
         return [tid for tid, t in self.tasks.items() if not (t.downstream_task_ids & self.tasks.keys())]
 
 
-class BaseTask:
+class BaseTask(Linking):
     """Common task attributes and dependency operators."""
 
     template_fields: tuple[str, ...] = ()
@@ -198,7 +191,7 @@ class BaseTask:
         self.retry_delay = duration(self.retry_delay, f"task {task_id!r}: retry_delay")
         if self.execution_timeout is not None:
             self.execution_timeout = duration(self.execution_timeout, f"task {task_id!r}: execution_timeout")
-        rule = _RULE_ALIASES.get(self.trigger_rule, self.trigger_rule)
+        rule = RULE_ALIASES.get(self.trigger_rule, self.trigger_rule)
         if rule not in TRIGGER_RULES:
             raise DagDefinitionError(f"task {task_id!r}: unknown trigger_rule {self.trigger_rule!r}")
         self.trigger_rule = rule
@@ -219,30 +212,17 @@ class BaseTask:
         clone.dag = dag
         return clone
 
-    def set_downstream(self, others: BaseTask | Iterable[BaseTask]) -> None:
-        for other in [others] if isinstance(others, BaseTask) else others:
+    def set_downstream(self, others: Any) -> None:
+        for other in tasks_of(others, as_upstream=False, source=self):
             if other.dag is not self.dag:
                 raise DagDefinitionError(f"{self.task_id} and {other.task_id} are in different DAGs")
             self.downstream_task_ids.add(other.task_id)
             other.upstream_task_ids.add(self.task_id)
 
-    def __rshift__(self, other: Any) -> Any:
-        self.set_downstream(other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        for up in [other] if isinstance(other, BaseTask) else other:
+    def set_upstream(self, others: Any) -> None:
+        for up in tasks_of(others, as_upstream=True):
             up.set_downstream(self)
-        return other
 
-    def __rrshift__(self, other: Any) -> BaseTask:
-        for up in other:
-            up.set_downstream(self)
-        return self
-
-    def __rlshift__(self, other: Any) -> BaseTask:
-        self.set_downstream(other)
-        return self
 
 
 class EmptyTask(BaseTask):

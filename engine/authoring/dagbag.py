@@ -23,6 +23,9 @@ from pathlib import Path
 
 from ledgerflow.engine.authoring import dag as dag_module
 from ledgerflow.engine.authoring import import_guard
+from ledgerflow.engine.authoring.airflow import mode as airflow_mode
+from ledgerflow.engine.authoring.airflow.finder import airflow_imports
+from ledgerflow.engine.authoring.airflow_ignore import ignored
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.errors import BrokenDagFile, DagNotFound, LedgerflowError
 from ledgerflow.engine.infrastructure import settings
@@ -81,7 +84,8 @@ def _dag_files(folder: Path) -> list[Path]:
         raise DagNotFound(f"DAG file {folder} is not a regular file")
     if not folder.is_dir():
         raise DagNotFound(f"DAG folder {folder} does not exist")
-    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")) and p.is_file())
+    return sorted(p for p in folder.rglob("*.py") if not p.name.startswith(("_", ".")) and p.is_file()
+                  and not ignored(p, folder))
 
 
 def load_file(path: Path, folder: Path | None = None) -> list[DAG]:
@@ -97,8 +101,9 @@ def load_file(path: Path, folder: Path | None = None) -> list[DAG]:
     sys.modules[module_name] = module
     entered: list[DAG] = []
     dag_module._entered = entered
+    airflow_mode.file_started()
     try:
-        with import_guard.guarded(timeout):
+        with import_guard.guarded(timeout), airflow_imports():
             spec.loader.exec_module(module)
     except (LedgerflowError, import_guard.Refused) as exc:
         raise BrokenDagFile(f"broken DAG file {path}: {exc}") from None
@@ -121,7 +126,7 @@ def load_file(path: Path, folder: Path | None = None) -> list[DAG]:
     for dag in found:
         dag.fileloc = str(path.resolve())
         dag.folder = str(folder or path.resolve().parent)
-        dag.fingerprint = digest
+        dag.fingerprint = digest if dag.airflow_mode is None else f"{digest}+airflow{dag.airflow_mode}"
         try:
             dag.topological_order()
         except LedgerflowError as exc:

@@ -1,13 +1,21 @@
-"""Cron schedules evaluated in the DAG's timezone; every instant returned is UTC."""
+"""Schedules (cron and presets in the DAG's timezone, `@once`, a timedelta or relativedelta, or none);
+every instant returned is UTC.
+
+A data-interval schedule (Airflow 2's, and ledgerflow's own) gives a run the interval up to the
+next point; a trigger schedule (Airflow 3's default for Airflow DAG files) a zero-length one.
+A delta schedule steps from the start it is walked from, as Airflow's delta timetables do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
+from dateutil.relativedelta import relativedelta
 
 from ledgerflow.engine.errors import DagDefinitionError
 
@@ -16,6 +24,7 @@ PRESETS = {
     "@daily": "0 0 * * *",
     "@weekly": "0 0 * * 0",
     "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
 }
@@ -34,23 +43,70 @@ def _fires(cron: str) -> bool:
     return True
 
 
-class Timetable:
-    """Logical dates and data intervals of a cron schedule (None: no schedule)."""
+Schedule: TypeAlias = str | timedelta | relativedelta | None
 
-    def __init__(self, schedule: str | None, timezone: str = "UTC") -> None:
+
+def describe(schedule: Schedule) -> str | None:
+    """The schedule as text (listings and JSON show it)."""
+    if schedule is None or isinstance(schedule, str):
+        return schedule
+    return repr(schedule) if isinstance(schedule, relativedelta) else str(schedule)
+
+
+class Timetable:
+    """Logical dates and data intervals of a schedule (None: no schedule)."""
+
+    def __init__(self, schedule: Schedule, timezone: str = "UTC", *, trigger: bool = False) -> None:
         try:
             self.zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise DagDefinitionError(f"unknown timezone {timezone!r}") from None
-        self.cron = PRESETS.get(schedule, schedule) if schedule else None
-        if self.cron is not None and not croniter.is_valid(self.cron):
-            raise DagDefinitionError(f"invalid schedule {schedule!r}")
-        if self.cron is not None and not _fires(self.cron):
-            raise DagDefinitionError(f"invalid schedule {schedule!r}: it never fires")
+        self.trigger = trigger
+        self.once = schedule == "@once"
+        self.delta: timedelta | relativedelta | None = None
+        self.cron: str | None = None
+        if isinstance(schedule, timedelta | relativedelta):
+            probe = _SOME_DAY + schedule
+            if probe <= _SOME_DAY:
+                raise DagDefinitionError(f"invalid schedule {describe(schedule)!r}: it must move forward")
+            self.delta = schedule
+        elif schedule and not self.once:
+            if not isinstance(schedule, str):
+                raise DagDefinitionError(f"schedule={schedule!r} is not supported: use a cron expression, a preset, "
+                                         f"@once, None, a timedelta or a relativedelta")
+            self.cron = PRESETS.get(schedule, schedule)
+            if not croniter.is_valid(self.cron):
+                raise DagDefinitionError(f"invalid schedule {schedule!r}")
+            if not _fires(self.cron):
+                raise DagDefinitionError(f"invalid schedule {schedule!r}: it never fires")
 
     @property
     def periodic(self) -> bool:
-        return self.cron is not None
+        return self.cron is not None or self.delta is not None or self.once
+
+    def _step(self, moment: datetime) -> datetime:
+        """A delta schedule's next point: a timedelta in absolute time, a relativedelta on the wall clock."""
+        assert self.delta is not None
+        if isinstance(self.delta, timedelta):
+            return moment + self.delta
+        return (moment.astimezone(self.zone) + self.delta).astimezone(UTC)
+
+    def previous_before(self, moment: datetime, hint: timedelta | None = None) -> datetime | None:
+        """The last schedule point strictly before moment (None: no schedule, or @once); `hint`, the
+        length of the interval after it, sizes the first window searched."""
+        if self.delta is not None:
+            if isinstance(self.delta, timedelta):
+                return moment - self.delta
+            return (moment.astimezone(self.zone) - self.delta).astimezone(UTC)
+        if self.cron is None:
+            return None
+        back = max(2 * hint, timedelta(minutes=2)) if hint else timedelta(hours=2)
+        while back < timedelta(days=1500):
+            points = self.logical_dates(moment - back, moment - _TICK)
+            if points:
+                return points[-1]
+            back *= 4
+        return None
 
     def _iter(self, after: datetime) -> Iterator[datetime]:
         local = after.astimezone(self.zone)
@@ -76,21 +132,28 @@ class Timetable:
                 yield point
 
     def next_after(self, moment: datetime) -> datetime:
-        """The first schedule point strictly after moment."""
+        """The first schedule point strictly after moment (@once: the moment itself has passed)."""
+        if self.delta is not None:
+            return self._step(moment)
+        if self.once:
+            return moment + _TICK
         return next(self._iter(moment))
 
     def data_interval(self, logical_date: datetime) -> tuple[datetime, datetime]:
-        """[logical_date, next point) for a periodic schedule, else a zero-length interval."""
-        if self.cron is None:
+        """[logical_date, next point) for a periodic data-interval schedule, else a zero-length interval."""
+        if self.trigger or self.once or not self.periodic:
             return logical_date, logical_date
         return logical_date, self.next_after(logical_date)
 
     def logical_dates(self, start: datetime, end: datetime) -> list[datetime]:
-        """Schedule points in [start, end]; an off-schedule start aligns forward."""
-        if self.cron is None or start > end:
+        """Schedule points in [start, end]; an off-schedule start aligns forward (a delta steps from start)."""
+        if not self.periodic or start > end:
             return []
+        if self.once:
+            return [start]
         dates: list[datetime] = []
-        for point in self._iter(start - _TICK):
+        points = self._deltas(start) if self.delta is not None else self._iter(start - _TICK)
+        for point in points:
             if point > end:
                 break
             dates.append(point)
@@ -101,8 +164,16 @@ class Timetable:
         points = self.logical_dates(start, end)
         if not points:
             return {}
+        if self.trigger or self.once:
+            return {a: (a, a) for a in points}
         points.append(self.next_after(points[-1]))
         return {a: (a, b) for a, b in zip(points, points[1:], strict=False)}
+
+    def _deltas(self, start: datetime) -> Iterator[datetime]:
+        point = start
+        while True:
+            yield point
+            point = self._step(point)
 
     def is_on_schedule(self, moment: datetime) -> bool:
         return self.cron is not None and self.next_after(moment - _TICK) == moment

@@ -18,14 +18,16 @@ RUN_STATES = ("queued", "running", "success", "failed")
 
 
 class TI:
-    """A task instance's mutable state inside a run."""
+    """A task instance's mutable state inside a run; `xcom`: the values its latest try pushed (None when
+    it pushed none, or a clear or a new try superseded them)."""
 
-    __slots__ = ("state", "try_number", "max_tries")
+    __slots__ = ("state", "try_number", "max_tries", "xcom")
 
     def __init__(self, state: str | None, try_number: int, max_tries: int) -> None:
         self.state = state
         self.try_number = try_number
         self.max_tries = max_tries
+        self.xcom: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"TI({self.state!r}, try={self.try_number}, max_tries={self.max_tries})"
@@ -65,11 +67,15 @@ def _apply_changes(run: RunState, changes: list[dict[str, Any]]) -> None:
     for c in changes:
         ti = tis.get(c["task_id"])
         if ti is None:
-            tis[c["task_id"]] = TI(c["to"], c["try_number"], c["max_tries"])
+            ti = tis[c["task_id"]] = TI(c["to"], c["try_number"], c["max_tries"])
         else:
             ti.state = c["to"]
             ti.try_number = c["try_number"]
             ti.max_tries = c["max_tries"]
+        if "xcom" in c:
+            ti.xcom = c["xcom"]
+        elif c["to"] is None or c["to"] == "running":  # cleared, or a new try: the values are superseded
+            ti.xcom = None
 
 
 def _created(run: RunState | None, d: Mapping[str, Any]) -> RunState:

@@ -36,8 +36,8 @@ def due_dates(dag: DAG, existing: set[datetime], at: datetime) -> list[datetime]
     start = _aware(dag.start_date, dag.timezone)
     last = at if dag.end_date is None else min(at, _aware(dag.end_date, dag.timezone))
     points = tt.logical_dates(start, last)
-    if points and tt.next_after(points[-1]) > at:
-        points.pop()  # its interval has not ended yet
+    if points and not tt.trigger and tt.next_after(points[-1]) > at:
+        points.pop()  # its interval has not ended yet (a trigger schedule's run is due at its tick)
     if not dag.catchup:
         points = points[-1:]
     return [p for p in points if p not in existing]

@@ -8,8 +8,9 @@ from uuid import UUID
 from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import from_iso
-from ledgerflow.engine.domain.deps import RUN, past_verdict, trigger_rule_verdict
+from ledgerflow.engine.domain.deps import RUN, SKIP, past_verdict, trigger_rule_verdict
 from ledgerflow.engine.domain.outcome import label
+from ledgerflow.engine.runtime.branch_memory import BranchMemory
 from ledgerflow.engine.runtime.history import RunHistory
 
 
@@ -21,12 +22,15 @@ class Decider:
         self.dag, self.full_dag, self.history, self.ran_before = dag, full_dag, history, ran_before
         self.ignore_dependencies = ignore_dependencies
         self.waive_past_for: UUID | None = None  # -I: the first run's past is not checked
+        self.branches: BranchMemory | None = None  # set when the DAG has tasks that decide skips
 
     def verdict(self, agg: DagRun, task_id: str, states: dict[str, str | None]) -> tuple[str, str]:
         """(action, reason): RUN, WAIT, or the state to set without running (skipped, upstream_failed)."""
         if self.ignore_dependencies:
             return RUN, ""
         task = self.dag.tasks[task_id]
+        if self.branches is not None and (why := self.branches.skipped_by(agg.id, agg.run, task_id)):
+            return SKIP, why
         upstream = {u: states.get(u) for u in task.upstream_task_ids}
         verdict = trigger_rule_verdict(task.trigger_rule, upstream)
         if verdict.action != RUN or not task.depends_on_past or agg.id == self.waive_past_for:

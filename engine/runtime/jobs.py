@@ -83,7 +83,10 @@ def confined_log_path(dag_id: str, run_id: str, task_id: str, try_number: int) -
 @dataclass
 class TaskResult:
     key: tuple[str, str]
-    state: str  # "success", "failed", or "refused": it did not run (its DAG file changed)
+    state: str  # "success", "failed", "skipped", or "refused": it did not run (its DAG file changed)
     error: str | None = None
     log_sha256: str | None = None
     fingerprint: str | None = None
+    xcom: dict[str, Any] | None = None  # the values the try pushed (JSON, size-checked), by key
+    skip: tuple[str, ...] = ()  # downstream task ids the try skipped (a branch, a short-circuit)
+    final: bool = False  # failed without its retries (AirflowFailException)

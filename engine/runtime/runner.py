@@ -26,10 +26,12 @@ from ledgerflow.engine.domain.outcome import Blocked, Outcome, Progress
 from ledgerflow.engine.domain.run_state import FINISHED, RunState, ti_change
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.try_journal import TryKey
+from ledgerflow.engine.runtime.branch_memory import BranchMemory, stored_run
 from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.skips import skipped_by
 from ledgerflow.engine.runtime.slots import Slots
 from ledgerflow.engine.runtime.try_outcome import ended_change
 from ledgerflow.engine.runtime.window import Window
@@ -43,6 +45,7 @@ class RunnerOptions:
     donot_pickle: bool = False
     pool: str | None = None
     continue_on_failures: bool = False
+    disable_retry: bool = False
 
 
 class Runner(Window):
@@ -73,6 +76,8 @@ class Runner(Window):
             ran_before = self.history.first_seen(t for t, task in dag.tasks.items() if task.depends_on_past)
         self.decider = Decider(dag, full_dag, self.history, ran_before,
                                ignore_dependencies=options.ignore_dependencies)
+        if any(getattr(t, "decides_skips", False) for t in dag.tasks.values()):
+            self.decider.branches = BranchMemory(dag, lambda uid: stored_run(ledger, uid))
         self.slots = Slots(dag, pool_slots, executor.slots if executor is not None else None, options.pool)
         self.clears = ClearWatch(self)
         remember(full_dag)
@@ -170,7 +175,8 @@ class Runner(Window):
                 continue
             ti = agg.run.tis[task_id]
             self.events.ended(TryKey(agg.run.dag_id, res.key[0], task_id, ti.try_number))
-            change = ended_change(task_id, ti, res, self.dag.tasks[task_id].retries)
+            retries = 0 if self.options.disable_retry else self.dag.tasks[task_id].retries
+            change = ended_change(task_id, ti, res, retries)
             if res.state == "refused":
                 self.outcome.stopped = self.outcome.stopped or res.error
             elif res.error:
@@ -178,6 +184,7 @@ class Runner(Window):
             if change["to"] == "up_for_retry":
                 self.retry_at[(uid, task_id)] = now() + self.dag.tasks[task_id].retry_delay
             by_run.setdefault(uid, []).append(change)
+            by_run[uid].extend(skipped_by(agg.run, task_id, res.skip))
         for uid, changes in by_run.items():
             self.events.change(self.active[uid], changes)
 

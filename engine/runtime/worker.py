@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ledgerflow.engine.authoring.airflow.finder import airflow_imports
 from ledgerflow.engine.authoring.dag import DAG, BaseTask, BashTask, PythonTask
 from ledgerflow.engine.authoring.dagbag import fingerprint_of, importable, load_file
 from ledgerflow.engine.authoring.templating import build_context, call_with_context, rendered_fields
-from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout
+from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout, TryFailedForGood, TrySkipped
 from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.try_instance import TryInstance
 from ledgerflow.engine.runtime.try_stop import stoppable
 
 _PR_SET_PDEATHSIG = 1
@@ -34,12 +36,12 @@ _LOADED: dict[tuple[str, str, str], DAG] = {}
 def remember(dag: DAG) -> None:
     """Keeps a loaded DAG so forked workers reuse it instead of re-importing its file."""
     if dag.fileloc and dag.fingerprint:
-        _LOADED[(dag.fileloc, dag.fingerprint, dag.dag_id)] = dag
+        _LOADED[(dag.fileloc, dag.fingerprint.partition("+")[0], dag.dag_id)] = dag  # by the file's own digest
 
 
 def _dag_for(job: TaskJob) -> tuple[DAG, str]:
     found = fingerprint_of(Path(job.fileloc))
-    if found != job.planned_fingerprint and job.check_fingerprint:
+    if found != job.planned_fingerprint.partition("+")[0] and job.check_fingerprint:  # "+airflow2": its mode
         raise DagFileChanged(
             f"DAG file {job.fileloc} changed since the command planned "
             f"(planned {job.planned_fingerprint[:12]}, found {found[:12]}); "
@@ -51,7 +53,11 @@ def _dag_for(job: TaskJob) -> tuple[DAG, str]:
             remember(candidate)
     if key not in _LOADED:
         raise RuntimeError(f"DAG {job.dag_id} is no longer defined in {job.fileloc}")
-    return _LOADED[key], found
+    dag = _LOADED[key]
+    if dag.fingerprint != job.planned_fingerprint and job.check_fingerprint:
+        raise DagFileChanged(f"DAG {job.dag_id} loads as {dag.fingerprint} here, not as planned "
+                             f"({job.planned_fingerprint}): is LEDGERFLOW_AIRFLOW_COMPAT set differently?")
+    return dag, dag.fingerprint or found
 
 
 @contextlib.contextmanager
@@ -162,26 +168,36 @@ def execute(job: TaskJob) -> TaskResult:
     log_path = Path(job.log_path)
     private_dir(log_path.parent)  # task logs hold what tasks print: their owner's only
     error: str | None = None
-    refused: str | None = None
+    outcome = "success"
+    final = False  # failed without its retries
     fingerprint: str | None = None
+    ti: TryInstance | None = None
     folder = Path(job.dag_folder or Path(job.fileloc).parent)
     # a task may print or raise text that is not UTF-8 (a lone surrogate): escaped, never a crash
-    with open_private(log_path, "w", buffering=1, errors="backslashreplace") as log, importable(folder):
+    with (open_private(log_path, "w", buffering=1, errors="backslashreplace") as log, importable(folder),
+          airflow_imports()):
         try:
             with stoppable():
                 dag, fingerprint = _dag_for(job)
                 task = dag.tasks[job.task_id]
+                ti = TryInstance(job, dag)
                 context = build_context(
-                    dag_params=dag.params, conf=job.conf, run_id=job.run_id, run_type=job.run_type,
-                    task_id=job.task_id, logical_date=job.logical_date,
-                    data_interval_start=job.data_interval_start,
-                    data_interval_end=job.data_interval_end, try_number=job.try_number,
+                    dag=dag, conf=job.conf, run_id=job.run_id, run_type=job.run_type, task_id=job.task_id,
+                    logical_date=job.logical_date, data_interval_start=job.data_interval_start,
+                    data_interval_end=job.data_interval_end, try_number=job.try_number, ti=ti,
                 )
                 fields = rendered_fields(task, context)
                 _kind_of(task)(task, job, context, fields, log)
+        except TrySkipped as exc:  # the task said so (exit code 99, AirflowSkipException)
+            outcome = "skipped"
+            log.write(f"Skipping: {exc}\n")
         except (Exception, SystemExit) as exc:  # the task's own failure, sys.exit() too: record it, never crash
             error = f"{type(exc).__name__}: {exc}"
-            refused = "refused" if isinstance(exc, DagFileChanged) else None
+            outcome = "refused" if isinstance(exc, DagFileChanged) else "failed"
+            final = isinstance(exc, TryFailedForGood)
             log.write(traceback.format_exc())
     digest = hashlib.sha256(log_path.read_bytes()).hexdigest()
-    return TaskResult(job.key, refused or ("failed" if error else "success"), error, digest, fingerprint)
+    if ti is None or outcome == "refused":
+        return TaskResult(job.key, outcome, error, digest, fingerprint)
+    return TaskResult(job.key, outcome, error, digest, fingerprint, xcom=ti.pushed or None, skip=tuple(ti.skip),
+                      final=final)

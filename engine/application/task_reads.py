@@ -1,0 +1,43 @@
+"""Reads of one task instance: its XComs (folded from the run's events, so they are never stale) and a
+try's log (kept under LEDGERFLOW_HOME/logs today; only this module knows where)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ledgerflow.engine.domain.dagrun import dagrun_id
+from ledgerflow.engine.domain.values import integer
+from ledgerflow.engine.errors import RunNotFound, Term
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.stored_runs import load_run
+
+
+def xcom_entries(ledger: Ledger, dag_id: str, run: Mapping[str, Any], task_id: str | None) -> list[dict[str, Any]]:
+    """The current XComs of a run (one task's, or every task's), by task id and key."""
+    found = load_run(ledger, dagrun_id(dag_id, run["logical_date"]))
+    if found is None:
+        return []
+    rows = []
+    for tid, ti in sorted(found[1].tis.items()):
+        if (task_id is None or tid == task_id) and ti.xcom:
+            rows += [{"dag_id": dag_id, "run_id": run["run_id"], "task_id": tid, "try_number": ti.try_number,
+                      "key": key, "value": value} for key, value in sorted(ti.xcom.items())]
+    return rows
+
+
+def task_log(ti: Mapping[str, Any], try_number: int | None) -> str:
+    """The text of one try's log (default: the latest try)."""
+    from ledgerflow.engine.runtime.jobs import confined_log_path
+
+    latest = int(ti["try_number"] or 0)
+    wanted = latest if try_number is None else integer(try_number, Term("try_number", "the try number"), low=1)
+    where = f"task {ti['task_id']!r} of run {ti['run_id']!r}"
+    if latest == 0:
+        raise RunNotFound(f"{where} has not been tried yet")
+    if wanted > latest:
+        raise RunNotFound(f"{where} has no try {wanted}: its tries are 1 to {latest}")
+    path = confined_log_path(ti["dag_id"], ti["run_id"], ti["task_id"], wanted)
+    if path is None or not path.is_file():
+        raise RunNotFound(f"no log is kept for try {wanted} of {where}")
+    return path.read_text(errors="replace")
