@@ -17,7 +17,9 @@ def ended_change(task_id: str, ti: TI, res: TaskResult, retries: int) -> dict[st
     extra: dict[str, Any] = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
     if res.error:
         extra["error"] = storable_text(res.error[:2000])  # a task's own text: a NUL must not refuse it
+    if res.xcom:
+        extra["xcom"] = res.xcom  # the values the try pushed: part of its recorded outcome
     to = res.state
-    if to == "failed" and retries > 0 and ti.try_number <= ti.max_tries:
+    if to == "failed" and not res.final and retries > 0 and ti.try_number <= ti.max_tries:
         to = "up_for_retry"
     return ti_change(task_id, ti, to, **extra)
