@@ -33,11 +33,14 @@ def _free_port() -> int:
 class PrivateServer:
     """initdb'd in a temporary directory, listening on 127.0.0.1 on a port of its own."""
 
-    def __init__(self, max_connections: int = 20) -> None:
+    def __init__(self, max_connections: int = 20, *, keep_commits: bool = False) -> None:
+        """`keep_commits`: a commit survives an immediate stop (as on a real server); without it, commits
+        are acknowledged before their WAL is written, which is faster and loses the last ones on a crash."""
         self.root = Path(tempfile.mkdtemp(prefix="lf-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
         self.max_connections = max_connections
+        self.keep_commits = keep_commits
         self._as_postgres = os.geteuid() == 0  # the server refuses to run as root
         if self._as_postgres:
             shutil.chown(self.root, "postgres")
@@ -63,7 +66,7 @@ class PrivateServer:
     def start(self) -> None:
         options = (f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
                    f"-c max_connections={self.max_connections} -c superuser_reserved_connections=0 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+                   "-c fsync=off -c full_page_writes=off" + ("" if self.keep_commits else " -c synchronous_commit=off"))
         self._run(BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.root / "log", "-w", "-t", "30", "start")
 
     def stop(self) -> None:

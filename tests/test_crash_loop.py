@@ -46,7 +46,7 @@ def private_server(monkeypatch: pytest.MonkeyPatch):
         pytest.skip("PostgreSQL 15 server binaries are not installed")
     from ledgerflow.engine.infrastructure.migrations import migrate
 
-    server = PrivateServer(max_connections=40)
+    server = PrivateServer(max_connections=40, keep_commits=True)  # a restart must not lose commits
     try:
         migrate(server.url)
         monkeypatch.setenv("LEDGERFLOW_DATABASE_URL", server.url)
