@@ -23,7 +23,8 @@ from ledgerflow.engine.infrastructure.stored_runs import head
 from ledgerflow.projections.projector import VIEWS, ViewProjector, position
 from ledgerflow.projections.unfoldable import caused_by_the_events, problem
 
-# each view and its key; the tracking table is shadowed too, so the fold starts from nothing
+# each view and its key; the tracking table and the other tables the fold writes are shadowed too, so the
+# fold starts from nothing and never touches the real ones
 KEYS: dict[str, tuple[str, ...]] = {
     "dag_run": ("run_uuid",),
     "task_instance": ("run_uuid", "task_id"),
@@ -31,7 +32,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "operation": ("operation_id",),
     "audit_entry": ("seq",),
 }
-_SHADOWED = {**KEYS, "ledgerflow_tracking": ("application_name",)}
+_SHADOWED = {**KEYS, "ledgerflow_tracking": ("application_name",), "dag_pause": ("dag_id",), "backfill": ("id",),
+             "backfill_date": ("backfill_id", "logical_date"), "app_user": ("username",)}
 # the dag and run a task instance belongs to, from the fold, else from the view
 _RUN_OF = ("(SELECT jsonb_build_object('dag_id', r.dag_id, 'run_id', r.run_id) FROM {runs} r "
            "WHERE r.run_uuid = coalesce(v.run_uuid, f.run_uuid))")
