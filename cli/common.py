@@ -54,12 +54,13 @@ AsOfOpt = Annotated[
 # is a place where the domain says nothing and the command line names the flag.
 FLAGS = {
     "start_date": "-s", "end_date": "-e", "logical_date": "-e", "start_date_hint": " (-s)", "end_date_hint": " (-e)",
+    "from_date": "--from-date", "to_date": "--to-date",
     "as_of": "--as-of", "since": "--since", "until": "--until", "conf": "--conf",
     "task_regex": "--task-regex", "dag_regex": "--dag-regex", "reason": "--reason", "actor": "--actor",
     "limit": "--limit", "run_id": "run_id (-r/--run-id)",
     "delay_on_limit": "--delay-on-limit", "num_runs": "--num-runs", "break_lineage": "--break-lineage",
     "future": "--future", "run_backwards": "-B", "allow_broken_chain": "--allow-broken-chain",
-    "max_active_runs": "--max-active-runs",
+    "max_active_runs": "--max-active-runs", "reprocess_behavior": "--reprocess-behavior failed or completed",
     "ignore_first_depends_on_past": "pass -I/--ignore-first-depends-on-past",
     "create_pool": "create it with `ledgerflow pools set NAME SLOTS`",
     "scheduler": "`ledgerflow scheduler`", "backfill": "`ledgerflow dags backfill`", "exclude_parentdag": "-X",

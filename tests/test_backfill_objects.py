@@ -149,7 +149,7 @@ def test_list_and_show_read_a_backfill_as_it_was_at_an_instant(tmp_path):
 
 @pytest.mark.parametrize(("args", "needle"), [
     (("--dag-id", "nope", *SIX), "nope"),
-    (("--dag-id", "pychain", "--from-date", "2024-01-06", "--to-date", "2024-01-01"), "before start date"),
+    (("--dag-id", "pychain", "--from-date", "2024-01-06", "--to-date", "2024-01-01"), "is before --from-date"),
     (("--dag-id", "pychain", "--from-date", "2999-01-01", "--to-date", "2999-01-02"), "future"),
     (("--dag-id", "dop", "--run-backwards", *SIX), "depend on the past"),
     (("--dag-id", "pychain", *SIX, "--dag-run-conf", "[1]"), "JSON object"),

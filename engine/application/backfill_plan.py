@@ -74,14 +74,16 @@ def select_tasks(dag: DAG, regex: str | None, include_upstream: bool) -> DAG:
     return dag.partial_subset(matched)
 
 
-def past_range(dag: DAG, start_text: str, end_text: str
+def past_range(dag: DAG, start_text: str, end_text: str, names: tuple[str, str] | None = None
                ) -> tuple[datetime, datetime, dict[datetime, tuple[datetime, datetime]]]:
     """The range's bounds (naive: in the DAG's timezone) and its dates' intervals; an inverted range or
-    one reaching into the future is refused."""
-    start = parse_date(start_text, dag.timezone, what="start_date")
-    end = parse_date(end_text, dag.timezone, what="end_date")
+    one reaching into the future is refused. `names`: the bounds' own Terms when a command calls them
+    otherwise than start_date and end_date (`backfill create`'s from_date, to_date)."""
+    start = parse_date(start_text, dag.timezone, what=names[0] if names else "start_date")
+    end = parse_date(end_text, dag.timezone, what=names[1] if names else "end_date")
     if end < start:
-        raise InvalidInput(f"end date {iso(end)} is before start date {iso(start)}")
+        first, last = (Term(n) for n in names) if names else ("start date", "end date")
+        raise InvalidInput(last, f" {iso(end)} is before ", first, f" {iso(start)}")
     moment = now()
     if start > moment:  # refused whatever the schedule: nothing in the range can have happened
         raise RefusedCommand(f"the range from {iso(start)} lies wholly in the future; a backfill only reprocesses "
