@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledgerflow.engine.domain.users import allows, check_username
+from ledgerflow.engine.domain.operation import new_operation
 from ledgerflow.engine.errors import Forbidden, NotAuthenticated
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -25,12 +25,6 @@ class Caller:
 
     username: str
     role: str
-
-
-def _op(name: str, actor: str | None, reason: str | None, arguments: dict[str, Any], *, mutating: bool = True) -> Any:
-    from ledgerflow.engine.domain.operation import new_operation
-
-    return new_operation(name, actor=actor, reason=reason, arguments=arguments, mutating=mutating)
 
 
 class Access:
@@ -49,7 +43,7 @@ class Access:
     def check_new_user(self, username: str, role: str, password: str | None = None) -> None:
         """Refuses a user that could not be created, before a face asks for a password or confirmation."""
         from ledgerflow.engine.application.users import check_password, find_user
-        from ledgerflow.engine.domain.users import check_role
+        from ledgerflow.engine.domain.users import check_role, check_username
         from ledgerflow.engine.errors import AlreadyExists
 
         check_username(username)
@@ -62,7 +56,7 @@ class Access:
     def create_user(self, cmd: CreateUser) -> None:
         from ledgerflow.engine.application.users import create_user
 
-        op = _op("users create", cmd.actor, cmd.reason, cmd.arguments())
+        op = new_operation("users create", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments())
         create_user(self._ledger(catch_up=False), op, cmd.username, cmd.role, cmd.password)
 
     def role_change(self, username: str, role: str) -> str:
@@ -87,13 +81,14 @@ class Access:
     def set_user_role(self, cmd: SetUserRole) -> None:
         from ledgerflow.engine.application.users import set_role
 
-        op = _op("users set-role", cmd.actor, cmd.reason, {"username": cmd.username, "role": cmd.role})
+        op = new_operation("users set-role", actor=cmd.actor, reason=cmd.reason,
+                           arguments={"username": cmd.username, "role": cmd.role})
         set_role(self._ledger(catch_up=False), op, cmd.username, cmd.role)
 
     def disable_user(self, cmd: DisableUser) -> None:
         from ledgerflow.engine.application.users import disable_user
 
-        op = _op("users disable", cmd.actor, cmd.reason, {"username": cmd.username})
+        op = new_operation("users disable", actor=cmd.actor, reason=cmd.reason, arguments={"username": cmd.username})
         disable_user(self._ledger(catch_up=False), op, cmd.username)
 
     def users(self) -> list[dict[str, Any]]:
@@ -113,7 +108,8 @@ class Access:
         from ledgerflow.engine.application.users import verify_login
 
         key = tokens.secret_key()
-        op = _op("auth token", "anonymous", None, {"client": client[:100]}, mutating=False)
+        op = new_operation("auth token", actor="anonymous", reason=None, arguments={"client": client[:100]},
+                           mutating=False)
         user = verify_login(self._ledger(catch_up=False), op, self._throttle, username, password, client)
         return tokens.issue(user.username, key)
 
@@ -132,5 +128,7 @@ class Access:
 
     @staticmethod
     def authorize(caller: Caller, permission: str) -> None:
+        from ledgerflow.engine.domain.users import allows
+
         if not allows(caller.role, permission):
             raise Forbidden(f"user {caller.username!r} (role {caller.role}) may not {permission}")

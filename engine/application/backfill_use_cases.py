@@ -10,14 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledgerflow.engine.application.reads import instant
-from ledgerflow.engine.authoring.dagbag import load_dag
-from ledgerflow.engine.domain.dag_pause import paused_upon_creation
+from ledgerflow.engine.application.reads import dag_file, instant
 from ledgerflow.engine.domain.operation import OperationContext, new_operation
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.values import INT8_MAX, integer, text
 from ledgerflow.engine.errors import BackfillNotFound, RefusedCommand, Term
-from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.store import Ledger
 
 if TYPE_CHECKING:
@@ -138,7 +135,7 @@ class BackfillUseCases:
         from ledgerflow.engine.application.pause import set_paused
 
         text(dag_id, Term("dag_id"))
-        dag = load_dag(subdir or settings.dags_folder(), dag_id)
+        dag = dag_file(dag_id, subdir)
         op = new_operation("dags pause" if paused else "dags unpause", actor=actor, reason=reason,
                            arguments={"dag_id": dag_id})
         return set_paused(self._ledger(), op, dag, paused)
@@ -149,4 +146,6 @@ class BackfillUseCases:
         flags = views(self._read_ledger()).pause_flags()
         if dag_id in flags:
             return flags[dag_id]
-        return paused_upon_creation(load_dag(subdir or settings.dags_folder(), dag_id))
+        from ledgerflow.engine.domain.dag_pause import paused_upon_creation
+
+        return paused_upon_creation(dag_file(dag_id, subdir))

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ledgerflow.engine.authoring.dagbag import load_dag
 from ledgerflow.engine.domain.dates import parse_date
 from ledgerflow.engine.domain.patterns import compile_pattern
 from ledgerflow.engine.domain.read_port import listings, views
@@ -25,6 +24,15 @@ from ledgerflow.engine.infrastructure.store import Ledger
 if TYPE_CHECKING:
     from ledgerflow.engine.audit.hashchain import Head
     from ledgerflow.engine.audit.verify import Report
+    from ledgerflow.engine.authoring.dag import DAG
+
+
+def dag_file(dag_id: str, subdir: Path | None = None) -> DAG:
+    """The DAG from its file. The DAG-file layer (with the Airflow one) loads only when a command needs
+    a DAG, so a read of the views starts without it."""
+    from ledgerflow.engine.authoring.dagbag import load_dag
+
+    return load_dag(subdir or settings.dags_folder(), dag_id)
 
 
 def instant(text: str | None, what: str) -> datetime | None:
@@ -64,7 +72,7 @@ class Reads:
         one with history reads fine without its file. Asked only when there is nothing to show."""
         if not rows and dag_id not in self._dag_files_read and not listings(
                 self._ledger(catch_up=False)).has_history(dag_id):
-            load_dag(subdir or settings.dags_folder(), dag_id)
+            dag_file(dag_id, subdir)
         return rows
 
     @property
@@ -79,7 +87,7 @@ class Reads:
         zone = "UTC"
         if start or end:
             try:
-                zone = load_dag(subdir or settings.dags_folder(), dag_id).timezone
+                zone = dag_file(dag_id, subdir).timezone
                 self._dag_files_read.add(dag_id)
             except InvalidInput:
                 pass
@@ -148,7 +156,7 @@ class Reads:
 
     def dag_tasks(self, dag_id: str, subdir: Path | None = None) -> dict[str, list[str]]:
         """The DAG's task ids in dependency order, each with its direct downstream task ids."""
-        dag = load_dag(subdir or settings.dags_folder(), dag_id)
+        dag = dag_file(dag_id, subdir)
         return {t: sorted(dag.tasks[t].downstream_task_ids) for t in dag.topological_order()}
 
     def pools(self) -> dict[str, int]:

@@ -14,15 +14,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ledgerflow.engine.application.access import Access, Caller
 from ledgerflow.engine.application.backfill_use_cases import BackfillUseCases
 from ledgerflow.engine.application.maintenance import Maintenance, RebuildPlan
 from ledgerflow.engine.application.pages import Pages
-from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
+from ledgerflow.engine.application.reads import dag_file
 from ledgerflow.engine.domain.conf import parse_conf
 from ledgerflow.engine.domain.dates import iso, parse_date
+from ledgerflow.engine.domain.operation import new_operation
 from ledgerflow.engine.domain.outcome import Outcome, Progress, label
 from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.errors import Interrupted, InvalidInput, Message, Term
@@ -46,17 +47,9 @@ if TYPE_CHECKING:
     )
     from ledgerflow.engine.application.mark import MarkPlan
     from ledgerflow.engine.authoring.dag import DAG
+    from ledgerflow.engine.authoring.dagbag import DagBag
     from ledgerflow.engine.domain.dagrun import DagRun
-    from ledgerflow.engine.domain.operation import OperationContext
     from ledgerflow.engine.runtime.scheduler import DagPass, Scheduler
-
-
-def _operation(name: str, *, actor: str | None, reason: str | None, arguments: dict[str, Any] | None = None,
-               mutating: bool = True) -> OperationContext:
-    """A command's operation record (refused up front when a reason is required and missing)."""
-    from ledgerflow.engine.domain.operation import new_operation
-
-    return new_operation(name, actor=actor, reason=reason, arguments=arguments, mutating=mutating)
 
 
 def version() -> str:
@@ -100,13 +93,15 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
 
     @staticmethod
     def dag_bag(subdir: Path | None = None) -> DagBag:
+        from ledgerflow.engine.authoring.dagbag import load_dagbag
+
         return load_dagbag(subdir or settings.dags_folder())
 
     @staticmethod
     def dag(dag_id: str, subdir: Path | None = None) -> DAG | None:
         """The DAG when its file loads; None when it cannot (its history still reads without it)."""
         try:
-            return load_dag(subdir or settings.dags_folder(), dag_id)
+            return dag_file(dag_id, subdir)
         except InvalidInput:
             return None
 
@@ -117,9 +112,9 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
         from ledgerflow.engine.application.trigger import trigger
 
         conf = parse_conf(cmd.conf)
-        dag = load_dag(cmd.subdir or settings.dags_folder(), cmd.dag_id)
+        dag = dag_file(cmd.dag_id, cmd.subdir)
         moment = parse_date(cmd.logical_date, dag.timezone, what="logical_date") if cmd.logical_date else None
-        op = _operation("dags trigger", actor=cmd.actor, reason=cmd.reason)
+        op = new_operation("dags trigger", actor=cmd.actor, reason=cmd.reason)
         return trigger(self._ledger(), dag, op, logical_date=moment, conf=conf, run_id=cmd.run_id)
 
     @contextmanager
@@ -132,7 +127,7 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
         from ledgerflow.engine.application.backfill_plan import make_plan
         from ledgerflow.engine.application.backfill_session import BackfillSession
 
-        op = _operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
+        op = new_operation("dags backfill", actor=req.actor, reason=req.reason, arguments=req.arguments(),
                            mutating=not req.dry_run)
         led = self._ledger()
         with dag_lock(led, req.dag_id):
@@ -160,7 +155,7 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
         """What the clear would change, from the caught-up views; writes nothing."""
         from ledgerflow.engine.application.clear import plan_clear
 
-        op = _operation("tasks clear", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
+        op = new_operation("tasks clear", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
                            mutating=not cmd.dry_run)
         with no_cycle_collection():  # ~10 objects per task instance, no cycles
             plan = plan_clear(self._ledger(), cmd)
@@ -186,7 +181,7 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
         """The task instances a mark success/failed would change; writes nothing."""
         from ledgerflow.engine.application.mark import plan_mark
 
-        _operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
+        new_operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments(),
                    mutating=not cmd.dry_run)  # refused here, before a face shows the plan
         return plan_mark(self._ledger(), cmd)
 
@@ -196,7 +191,7 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
         cmd = plan.command
         if cmd.dry_run:
             raise InvalidInput("a dry-run mark cannot be applied")
-        op = _operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments())
+        op = new_operation("tasks mark", actor=cmd.actor, reason=cmd.reason, arguments=cmd.arguments())
         done = mark(self._ledger(catch_up=False), plan, op)
         views(self._ledger(catch_up=False)).catch_up()
         return done
@@ -214,7 +209,7 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
     def set_pool(self, cmd: SetPool) -> None:
         from ledgerflow.engine.application.pool_commands import set_pool
 
-        op = _operation("pools set", actor=cmd.actor, reason=cmd.reason)
+        op = new_operation("pools set", actor=cmd.actor, reason=cmd.reason)
         set_pool(self._ledger(), op, cmd.name, cmd.slots)
 
     @staticmethod
@@ -245,7 +240,7 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
             raise InvalidInput(Term("num_runs", "the number of loops"), " must be >= 1")
         from ledgerflow.engine.application.abandoned import close_abandoned
 
-        op = _operation("scheduler", actor=actor, reason=reason,
+        op = new_operation("scheduler", actor=actor, reason=reason,
                            arguments={"num_runs": num_runs, "subdir": str(subdir) if subdir else None})
         close_abandoned(self._ledger())
         sched = Scheduler(self._ledger(), op, folder=subdir, should_stop=should_stop)
