@@ -113,3 +113,26 @@ def test_a_foreground_backfill_paused_by_ctrl_c_and_unpaused_is_finished_by_the_
     assert set(run_states("slowd").values()) == {"success"}
     done = Counter(dags.executions())
     assert set(done.values()) == {1} and len(done) == 8
+
+
+def test_the_scheduler_finishes_the_runs_a_killed_backfill_left_running_on_a_paused_dag(tmp_path, database_url):
+    dags = make_dags(tmp_path, slowd=SLOW)
+    assert cli("dags", "pause", "slowd", "-S", str(dags.folder)).exit_code == 0  # it gets no run of its own
+    proc = spawn_backfill(dags, database_url, "slowd", *FIRST)
+    wait_for(lambda: _running_tries(database_url) >= 2, what="two running tries")
+    proc.kill()
+    proc.wait()
+    left = {ld for ld, state in run_states("slowd").items() if state == "running"}
+    assert left
+    assert cli("scheduler", "-S", str(dags.folder), "-n", "1").exit_code == 0
+    after = run_states("slowd")
+    assert "running" not in after.values(), after
+    assert {ld for ld, state in after.items() if state == "success"} >= left
+    taken = [e for e in cli_json("audit", "log", "--dag-id", "slowd", "-o", "json") if e["event"] == "TakenOver"]
+    assert {e["run_id"][10:20] for e in taken} == left and {e["operation"] for e in taken} == {"scheduler"}
+    assert _backfills() == [(1, "2024-01-01", "running")]  # abandoned: its own command resumes the rest
+    first = backfill(dags, "slowd", *FIRST)
+    assert first.exit_code == 0, first.output
+    assert set(run_states("slowd").values()) == {"success"} and len(run_states("slowd")) == 4
+    done = Counter(dags.executions())
+    assert set(done.values()) == {1} and len(done) == 8  # no finished try ran twice

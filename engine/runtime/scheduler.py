@@ -7,8 +7,11 @@ backfill is driving is skipped this loop), drives its backfill object if it has 
 paused, creates the scheduled runs that are due and drives every queued run whatever
 its run_type (DESIGN difference 7: a cleared backfill run is re-run too) that no
 unfinished backfill holds, plus runs a vanished process left running, with the same
-Runner and executors as the backfill, at most max_active_runs at a time. Sub-DAGs
-are driven by their parent's task.
+Runner and executors as the backfill, at most max_active_runs at a time. A paused
+DAG gets no new run, but the runs a dead driver (a foreground backfill killed with
+kill -9) left running are taken over and finished all the same: under the DAG's lock
+no live driver has them, and no run stays running without one. Sub-DAGs are driven
+by their parent's task.
 """
 
 from __future__ import annotations
@@ -141,13 +144,14 @@ class Scheduler:
         return {**{s.dag_id: s.is_paused for s in sighted}, **known}
 
     def schedule(self, dag: DAG, bag: DagBag, *, paused: bool = False) -> DagPass:
-        """One DAG's pass: its backfill object, paused or not, then (unpaused) its scheduled and queued runs."""
+        """One DAG's pass: its backfill object, paused or not, then its scheduled and queued runs (paused:
+        only the runs a dead driver left running)."""
         done = DagPass(dag.dag_id, paused=paused)
         try:
             with dag_lock(self.ledger, dag.dag_id):
                 self._drive_backfill(dag, bag, done)
-                if not paused and not self.stopped:
-                    self._drive(dag, bag, done)
+                if not self.stopped:
+                    self._drive(dag, bag, done, orphans_only=paused)
         except RefusedCommand:
             done.skipped = "a backfill is driving it"
         return done
@@ -171,7 +175,7 @@ class Scheduler:
             done.failed += sorted({run.run_id for run, _ in outcome.failed})
             done.blocked += [b.describe() for b in outcome.blocked]
 
-    def _drive(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
+    def _drive(self, dag: DAG, bag: DagBag, done: DagPass, *, orphans_only: bool = False) -> None:
         read = views(self.ledger)
         if recover(self.ledger, dag.dag_id):
             read.catch_up()
@@ -181,9 +185,11 @@ class Scheduler:
         # a due date without a run, or a queued or running run (uuid, version, state) to take over
         waiting: list[tuple[datetime, tuple[UUID, int, RunState] | None]] = [
             (from_iso(run.logical_date), (uid, version, run))
-            for uid, (version, run) in runs.items() if run.state in ("queued", "running") and run.run_id not in held
+            for uid, (version, run) in runs.items()
+            if run.state in (("running",) if orphans_only else ("queued", "running")) and run.run_id not in held
         ]
-        waiting += [(d, None) for d in due_dates(dag, set(history), now())]
+        if not orphans_only:
+            waiting += [(d, None) for d in due_dates(dag, set(history), now())]
         waiting.sort(key=lambda item: item[0])
         if not waiting:
             return
