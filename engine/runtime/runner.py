@@ -159,7 +159,8 @@ class Runner(Window):
     def _job(self, agg: DagRun, task_id: str, try_number: int) -> TaskJob:
         return TaskJob.for_try(agg.id, agg.run, self.full_dag, task_id, try_number,
                                check_fingerprint=not self.options.donot_pickle,
-                               retries=self.dag.tasks[task_id].retries, stamp=self.op.stamp)
+                               retries=self.dag.tasks[task_id].retries, stamp=self.op.stamp,
+                               prev_success=self.history.previous_success(agg.run))
 
     # -- results -----------------------------------------------------------------
 
@@ -182,7 +183,8 @@ class Runner(Window):
             elif res.error:
                 self.outcome.errors[(agg.run.run_id, task_id)] = res.error
             if change["to"] == "up_for_retry":
-                self.retry_at[(uid, task_id)] = now() + self.dag.tasks[task_id].retry_delay
+                wait = self.dag.tasks[task_id].retry_wait(ti.try_number, agg.run.logical_date)
+                self.retry_at[(uid, task_id)] = now() + wait
             by_run.setdefault(uid, []).append(change)
             by_run[uid].extend(skipped_by(agg.run, task_id, res.skip))
         for uid, changes in by_run.items():

@@ -26,6 +26,7 @@ from ledgerflow.engine.authoring.templating import build_context, call_with_cont
 from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout, TryFailedForGood, TrySkipped
 from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.prev_success import prev_success_context
 from ledgerflow.engine.runtime.try_instance import TryInstance
 from ledgerflow.engine.runtime.try_stop import stoppable
 
@@ -158,7 +159,8 @@ def _bash_try(task: BashTask, job: TaskJob, context: dict[str, Any], fields: dic
 def _python_try(task: PythonTask, job: TaskJob, context: dict[str, Any], fields: dict[str, Any],
                 log: IO[str]) -> None:
     with _captured(log), _alarm(job.timeout):
-        call_with_context(task.python_callable, context, fields["op_kwargs"])
+        result = call_with_context(task.python_callable, context, fields["op_kwargs"], fields["op_args"])
+    context["ti"].push_result(result, multiple_outputs=False)
 
 
 def execute(job: TaskJob) -> TaskResult:
@@ -185,6 +187,7 @@ def execute(job: TaskJob) -> TaskResult:
                     dag=dag, conf=job.conf, run_id=job.run_id, run_type=job.run_type, task_id=job.task_id,
                     logical_date=job.logical_date, data_interval_start=job.data_interval_start,
                     data_interval_end=job.data_interval_end, try_number=job.try_number, ti=ti,
+                    prev_success=lambda: prev_success_context(job.prev_success),
                 )
                 fields = rendered_fields(task, context)
                 _kind_of(task)(task, job, context, fields, log)

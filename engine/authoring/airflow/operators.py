@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from ledgerflow.engine.authoring import dag as dag_module
-from ledgerflow.engine.authoring.airflow import groups
+from ledgerflow.engine.authoring.airflow import groups, retry_delay
 from ledgerflow.engine.authoring.airflow.xcomarg import XComArg, xcom_args_in
 from ledgerflow.engine.authoring.dag import BaseTask
 from ledgerflow.engine.errors import DagDefinitionError
@@ -141,6 +141,9 @@ class BaseOperator(BaseTask):
     @property
     def downstream_list(self) -> list[BaseTask]:
         return [self.dag.tasks[t] for t in sorted(self.downstream_task_ids)]
+
+    def retry_wait(self, failed_try: int, run_key: str) -> timedelta:
+        return retry_delay.retry_wait(self, failed_try, run_key)
 
     def execute(self, context: dict[str, Any]) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no execute(context)")
