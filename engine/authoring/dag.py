@@ -208,6 +208,10 @@ class BaseTask(Linking):
         """How long the next try waits after try `failed_try` failed (the Airflow layer adds backoff)."""
         return self.retry_delay
 
+    def try_ended(self, outcome: str, context: dict[str, Any], exception: BaseException | None) -> None:
+        """Called in the try's process as it ends ("success", "skipped", "up_for_retry" or "failed");
+        the Airflow layer runs its callbacks here."""
+
     def copy_for(self, dag: DAG) -> BaseTask:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)

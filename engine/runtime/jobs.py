@@ -37,6 +37,12 @@ class TaskJob:
     retries: int = 0  # of the task as the driver planned it: whether a failure is up_for_retry
     stamp: dict[str, Any] = field(default_factory=dict)  # the operation that started the try
     prev_success: PrevSuccess | None = None  # the DAG's latest earlier successful run
+    max_tries: int = 0  # of the task instance when the try started
+
+    @property
+    def retries_left(self) -> bool:
+        """Whether a failure of this try (not a final one) is up_for_retry, by ended_change's rule."""
+        return self.retries > 0 and self.try_number <= self.max_tries
 
     @property
     def key(self) -> tuple[str, str]:
@@ -66,7 +72,7 @@ class TaskJob:
             check_fingerprint=check_fingerprint, log_path=str(log_path or ""),
             timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
             unrunnable=unrunnable, retries=retries, stamp=dict(stamp or {}),
-            prev_success=PrevSuccess.of(prev_success),
+            prev_success=PrevSuccess.of(prev_success), max_tries=run.tis[task_id].max_tries,
         )
 
 

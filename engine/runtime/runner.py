@@ -159,7 +159,8 @@ class Runner(Window):
     def _job(self, agg: DagRun, task_id: str, try_number: int) -> TaskJob:
         return TaskJob.for_try(agg.id, agg.run, self.full_dag, task_id, try_number,
                                check_fingerprint=not self.options.donot_pickle,
-                               retries=self.dag.tasks[task_id].retries, stamp=self.op.stamp,
+                               retries=0 if self.options.disable_retry else self.dag.tasks[task_id].retries,
+                               stamp=self.op.stamp,
                                prev_success=self.history.previous_success(agg.run))
 
     # -- results -----------------------------------------------------------------

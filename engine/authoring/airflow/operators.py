@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from ledgerflow.engine.authoring import dag as dag_module
-from ledgerflow.engine.authoring.airflow import groups, retry_delay
+from ledgerflow.engine.authoring.airflow import callbacks, groups, retry_delay
 from ledgerflow.engine.authoring.airflow.xcomarg import XComArg, xcom_args_in
 from ledgerflow.engine.authoring.dag import BaseTask
 from ledgerflow.engine.errors import DagDefinitionError
@@ -144,6 +144,10 @@ class BaseOperator(BaseTask):
 
     def retry_wait(self, failed_try: int, run_key: str) -> timedelta:
         return retry_delay.retry_wait(self, failed_try, run_key)
+
+    def try_ended(self, outcome: str, context: dict[str, Any], exception: BaseException | None) -> None:
+        kind = {"success": "success", "skipped": "skipped", "up_for_retry": "retry", "failed": "failure"}[outcome]
+        callbacks.run_callbacks(self, kind, context, exception)
 
     def execute(self, context: dict[str, Any]) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no execute(context)")
