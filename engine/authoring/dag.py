@@ -204,6 +204,11 @@ class BaseTask(Linking):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.task_id}>"
 
+    def has_instance_at(self, logical_date: datetime) -> bool:
+        """Whether a scheduled or manual run at this date gets an instance of the task (the Airflow
+        layer honours a task's own start_date and end_date; backfills ignore them, as in Airflow)."""
+        return True
+
     def retry_wait(self, failed_try: int, run_key: str) -> timedelta:
         """How long the next try waits after try `failed_try` failed (the Airflow layer adds backoff)."""
         return self.retry_delay

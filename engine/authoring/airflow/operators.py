@@ -13,11 +13,12 @@ import inspect
 import logging
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerflow.engine.authoring import dag as dag_module
 from ledgerflow.engine.authoring.airflow import callbacks, groups, retry_delay
+from ledgerflow.engine.authoring.airflow.dates import Zone
 from ledgerflow.engine.authoring.airflow.xcomarg import XComArg, xcom_args_in
 from ledgerflow.engine.authoring.dag import BaseTask
 from ledgerflow.engine.errors import DagDefinitionError
@@ -86,6 +87,8 @@ class BaseOperator(BaseTask):
     template_ext: tuple[str, ...] = ()
     do_xcom_push: bool  # these and the other Airflow arguments are set in __init__
     multiple_outputs: bool
+    start_date: Any  # as given (a datetime, naive in the DAG's zone, or ISO text), or None
+    end_date: Any
     ui_color = "#fff"
     ui_fgcolor = "#000"
 
@@ -141,6 +144,11 @@ class BaseOperator(BaseTask):
     @property
     def downstream_list(self) -> list[BaseTask]:
         return [self.dag.tasks[t] for t in sorted(self.downstream_task_ids)]
+
+    def has_instance_at(self, logical_date: datetime) -> bool:
+        zone = Zone(self.dag.timezone)
+        start, end = zone.aware(self.start_date), zone.aware(self.end_date)
+        return (start is None or logical_date >= start) and (end is None or logical_date <= end)
 
     def retry_wait(self, failed_try: int, run_key: str) -> timedelta:
         return retry_delay.retry_wait(self, failed_try, run_key)
