@@ -31,6 +31,7 @@ from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.run_timeout import time_out_runs
 from ledgerflow.engine.runtime.skips import skipped_by
 from ledgerflow.engine.runtime.slots import Slots
 from ledgerflow.engine.runtime.try_outcome import ended_change
@@ -46,6 +47,7 @@ class RunnerOptions:
     pool: str | None = None
     continue_on_failures: bool = False
     disable_retry: bool = False
+    dagrun_timeout: bool = False  # runs past the DAG's dagrun_timeout fail (the scheduler's runs)
 
 
 class Runner(Window):
@@ -205,6 +207,8 @@ class Runner(Window):
             if self.should_stop():
                 raise KeyboardInterrupt  # only here: never in the middle of an append
             self.clears.poll()
+            if self.options.dagrun_timeout:
+                time_out_runs(self)
             if not stop_opening and not exhausted and len(self.active) < capacity:
                 fresh = acquire(capacity - len(self.active))
                 exhausted = not fresh

@@ -33,6 +33,7 @@ class Window:
         self.leaves = dag.leaves()
         self.history = RunHistory(runs, manual_runs_count=not full_dag.catchup)
         self.active: dict[UUID, DagRun] = {}
+        self.opened_at: dict[UUID, datetime] = {}  # when this driver started running each run
         self.events = EventBuffer(op)
         self.retry_at: dict[tuple[UUID, str], datetime] = {}
         self.progress = Progress()
@@ -43,6 +44,7 @@ class Window:
     def open(self, agg: DagRun) -> None:
         """Adds an acquired run (already holding its create/adopt events) to the window."""
         self.active[agg.id] = agg
+        self.opened_at[agg.id] = now()
         self.history.record(agg.run)
         self.events.set_run_state(agg, "running")
 
@@ -56,6 +58,7 @@ class Window:
         self.events.set_run_state(agg, final)
         self.outcome.failed.extend((agg.run, t) for t, s in states.items() if s in FAILED_LIKE)
         self.active.pop(agg.id, None)
+        self.opened_at.pop(agg.id, None)
         self.outcome.runs_done += 1
         self._closed_tis += len(states)
         return True
