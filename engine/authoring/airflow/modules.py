@@ -38,6 +38,15 @@ def _sensors() -> dict[str, Any]:
                                              "TimeDeltaSensor")}
 
 
+def _timetables(*names: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        from ledgerflow.engine.authoring.airflow.timetables import NAMES
+
+        return {n: NAMES[n] for n in names}
+
+    return build
+
+
 def _pick(*names: str) -> Callable[[], dict[str, Any]]:
     return lambda: {n: v for n, v in _core().items() if n in names}
 
@@ -86,7 +95,7 @@ _STD = "airflow.providers.standard.operators"
 _STD_SENSORS = "airflow.providers.standard.sensors"
 _PACKAGES = ("airflow", "airflow.models", "airflow.sdk", "airflow.operators", "airflow.providers",
              "airflow.providers.standard", _STD, "airflow.utils", "airflow.hooks", "airflow.decorators",
-             "airflow.sdk.definitions", "airflow.sensors", _STD_SENSORS)
+             "airflow.sdk.definitions", "airflow.sensors", _STD_SENSORS, "airflow.timetables")
 
 MODULES: dict[str, Callable[[], dict[str, Any]]] = {
     "airflow": _pick("DAG", "Dataset"),
@@ -128,6 +137,10 @@ MODULES: dict[str, Callable[[], dict[str, Any]]] = {
     f"{_STD_SENSORS}.python": _pick("PythonSensor"),
     f"{_STD_SENSORS}.bash": _pick("BashSensor"),
     f"{_STD_SENSORS}.time_delta": _pick("TimeDeltaSensor"),
+    "airflow.timetables": dict,
+    "airflow.timetables.interval": _timetables("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"),
+    "airflow.timetables.trigger": _timetables("CronTriggerTimetable", "DeltaTriggerTimetable"),
+    "airflow.timetables.simple": _timetables("NullTimetable", "OnceTimetable"),
     "airflow.utils": dict,
     "airflow.utils.trigger_rule": _pick("TriggerRule"),
     "airflow.utils.dates": _dates,

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerflow.engine.authoring import dag as dag_module
-from ledgerflow.engine.authoring.airflow import callbacks, groups, retry_delay
+from ledgerflow.engine.authoring.airflow import callbacks, groups, mode, retry_delay
 from ledgerflow.engine.authoring.airflow.dates import Zone
 from ledgerflow.engine.authoring.airflow.xcomarg import XComArg, xcom_args_in
 from ledgerflow.engine.authoring.dag import BaseTask
+from ledgerflow.engine.authoring.trigger_rules import RULE_ALIASES
 from ledgerflow.engine.errors import DagDefinitionError
 
 _SEMANTIC: dict[str, Any] = {  # the ledgerflow task fields they map onto
@@ -109,6 +110,8 @@ class BaseOperator(BaseTask):
         values = {name: kwargs.get(name, merged.get(name, default)) for name, default in
                   (*_SEMANTIC.items(), *_AIRFLOW.items())}
         values["trigger_rule"] = str(getattr(values["trigger_rule"], "value", values["trigger_rule"]))
+        if values["trigger_rule"] in RULE_ALIASES and mode.current() == 3:
+            raise ValueError(f"'{values['trigger_rule']}' is not a valid TriggerRule (Airflow 3 removed the alias)")
         if values["max_active_tis_per_dag"] is None:
             values["max_active_tis_per_dag"] = values["task_concurrency"]
         group = kwargs.get("task_group") or groups.current()
