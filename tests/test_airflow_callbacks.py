@@ -85,3 +85,40 @@ with DAG("timeouts", schedule="@daily", start_date=datetime(2024, 1, 1),
     assert by_day(states("timeouts")) == {("python", "2024-01-01"): "failed", ("bash", "2024-01-01"): "failed",
                                           ("quick", "2024-01-01"): "success"}
     assert "execution_timeout of 1s exceeded" in result.output
+
+
+DAG_CALLBACKS = """
+import json, os
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+def note(context):
+    with open(os.environ["CALLBACK_LOG"], "a") as out:
+        out.write(json.dumps([context["dag"].dag_id, context["ds"], context["reason"], context["ti"].task_id,
+                              context["ti"].xcom_pull(task_ids="first")]) + "\\n")
+
+def broken(context):
+    raise RuntimeError("the DAG callback fails")
+
+with DAG("fine", schedule="@daily", start_date=datetime(2024, 1, 1), on_success_callback=[broken, note],
+         on_failure_callback=note):
+    BashOperator(task_id="first", bash_command="echo one") >> BashOperator(task_id="last", bash_command="true")
+
+with DAG("failing", schedule="@daily", start_date=datetime(2024, 1, 1), on_success_callback=note,
+         on_failure_callback=note):
+    BashOperator(task_id="first", bash_command="echo two") >> BashOperator(task_id="last", bash_command="exit 3")
+"""
+
+
+def test_dag_callbacks_run_as_the_run_ends_with_the_last_task_context_and_a_reason(tmp_path, monkeypatch):
+    journal = tmp_path / "dag_callbacks.jsonl"
+    monkeypatch.setenv("CALLBACK_LOG", str(journal))
+    folder = write_dag(tmp_path, DAG_CALLBACKS)
+    assert backfill(folder, "fine", "-s", "2024-01-01").exit_code == 0
+    assert backfill(folder, "failing", "-s", "2024-01-01").exit_code == 1
+    calls = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert calls == [["fine", "2024-01-01", "success", "last", "one"],
+                     ["failing", "2024-01-01", "task_failure", "last", "two"]]
+    log = tmp_path / "home" / "logs" / "fine" / "backfill__2024-01-01T00:00:00+00:00" / "dag_callbacks.log"
+    assert "RuntimeError: the DAG callback fails" in log.read_text()

@@ -13,6 +13,7 @@ from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.dates import now
 from ledgerflow.engine.domain.outcome import Outcome
 from ledgerflow.engine.domain.run_state import FINISHED, ti_change
+from ledgerflow.engine.runtime.dag_callbacks import run_ended
 from ledgerflow.engine.runtime.event_buffer import EventBuffer
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskResult
@@ -64,6 +65,7 @@ def time_out_runs(r: Timed) -> bool:
         if changes:
             r.events.change(agg, changes)
         r.events.set_run_state(agg, "failed")
+        run_ended(r.full_dag, agg, "failed", "timed_out")
         r.outcome.failed.append((agg.run, "-"))
         r.outcome.runs_done += 1
         del r.active[uid]

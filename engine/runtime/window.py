@@ -18,6 +18,7 @@ from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Blocked, Outcome, Progress
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED, RunState
 from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.runtime.dag_callbacks import run_ended
 from ledgerflow.engine.runtime.event_buffer import EventBuffer
 from ledgerflow.engine.runtime.history import RunHistory
 
@@ -56,6 +57,7 @@ class Window:
         if final is None:
             return False
         self.events.set_run_state(agg, final)
+        run_ended(self.full_dag, agg, final)
         self.outcome.failed.extend((agg.run, t) for t, s in states.items() if s in FAILED_LIKE)
         self.active.pop(agg.id, None)
         self.opened_at.pop(agg.id, None)
