@@ -189,7 +189,7 @@ def test_python_task_requires_a_callable_and_copies_op_kwargs():
             PythonTask("q", python_callable="print")
     kwargs["x"] = "changed"
     assert task.op_kwargs == {"x": "{{ ds }}"}
-    assert PythonTask.template_fields == ("op_kwargs",)
+    assert PythonTask.template_fields == ("op_args", "op_kwargs")
     assert BashTask.template_fields == ("bash_command", "env")
 
 

@@ -8,7 +8,7 @@ fails the render with a message saying so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -137,8 +137,10 @@ def _ds(moment: datetime | None, fmt: str = "%Y-%m-%d") -> str | None:
 
 def build_context(*, dag: Any, task_id: str, run_id: str, run_type: str, conf: Mapping[str, Any],
                   logical_date: datetime, data_interval_start: datetime, data_interval_end: datetime,
-                  try_number: int = 1, ti: Any = None) -> dict[str, Any]:
-    """`params`: the DAG's, the task's, then the run's conf, each Param's default applied and value checked."""
+                  try_number: int = 1, ti: Any = None,
+                  prev_success: Callable[[], Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """`params`: the DAG's, the task's, then the run's conf, each Param's default applied and value checked.
+    `prev_success`: the values of the latest earlier successful run, asked only for a task that may use them."""
     from ledgerflow.engine.authoring.airflow.params import resolve_params
     from ledgerflow.engine.authoring.airflow.variables import CONN, VAR
 
@@ -164,10 +166,13 @@ def build_context(*, dag: Any, task_id: str, run_id: str, run_type: str, conf: M
         "map_index_template": None, "triggering_dataset_events": {},
         "task_id": task_id, "try_number": try_number,
     }
+    wanted = _wants_neighbours(task)
+    success = dict(prev_success() if prev_success is not None and wanted else {})
+    context.update({k: v for k, v in success.items() if k != "prev_execution_date_success"})
     if dag.airflow_mode == 3:
         context["task_reschedule_count"] = 0
         return context
-    if not _wants_neighbours(task):
+    if not wanted:
         return context
     prev, following = _neighbours(dag, run_type, logical, utc(data_interval_end))
     context.update({
@@ -179,6 +184,6 @@ def build_context(*, dag: Any, task_id: str, run_id: str, run_type: str, conf: M
                                                                                      "%Y%m%d"),
         "tomorrow_ds": _ds(logical + timedelta(days=1)), "tomorrow_ds_nodash": _ds(logical + timedelta(days=1),
                                                                                    "%Y%m%d"),
-        "prev_execution_date_success": None,
+        "prev_execution_date_success": success.get("prev_execution_date_success"),
     })
     return context

@@ -204,6 +204,19 @@ class BaseTask(Linking):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.task_id}>"
 
+    def has_instance_at(self, logical_date: datetime) -> bool:
+        """Whether a scheduled or manual run at this date gets an instance of the task (the Airflow
+        layer honours a task's own start_date and end_date; backfills ignore them, as in Airflow)."""
+        return True
+
+    def retry_wait(self, failed_try: int, run_key: str) -> timedelta:
+        """How long the next try waits after try `failed_try` failed (the Airflow layer adds backoff)."""
+        return self.retry_delay
+
+    def try_ended(self, outcome: str, context: dict[str, Any], exception: BaseException | None) -> None:
+        """Called in the try's process as it ends ("success", "skipped", "up_for_retry" or "failed");
+        the Airflow layer runs its callbacks here."""
+
     def copy_for(self, dag: DAG) -> BaseTask:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
@@ -230,20 +243,23 @@ class EmptyTask(BaseTask):
 
 
 class PythonTask(BaseTask):
-    """Calls python_callable with op_kwargs (templated) and the context names it asks for."""
+    """Calls python_callable with op_args and op_kwargs (templated) and the context names it asks for;
+    its return value is its XCom return_value."""
 
-    template_fields = ("op_kwargs",)
+    template_fields = ("op_args", "op_kwargs")
 
     def __init__(
         self,
         task_id: str,
         python_callable: Callable[..., Any],
         op_kwargs: dict[str, Any] | None = None,
+        op_args: list[Any] | tuple[Any, ...] | None = None,
         **common: Any,
     ) -> None:
         if not callable(python_callable):
             raise DagDefinitionError(f"task {task_id!r}: python_callable is not callable")
         self.python_callable = python_callable
+        self.op_args = list(op_args or [])
         self.op_kwargs = dict(op_kwargs or {})
         super().__init__(task_id, **common)
 

@@ -145,6 +145,9 @@ def load_dagbag(folder: Path, only: str | None = None) -> DagBag:
     root = folder_of(folder)
     with importable(root):
         loaded = [(path, _load_or_error(bag, path, root)) for path in files]
+    if folder.is_dir():  # Airflow reads zip archives of DAG files; ledgerflow does not
+        for archive in sorted(p for p in folder.rglob("*.zip") if p.is_file() and not ignored(p, folder)):
+            bag.errors[str(archive)] = "zip DAG archives are not supported: unpack it into the DAG folder"
     homes: dict[str, str] = {}  # dag_id -> the first file that defines it
     for path, dags in loaded:
         for dag in dags:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -94,15 +94,17 @@ def rendered_fields(task: Any, context: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def call_with_context(func: Any, context: Mapping[str, Any], kwargs: Mapping[str, Any]) -> Any:
-    """Passes the context names the callable's signature asks for, plus op_kwargs."""
+def call_with_context(func: Any, context: Mapping[str, Any], kwargs: Mapping[str, Any],
+                      args: Sequence[Any] = ()) -> Any:
+    """Passes op_args, then the context names the callable's signature asks for, plus op_kwargs."""
     sig = inspect.signature(func)
     accepts_var_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    positional = list(sig.parameters)[:len(args)]
     chosen = {
         name: context[name]
         for name in sig.parameters
-        if name in context and name not in kwargs
+        if name in context and name not in kwargs and name not in positional
     }
     if accepts_var_kw:
         chosen = {**{k: v for k, v in context.items() if k not in kwargs}, **chosen}
-    return func(**chosen, **kwargs)
+    return func(*args, **chosen, **kwargs)

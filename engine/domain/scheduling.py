@@ -47,8 +47,10 @@ def new_run(dag: DAG, logical_date: datetime, run_type: str, state: str, conf: d
             op: OperationContext, run_id: str | None = None,
             interval: tuple[datetime, datetime] | None = None,
             task_ids: list[str] | None = None) -> DagRun:
+    """A backfill's run has every task (or `task_ids`); another gets those whose own dates hold it."""
     start, end = interval or dag.timetable.data_interval(logical_date)
-    tasks = task_ids if task_ids is not None else list(dag.tasks)
+    tasks = task_ids if task_ids is not None else [
+        tid for tid, task in dag.tasks.items() if run_type == "backfill" or task.has_instance_at(logical_date)]
     return DagRun.start(
         **op.stamp,
         dag_id=dag.dag_id,

@@ -31,7 +31,8 @@ class Decider:
         task = self.dag.tasks[task_id]
         if self.branches is not None and (why := self.branches.skipped_by(agg.id, agg.run, task_id)):
             return SKIP, why
-        upstream = {u: states.get(u) for u in task.upstream_task_ids}
+        # an upstream task with no instance in this run (outside its own start/end dates) is not waited for
+        upstream = {u: states.get(u) for u in task.upstream_task_ids if u in agg.run.tis}
         verdict = trigger_rule_verdict(task.trigger_rule, upstream)
         if verdict.action != RUN or not task.depends_on_past or agg.id == self.waive_past_for:
             return verdict.action, verdict.reason

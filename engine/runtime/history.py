@@ -40,6 +40,17 @@ class RunHistory:
             idx -= 1
         return None
 
+    def previous_success(self, run: RunState) -> RunState | None:
+        """The latest run before this one's logical date that succeeded, manual or not, as Airflow's
+        `prev_*_success` context values take it."""
+        idx = bisect_left(self._dates, from_iso(run.logical_date)) - 1
+        while idx >= 0:
+            candidate = self._runs[self._dates[idx]]
+            if candidate.state == "success":
+                return candidate
+            idx -= 1
+        return None
+
     def first_seen(self, task_ids: Iterable[str]) -> dict[str, datetime | None]:
         """The earliest logical date each task has an instance at."""
         found: dict[str, datetime | None] = {t: None for t in task_ids}

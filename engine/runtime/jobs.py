@@ -12,6 +12,7 @@ from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.domain.run_state import RunState
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.try_journal import TryKey
+from ledgerflow.engine.runtime.prev_success import PrevSuccess
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ class TaskJob:
     unrunnable: str | None = None  # why the try fails without running (its log would land outside the logs folder)
     retries: int = 0  # of the task as the driver planned it: whether a failure is up_for_retry
     stamp: dict[str, Any] = field(default_factory=dict)  # the operation that started the try
+    prev_success: PrevSuccess | None = None  # the DAG's latest earlier successful run
+    max_tries: int = 0  # of the task instance when the try started
+
+    @property
+    def retries_left(self) -> bool:
+        """Whether a failure of this try (not a final one) is up_for_retry, by ended_change's rule."""
+        return self.retries > 0 and self.try_number <= self.max_tries
 
     @property
     def key(self) -> tuple[str, str]:
@@ -46,7 +54,8 @@ class TaskJob:
 
     @classmethod
     def for_try(cls, run_uuid: Any, run: RunState, dag: DAG, task_id: str, try_number: int, *,
-                check_fingerprint: bool, retries: int = 0, stamp: dict[str, Any] | None = None) -> TaskJob:
+                check_fingerprint: bool, retries: int = 0, stamp: dict[str, Any] | None = None,
+                prev_success: RunState | None = None) -> TaskJob:
         """The job for one try, with the DAG version the command planned with."""
         timeout = dag.tasks[task_id].execution_timeout
         log_path = confined_log_path(run.dag_id, run.run_id, task_id, try_number)
@@ -63,6 +72,7 @@ class TaskJob:
             check_fingerprint=check_fingerprint, log_path=str(log_path or ""),
             timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
             unrunnable=unrunnable, retries=retries, stamp=dict(stamp or {}),
+            prev_success=PrevSuccess.of(prev_success), max_tries=run.tis[task_id].max_tries,
         )
 
 

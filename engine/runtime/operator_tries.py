@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import IO, Any
 
+from ledgerflow.engine.authoring.airflow.callbacks import run_callbacks
 from ledgerflow.engine.authoring.airflow.context_access import current_context
 from ledgerflow.engine.authoring.airflow.operators import BaseOperator
 from ledgerflow.engine.authoring.airflow.xcomarg import resolved
@@ -23,6 +24,7 @@ def _operator_try(task: BaseOperator, job: TaskJob, context: dict[str, Any], fie
         for name, value in fields.items():
             setattr(op, name, resolved(value, context))
         context["task"] = op
+        run_callbacks(op, "execute", context)
         hook = getattr(op, "_pre_execute_hook", None)
         if hook is not None:
             hook(context)

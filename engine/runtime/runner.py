@@ -31,6 +31,7 @@ from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.run_timeout import time_out_runs
 from ledgerflow.engine.runtime.skips import skipped_by
 from ledgerflow.engine.runtime.slots import Slots
 from ledgerflow.engine.runtime.try_outcome import ended_change
@@ -46,6 +47,7 @@ class RunnerOptions:
     pool: str | None = None
     continue_on_failures: bool = False
     disable_retry: bool = False
+    dagrun_timeout: bool = False  # runs past the DAG's dagrun_timeout fail (the scheduler's runs)
 
 
 class Runner(Window):
@@ -159,7 +161,9 @@ class Runner(Window):
     def _job(self, agg: DagRun, task_id: str, try_number: int) -> TaskJob:
         return TaskJob.for_try(agg.id, agg.run, self.full_dag, task_id, try_number,
                                check_fingerprint=not self.options.donot_pickle,
-                               retries=self.dag.tasks[task_id].retries, stamp=self.op.stamp)
+                               retries=0 if self.options.disable_retry else self.dag.tasks[task_id].retries,
+                               stamp=self.op.stamp,
+                               prev_success=self.history.previous_success(agg.run))
 
     # -- results -----------------------------------------------------------------
 
@@ -182,7 +186,8 @@ class Runner(Window):
             elif res.error:
                 self.outcome.errors[(agg.run.run_id, task_id)] = res.error
             if change["to"] == "up_for_retry":
-                self.retry_at[(uid, task_id)] = now() + self.dag.tasks[task_id].retry_delay
+                wait = self.dag.tasks[task_id].retry_wait(ti.try_number, agg.run.logical_date)
+                self.retry_at[(uid, task_id)] = now() + wait
             by_run.setdefault(uid, []).append(change)
             by_run[uid].extend(skipped_by(agg.run, task_id, res.skip))
         for uid, changes in by_run.items():
@@ -202,6 +207,8 @@ class Runner(Window):
             if self.should_stop():
                 raise KeyboardInterrupt  # only here: never in the middle of an append
             self.clears.poll()
+            if self.options.dagrun_timeout:
+                time_out_runs(self)
             if not stop_opening and not exhausted and len(self.active) < capacity:
                 fresh = acquire(capacity - len(self.active))
                 exhausted = not fresh

@@ -195,8 +195,8 @@ class Scheduler:
             return
         slots = free_pool_slots(self.ledger, bag, dag.dag_id, read.pools())
         runner = Runner(self.ledger, dag, dag, self.op, self._executor_for(dag.dag_id),
-                        RunnerOptions(continue_on_failures=True), runs=history.values(), pool_slots=slots,
-                        should_stop=self.should_stop)
+                        RunnerOptions(continue_on_failures=True, dagrun_timeout=True), runs=history.values(),
+                        pool_slots=slots, should_stop=self.should_stop)
 
         driven: list[datetime] = []
 

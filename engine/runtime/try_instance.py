@@ -5,12 +5,12 @@ in the run's events; what it pulls comes from the store (see `xcom_store`)."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ledgerflow.engine.domain.xcom_values import checked
 from ledgerflow.engine.runtime.jobs import TaskJob
-from ledgerflow.engine.runtime.xcom_store import stored_xcoms
+from ledgerflow.engine.runtime.xcom_store import Values, other_runs_xcoms, stored_xcoms
 
 RETURN_VALUE = "return_value"
 
@@ -52,23 +52,45 @@ class TryInstance:
             self._stored = stored_xcoms(self.job.run_uuid)
         return {**self._stored, self.task_id: {**self._stored.get(self.task_id, {}), **self.pushed}}
 
+    def _runs(self, dag_id: str | None, run_id: str | None, prior: bool) -> Iterator[Values]:
+        """The runs a pull reads, newest first: this one (unless another DAG or run is named), then
+        with include_prior_dates every earlier run of the DAG."""
+        dag_id = dag_id or self.dag_id
+        run_id = run_id or self.run_id
+        own = dag_id == self.dag_id and run_id == self.run_id
+        if own:
+            yield self._values()
+        if prior:
+            yield from other_runs_xcoms(dag_id, upto=self.logical_date, skip=self.job.run_uuid)
+        elif not own:
+            yield from other_runs_xcoms(dag_id, run_id=run_id)
+
     def xcom_pull(self, task_ids: str | Iterable[str] | None = None, dag_id: str | None = None,
                   key: str | None = RETURN_VALUE, include_prior_dates: bool = False, map_indexes: Any = None,
                   default: Any = None, run_id: str | None = None, *, _missing_is_error: bool = False) -> Any:
-        """Airflow 2: no task_ids means any task; Airflow 3: this task. Only this run's values are read."""
-        if (dag_id not in (None, self.dag_id)) or (run_id not in (None, self.run_id)) or include_prior_dates:
-            raise NotImplementedError("xcom_pull reads this run's XComs only (no dag_id, run_id or "
-                                      "include_prior_dates of other runs)")
-        values = self._values()
+        """Airflow 2: no task_ids means any task; Airflow 3: this task. `dag_id` alone: that DAG's run of
+        this run_id; include_prior_dates: also its earlier runs, the newest value first."""
+        runs = _Cached(self._runs(dag_id, run_id, include_prior_dates))
         if task_ids is None:
             if self.airflow_mode == 3:
                 task_ids = self.task_id
             else:
-                hits = [v for t, v in values.items() if key is None or key in v]
-                return next((v[key] if key else next(iter(v.values())) for v in hits), default)
+                for values in runs:
+                    for found in values.values():
+                        if key is None or key in found:
+                            return found[key] if key else next(iter(found.values()))
+                return default
         if isinstance(task_ids, str):
-            return self._one(values.get(task_ids, {}), key, default, task_ids, _missing_is_error)
-        return [self._one(values.get(t, {}), key, default, t, _missing_is_error) for t in task_ids]
+            return self._newest(runs, task_ids, key, default, _missing_is_error)
+        return [self._newest(runs, t, key, default, _missing_is_error) for t in task_ids]
+
+    @classmethod
+    def _newest(cls, runs: Iterable[Values], task_id: str, key: str | None, default: Any, strict: bool) -> Any:
+        for values in runs:
+            found = values.get(task_id, {})
+            if found and (key is None or key in found):
+                return cls._one(found, key, default, task_id, strict)
+        return cls._one({}, key, default, task_id, strict)
 
     @staticmethod
     def _one(found: dict[str, Any], key: str | None, default: Any, task_id: str, strict: bool) -> Any:
@@ -82,3 +104,17 @@ class TryInstance:
 
     def skip_downstream(self, task_ids: Iterable[str]) -> None:
         self.skip.extend(task_ids)
+
+
+class _Cached:
+    """The runs a pull reads, each read at most once however many task ids it asks for."""
+
+    def __init__(self, runs: Iterator[Values]) -> None:
+        self._source = runs
+        self._seen: list[Values] = []
+
+    def __iter__(self) -> Iterator[Values]:
+        yield from self._seen
+        for values in self._source:
+            self._seen.append(values)
+            yield values

@@ -18,6 +18,7 @@ from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Blocked, Outcome, Progress
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, FINISHED, RunState
 from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.runtime.dag_callbacks import run_ended
 from ledgerflow.engine.runtime.event_buffer import EventBuffer
 from ledgerflow.engine.runtime.history import RunHistory
 
@@ -33,6 +34,7 @@ class Window:
         self.leaves = dag.leaves()
         self.history = RunHistory(runs, manual_runs_count=not full_dag.catchup)
         self.active: dict[UUID, DagRun] = {}
+        self.opened_at: dict[UUID, datetime] = {}  # when this driver started running each run
         self.events = EventBuffer(op)
         self.retry_at: dict[tuple[UUID, str], datetime] = {}
         self.progress = Progress()
@@ -43,6 +45,7 @@ class Window:
     def open(self, agg: DagRun) -> None:
         """Adds an acquired run (already holding its create/adopt events) to the window."""
         self.active[agg.id] = agg
+        self.opened_at[agg.id] = now()
         self.history.record(agg.run)
         self.events.set_run_state(agg, "running")
 
@@ -54,8 +57,10 @@ class Window:
         if final is None:
             return False
         self.events.set_run_state(agg, final)
+        run_ended(self.full_dag, agg, final)
         self.outcome.failed.extend((agg.run, t) for t, s in states.items() if s in FAILED_LIKE)
         self.active.pop(agg.id, None)
+        self.opened_at.pop(agg.id, None)
         self.outcome.runs_done += 1
         self._closed_tis += len(states)
         return True

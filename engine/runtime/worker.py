@@ -26,8 +26,9 @@ from ledgerflow.engine.authoring.templating import build_context, call_with_cont
 from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout, TryFailedForGood, TrySkipped
 from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.prev_success import prev_success_context
 from ledgerflow.engine.runtime.try_instance import TryInstance
-from ledgerflow.engine.runtime.try_stop import stoppable
+from ledgerflow.engine.runtime.try_stop import TryStopped, stoppable
 
 _PR_SET_PDEATHSIG = 1
 _LOADED: dict[tuple[str, str, str], DAG] = {}
@@ -158,7 +159,20 @@ def _bash_try(task: BashTask, job: TaskJob, context: dict[str, Any], fields: dic
 def _python_try(task: PythonTask, job: TaskJob, context: dict[str, Any], fields: dict[str, Any],
                 log: IO[str]) -> None:
     with _captured(log), _alarm(job.timeout):
-        call_with_context(task.python_callable, context, fields["op_kwargs"])
+        result = call_with_context(task.python_callable, context, fields["op_kwargs"], fields["op_args"])
+    context["ti"].push_result(result, multiple_outputs=False)
+
+
+def _ended(task: BaseTask | None, context: dict[str, Any] | None, outcome: str, exception: BaseException | None,
+           log: IO[str]) -> None:
+    """The task hears how its try ended (Airflow callbacks run here), its output in the try's log."""
+    if task is None or context is None or outcome == "refused":
+        return
+    try:
+        with stoppable(), _captured(log):
+            task.try_ended(outcome, context, exception)
+    except TryStopped:  # a stop cuts the callbacks short; the try's outcome stands
+        log.write("Stopped while the task's callbacks ran\n")
 
 
 def execute(job: TaskJob) -> TaskResult:
@@ -172,6 +186,9 @@ def execute(job: TaskJob) -> TaskResult:
     final = False  # failed without its retries
     fingerprint: str | None = None
     ti: TryInstance | None = None
+    task: BaseTask | None = None
+    context: dict[str, Any] | None = None
+    raised: BaseException | None = None
     folder = Path(job.dag_folder or Path(job.fileloc).parent)
     # a task may print or raise text that is not UTF-8 (a lone surrogate): escaped, never a crash
     with (open_private(log_path, "w", buffering=1, errors="backslashreplace") as log, importable(folder),
@@ -185,17 +202,22 @@ def execute(job: TaskJob) -> TaskResult:
                     dag=dag, conf=job.conf, run_id=job.run_id, run_type=job.run_type, task_id=job.task_id,
                     logical_date=job.logical_date, data_interval_start=job.data_interval_start,
                     data_interval_end=job.data_interval_end, try_number=job.try_number, ti=ti,
+                    prev_success=lambda: prev_success_context(job.prev_success),
                 )
                 fields = rendered_fields(task, context)
                 _kind_of(task)(task, job, context, fields, log)
         except TrySkipped as exc:  # the task said so (exit code 99, AirflowSkipException)
             outcome = "skipped"
+            raised = exc
             log.write(f"Skipping: {exc}\n")
         except (Exception, SystemExit) as exc:  # the task's own failure, sys.exit() too: record it, never crash
             error = f"{type(exc).__name__}: {exc}"
             outcome = "refused" if isinstance(exc, DagFileChanged) else "failed"
             final = isinstance(exc, TryFailedForGood)
+            raised = exc
             log.write(traceback.format_exc())
+        retrying = outcome == "failed" and not final and job.retries_left
+        _ended(task, context, "up_for_retry" if retrying else outcome, raised, log)
     digest = hashlib.sha256(log_path.read_bytes()).hexdigest()
     if ti is None or outcome == "refused":
         return TaskResult(job.key, outcome, error, digest, fingerprint)

@@ -4,8 +4,21 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+
+from ledgerflow.engine.errors import DagDefinitionError
+
+
+def take_callable(task: Any, python_callable: Any, op_args: Iterable[Any] | None, op_kwargs: dict[str, Any] | None,
+                  templates_dict: dict[str, Any] | None) -> None:
+    """The callable and its templated arguments, as PythonOperator and PythonSensor keep them."""
+    if not callable(python_callable):
+        raise DagDefinitionError(f"task {task.task_id!r}: python_callable is not callable")
+    task.python_callable = python_callable
+    task.op_args = list(op_args or [])
+    task.op_kwargs = dict(op_kwargs or {})
+    task.templates_dict = templates_dict
 
 
 def call_callable(func: Callable[..., Any], op_args: Sequence[Any], context: Mapping[str, Any]) -> Any:

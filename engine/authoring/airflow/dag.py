@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 from ledgerflow.engine.authoring import dag as native
 from ledgerflow.engine.authoring.airflow import mode
 from ledgerflow.engine.authoring.airflow.dates import zone_of
+from ledgerflow.engine.authoring.airflow.timetables import BuiltinTimetable
 from ledgerflow.engine.authoring.airflow.unsupported import unsupported_feature
 
 _UNSET: Any = object()
@@ -32,6 +33,19 @@ _RECORDED = {  # accepted, kept on the DAG, changing nothing here
 _OWN = {"schedule", "schedule_interval", "timetable", "start_date", "end_date", "default_args", "concurrency",
         "max_active_tasks", "max_active_runs", "catchup", "params", "is_paused_upon_creation", "tags", "fail_stop"}
 _ONLY_3 = {"deadline", "allowed_run_types", "disable_bundle_versioning", "rerun_with_latest_version", "fail_fast"}
+
+
+def _check_owner_links(dag_id: str, links: dict[str, str]) -> None:
+    """Each owner's link is a URL with a scheme and a host, or a mailto: address, as Airflow requires."""
+    from urllib.parse import urlparse
+
+    from ledgerflow.engine.authoring.airflow.exceptions import AirflowException
+
+    for owner, link in links.items():
+        parts = urlparse(str(link))
+        if not (parts.scheme == "mailto" or (parts.scheme and parts.netloc)):
+            raise AirflowException(f"Wrong link format was used for the owner. Use a valid link; DAG: {dag_id}, "
+                                   f"owner: {owner}, link: {link}")
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -56,21 +70,26 @@ class DAG(native.DAG):
             raise TypeError(f"DAG.__init__() got an unexpected keyword argument {unknown[0]!r}")
         if kwargs.get("fail_stop") or kwargs.get("fail_fast"):
             raise unsupported_feature(f"DAG {dag_id!r}: fail_stop")
+        _check_owner_links(dag_id, kwargs.get("owner_links") or {})
         default_args = dict(kwargs.get("default_args") or {})
         start = kwargs.get("start_date") or default_args.get("start_date")
         zone = zone_of(start)
         schedule = self._schedule(dag_id, kwargs, airflow)
+        trigger = airflow == 3 and not _flag("AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS", False)
+        timezone = zone.name
+        if isinstance(schedule, BuiltinTimetable):  # its class says the interval style, its zone the cron's
+            trigger, timezone = schedule.trigger, schedule.timezone or zone.name
+            schedule = schedule.schedule
         for name, default in _RECORDED.items():
             setattr(self, name, kwargs.get(name, default))
         catchup = kwargs.get("catchup", _UNSET)
         if catchup is _UNSET:
             catchup = _flag("AIRFLOW__SCHEDULER__CATCHUP_BY_DEFAULT", airflow == 2)
-        trigger = airflow == 3 and not _flag("AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS", False)
         super().__init__(
             dag_id, schedule=schedule, start_date=zone.aware(start), end_date=zone.aware(kwargs.get("end_date")),
             catchup=bool(catchup), max_active_runs=kwargs.get("max_active_runs", 16),
             max_active_tasks=kwargs.get("max_active_tasks", kwargs.get("concurrency") or 16),
-            default_args=default_args, params=kwargs.get("params"), timezone=zone.name,
+            default_args=default_args, params=kwargs.get("params"), timezone=timezone,
             description=kwargs.get("description"), tags=kwargs.get("tags"),
             is_paused_upon_creation=kwargs.get("is_paused_upon_creation"),
             trigger_intervals=trigger and schedule not in (None, "@once"),
@@ -84,14 +103,14 @@ class DAG(native.DAG):
                  if n in kwargs and (n == "schedule" or kwargs[n] is not None)]
         if len(given) > 1:
             raise ValueError(f"DAG {dag_id!r}: give only one of schedule, schedule_interval and timetable")
-        if "timetable" in given:
-            raise unsupported_feature(f"DAG {dag_id!r}: timetable=")
+        if "timetable" in given and not isinstance(kwargs["timetable"], BuiltinTimetable):
+            raise unsupported_feature(f"DAG {dag_id!r}: timetable={kwargs['timetable']!r}")
         if "schedule_interval" in given:
             warnings.warn("schedule_interval is deprecated: use schedule", DeprecationWarning, stacklevel=3)
         if not given:
             return timedelta(days=1) if airflow == 2 else None
         schedule = kwargs[given[0]]
-        if schedule is None or isinstance(schedule, timedelta | relativedelta):
+        if schedule is None or isinstance(schedule, timedelta | relativedelta | BuiltinTimetable):
             return schedule
         if not isinstance(schedule, str) or schedule == "@continuous":
             raise unsupported_feature(f"DAG {dag_id!r}: schedule={schedule!r}")

@@ -33,8 +33,8 @@ class AirflowTaskTimeout(AirflowException):
     pass
 
 
-class AirflowSensorTimeout(AirflowException):
-    pass
+class AirflowSensorTimeout(AirflowException, TryFailedForGood):
+    """A sensor ran past its timeout: it fails without its retries."""
 
 
 class ParamValidationError(AirflowException):

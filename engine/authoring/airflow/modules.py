@@ -27,7 +27,24 @@ def _core() -> dict[str, Any]:
         "BranchPythonOperator": standard.BranchPythonOperator,
         "ShortCircuitOperator": standard.ShortCircuitOperator, "EmptyOperator": standard.EmptyOperator,
         "DummyOperator": standard.EmptyOperator, "LatestOnlyOperator": standard.LatestOnlyOperator,
+        **_sensors(),
     }
+
+
+def _sensors() -> dict[str, Any]:
+    from ledgerflow.engine.authoring.airflow import sensors
+
+    return {n: getattr(sensors, n) for n in ("BaseSensorOperator", "PokeReturnValue", "PythonSensor", "BashSensor",
+                                             "TimeDeltaSensor")}
+
+
+def _timetables(*names: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        from ledgerflow.engine.authoring.airflow.timetables import NAMES
+
+        return {n: NAMES[n] for n in names}
+
+    return build
 
 
 def _pick(*names: str) -> Callable[[], dict[str, Any]]:
@@ -73,11 +90,12 @@ def _context() -> dict[str, Any]:
 _PY = ("PythonOperator", "BranchPythonOperator", "ShortCircuitOperator", "get_current_context")
 _SDK = ("DAG", "dag", "task", "task_group", "TaskGroup", "Label", "BaseOperator", "chain", "cross_downstream",
         "chain_linear", "Param", "ParamsDict", "Variable", "Connection", "BaseHook", "TriggerRule", "XComArg",
-        "get_current_context")
+        "get_current_context", "BaseSensorOperator", "PokeReturnValue")
 _STD = "airflow.providers.standard.operators"
+_STD_SENSORS = "airflow.providers.standard.sensors"
 _PACKAGES = ("airflow", "airflow.models", "airflow.sdk", "airflow.operators", "airflow.providers",
              "airflow.providers.standard", _STD, "airflow.utils", "airflow.hooks", "airflow.decorators",
-             "airflow.sdk.definitions")
+             "airflow.sdk.definitions", "airflow.sensors", _STD_SENSORS, "airflow.timetables")
 
 MODULES: dict[str, Callable[[], dict[str, Any]]] = {
     "airflow": _pick("DAG", "Dataset"),
@@ -110,6 +128,19 @@ MODULES: dict[str, Callable[[], dict[str, Any]]] = {
     f"{_STD}.python": _pick(*_PY),
     f"{_STD}.empty": _pick("EmptyOperator"),
     f"{_STD}.latest_only": _pick("LatestOnlyOperator"),
+    "airflow.sensors": dict,
+    "airflow.sensors.base": _pick("BaseSensorOperator", "PokeReturnValue"),
+    "airflow.sensors.python": _pick("PythonSensor"),
+    "airflow.sensors.bash": _pick("BashSensor"),
+    "airflow.sensors.time_delta": _pick("TimeDeltaSensor"),
+    _STD_SENSORS: dict,
+    f"{_STD_SENSORS}.python": _pick("PythonSensor"),
+    f"{_STD_SENSORS}.bash": _pick("BashSensor"),
+    f"{_STD_SENSORS}.time_delta": _pick("TimeDeltaSensor"),
+    "airflow.timetables": dict,
+    "airflow.timetables.interval": _timetables("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"),
+    "airflow.timetables.trigger": _timetables("CronTriggerTimetable", "DeltaTriggerTimetable"),
+    "airflow.timetables.simple": _timetables("NullTimetable", "OnceTimetable"),
     "airflow.utils": dict,
     "airflow.utils.trigger_rule": _pick("TriggerRule"),
     "airflow.utils.dates": _dates,

@@ -13,13 +13,15 @@ import inspect
 import logging
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerflow.engine.authoring import dag as dag_module
-from ledgerflow.engine.authoring.airflow import groups
+from ledgerflow.engine.authoring.airflow import callbacks, groups, mode, retry_delay
+from ledgerflow.engine.authoring.airflow.dates import Zone
 from ledgerflow.engine.authoring.airflow.xcomarg import XComArg, xcom_args_in
 from ledgerflow.engine.authoring.dag import BaseTask
+from ledgerflow.engine.authoring.trigger_rules import RULE_ALIASES
 from ledgerflow.engine.errors import DagDefinitionError
 
 _SEMANTIC: dict[str, Any] = {  # the ledgerflow task fields they map onto
@@ -86,6 +88,8 @@ class BaseOperator(BaseTask):
     template_ext: tuple[str, ...] = ()
     do_xcom_push: bool  # these and the other Airflow arguments are set in __init__
     multiple_outputs: bool
+    start_date: Any  # as given (a datetime, naive in the DAG's zone, or ISO text), or None
+    end_date: Any
     ui_color = "#fff"
     ui_fgcolor = "#000"
 
@@ -106,6 +110,8 @@ class BaseOperator(BaseTask):
         values = {name: kwargs.get(name, merged.get(name, default)) for name, default in
                   (*_SEMANTIC.items(), *_AIRFLOW.items())}
         values["trigger_rule"] = str(getattr(values["trigger_rule"], "value", values["trigger_rule"]))
+        if values["trigger_rule"] in RULE_ALIASES and mode.current() == 3:
+            raise ValueError(f"'{values['trigger_rule']}' is not a valid TriggerRule (Airflow 3 removed the alias)")
         if values["max_active_tis_per_dag"] is None:
             values["max_active_tis_per_dag"] = values["task_concurrency"]
         group = kwargs.get("task_group") or groups.current()
@@ -141,6 +147,18 @@ class BaseOperator(BaseTask):
     @property
     def downstream_list(self) -> list[BaseTask]:
         return [self.dag.tasks[t] for t in sorted(self.downstream_task_ids)]
+
+    def has_instance_at(self, logical_date: datetime) -> bool:
+        zone = Zone(self.dag.timezone)
+        start, end = zone.aware(self.start_date), zone.aware(self.end_date)
+        return (start is None or logical_date >= start) and (end is None or logical_date <= end)
+
+    def retry_wait(self, failed_try: int, run_key: str) -> timedelta:
+        return retry_delay.retry_wait(self, failed_try, run_key)
+
+    def try_ended(self, outcome: str, context: dict[str, Any], exception: BaseException | None) -> None:
+        kind = {"success": "success", "skipped": "skipped", "up_for_retry": "retry", "failed": "failure"}[outcome]
+        callbacks.run_callbacks(self, kind, context, exception)
 
     def execute(self, context: dict[str, Any]) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no execute(context)")

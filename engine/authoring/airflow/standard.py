@@ -7,11 +7,10 @@ from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 from ledgerflow.engine.authoring.airflow.bash_process import run_bash
-from ledgerflow.engine.authoring.airflow.calling import call_callable
+from ledgerflow.engine.authoring.airflow.calling import call_callable, take_callable
 from ledgerflow.engine.authoring.airflow.exceptions import AirflowException, AirflowSkipException
 from ledgerflow.engine.authoring.airflow.operators import BaseOperator
 from ledgerflow.engine.authoring.dag import EmptyTask
-from ledgerflow.engine.errors import DagDefinitionError
 
 SKIPMIXIN_KEY = "skipmixin_key"
 
@@ -65,6 +64,10 @@ def airflow_context_vars(context: dict[str, Any]) -> dict[str, str]:
 
 class PythonOperator(BaseOperator):
     template_fields: tuple[str, ...] = ("templates_dict", "op_args", "op_kwargs")
+    python_callable: Callable[..., Any]  # these four set by take_callable
+    op_args: list[Any]
+    op_kwargs: dict[str, Any]
+    templates_dict: dict[str, Any] | None
     ui_color = "#ffefeb"
 
     def __init__(self, *, python_callable: Callable[..., Any], op_args: Iterable[Any] | None = None,
@@ -72,12 +75,7 @@ class PythonOperator(BaseOperator):
                  templates_exts: Iterable[str] | None = None, show_return_value_in_logs: bool = True,
                  provide_context: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not callable(python_callable):
-            raise DagDefinitionError(f"task {self.task_id!r}: python_callable is not callable")
-        self.python_callable = python_callable
-        self.op_args = list(op_args or [])
-        self.op_kwargs = dict(op_kwargs or {})
-        self.templates_dict = templates_dict
+        take_callable(self, python_callable, op_args, op_kwargs, templates_dict)
         if templates_exts:
             self.template_ext = tuple(templates_exts)
         self.show_return_value_in_logs = show_return_value_in_logs

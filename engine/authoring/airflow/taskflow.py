@@ -13,6 +13,8 @@ from typing import Any
 
 from ledgerflow.engine.authoring import dag as dag_module
 from ledgerflow.engine.authoring.airflow import groups
+from ledgerflow.engine.authoring.airflow.operators import BaseOperator
+from ledgerflow.engine.authoring.airflow.sensors import DecoratedSensor
 from ledgerflow.engine.authoring.airflow.standard import (
     BashOperator,
     BranchPythonOperator,
@@ -67,10 +69,11 @@ class _BashTask(PythonOperator):
     _skips = BashOperator._skips
 
 
-_KINDS: dict[str, type[PythonOperator]] = {"python": _PythonTask, "branch": _BranchTask,
-                                           "short_circuit": _ShortCircuitTask, "bash": _BashTask}
+_KINDS: dict[str, type[BaseOperator]] = {"python": _PythonTask, "branch": _BranchTask,
+                                         "short_circuit": _ShortCircuitTask, "bash": _BashTask,
+                                         "sensor": DecoratedSensor}
 _REFUSED = ("virtualenv", "external_python", "branch_virtualenv", "branch_external_python", "docker", "kubernetes",
-            "pyspark", "sensor", "run_if", "skip_if", "setup", "teardown", "sql", "kubernetes_cmd", "branch_python")
+            "pyspark", "run_if", "skip_if", "setup", "teardown", "sql", "kubernetes_cmd", "branch_python")
 
 
 def _returns_mapping(func: Callable[..., Any]) -> bool:
@@ -129,7 +132,8 @@ class TaskFactory:
 
 
 class _TaskDecorator:
-    """`task`: `@task`, `@task(...)`, `@task.python`, `@task.bash`, `@task.branch`, `@task.short_circuit`."""
+    """`task`: `@task`, `@task(...)`, `@task.python`, `@task.bash`, `@task.branch`, `@task.short_circuit`,
+    `@task.sensor`."""
 
     def __init__(self, kind: str = "python") -> None:
         self._kind = kind

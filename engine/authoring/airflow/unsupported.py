@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ledgerflow.engine.errors import DagDefinitionError
 
-SUPPORTED = ("ledgerflow runs Airflow's core authoring surface: DAG, @dag, @task (.bash, .branch, .short_circuit), "
-             "Bash/Python/Branch/ShortCircuit/Empty/LatestOnly operators, BaseOperator subclasses, TaskGroup, "
+SUPPORTED = ("ledgerflow runs Airflow's core authoring surface: DAG, @dag, @task (.bash, .branch, .short_circuit, "
+             ".sensor), Bash/Python/Branch/ShortCircuit/Empty/LatestOnly operators, Python/Bash/TimeDelta sensors "
+             "in poke mode, BaseOperator subclasses, built-in timetables, TaskGroup, "
              "XCom, Param, Variable, Connection, TriggerRule, chain, cross_downstream, macros")
 
 
