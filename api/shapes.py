@@ -69,11 +69,11 @@ def _seconds(delta: Any) -> dict[str, Any] | None:
     return {"__type": "TimeDelta", "days": int(days), "seconds": int(rest), "microseconds": round(rest % 1 * 1e6)}
 
 
-def dag(d: Any) -> dict[str, Any]:
+def dag(d: Any, paused: bool) -> dict[str, Any]:
     owners = sorted({o for t in d.tasks.values() if (o := getattr(t, "owner", None))}) or ["airflow"]
     tags = [{"name": t, "dag_id": d.dag_id, "dag_display_name": d.dag_id} for t in getattr(d, "tags", None) or ()]
     return {
-        "dag_id": d.dag_id, "dag_display_name": d.dag_id, "is_paused": False, "is_stale": False,
+        "dag_id": d.dag_id, "dag_display_name": d.dag_id, "is_paused": paused, "is_stale": False,
         "fileloc": d.fileloc or "", "relative_fileloc": None, "file_token": d.fingerprint or "",
         "description": d.description, "timetable_summary": None if d.schedule is None else str(d.schedule),
         "timetable_description": None, "timetable_partitioned": False,
@@ -94,4 +94,15 @@ def task(t: Any) -> dict[str, Any]:
         "owner": getattr(t, "owner", None), "trigger_rule": t.trigger_rule, "is_mapped": False,
         "downstream_task_ids": sorted(t.downstream_task_ids), "template_fields": list(t.template_fields),
         "class_ref": {"class_name": type(t).__name__, "module_path": type(t).__module__},
+    }
+
+
+def backfill(row: dict[str, Any]) -> dict[str, Any]:
+    """A backfill; the view keeps no time of its pauses, so updated_at is its completion, else its creation."""
+    return {
+        "id": row["id"], "dag_id": row["dag_id"], "dag_display_name": row["dag_id"], "from_date": row["from_date"],
+        "to_date": row["to_date"], "dag_run_conf": row["dag_run_conf"], "is_paused": row["is_paused"],
+        "reprocess_behavior": row["reprocess_behavior"] or "none", "max_active_runs": row["max_active_runs"],
+        "created_at": row["created_at"], "completed_at": row["completed_at"],
+        "updated_at": row["completed_at"] or row["created_at"],
     }

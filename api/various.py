@@ -54,8 +54,15 @@ def get_event_logs(
     limit: Annotated[int, Query(ge=0)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
     order_by: Annotated[list[str] | None, Query()] = None,
     dag_id: str | None = None, task_id: str | None = None, run_id: str | None = None, owner: str | None = None,
+    event: str | None = None, try_number: int | None = None,
+    included_events: Annotated[list[str] | None, Query()] = None,
+    excluded_events: Annotated[list[str] | None, Query()] = None,
     before: datetime | None = None, after: datetime | None = None,
 ) -> dict[str, Any]:
+    """Audit entries; `after`/`before` bound the time they were recorded (inclusive)."""
     rows, total = svc.audit_page(limit=limit, offset=offset, order_by=order_by or ["id"], dag_id=dag_id,
-                                 task_id=task_id, run_id=run_id, actor=owner, since=after, until=before)
+                                 task_id=task_id, run_id=run_id, actor=owner, since=after, until=before, event=event,
+                                 try_number=try_number,
+                                 events=tuple(included_events) if included_events is not None else None,
+                                 excluded_events=tuple(excluded_events or ()))
     return {"event_logs": [shapes.event_log(r) for r in rows], "total_entries": total}

@@ -25,16 +25,26 @@ class LogFilter:
     operation_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    event: str | None = None
+    events: tuple[str, ...] | None = None  # any of these events
+    excluded_events: tuple[str, ...] = ()
+    try_number: int | None = None
     limit: int | None = None  # the newest N entries, still printed oldest first
 
 
 def _where(f: LogFilter) -> tuple[str, list[Any]]:
     clauses, params = [], []
-    for column in ("dag_id", "task_id", "run_id", "actor", "operation_id"):
+    for column in ("dag_id", "task_id", "run_id", "actor", "operation_id", "event", "try_number"):
         value = getattr(f, column)
         if value is not None:
             clauses.append(f"{column} = %s")
             params.append(value)
+    if f.events is not None:
+        clauses.append("event = ANY(%s)")
+        params.append(list(f.events))
+    if f.excluded_events:
+        clauses.append("NOT (event = ANY(%s))")
+        params.append(list(f.excluded_events))
     if f.since is not None:
         clauses.append("recorded_at >= %s")
         params.append(f.since)
