@@ -88,13 +88,13 @@ class _TooLarge(HTTPException):
 
 
 def create_app(svc: Ledgerflow | None = None) -> FastAPI:
-    from ledgerflow.api import access, backfills, dags, ledgerflow_routes, runs, task_instances, various
+    from ledgerflow.api import access, backfills, dags, ledgerflow_routes, runs, task_instances, various, xcoms
     from ledgerflow.api.query_guard import known_query
 
     app = FastAPI(title="ledgerflow", version=version(), description="Airflow 3's REST API over ledgerflow's ledger",
                   docs_url="/docs", redoc_url=None, dependencies=[Depends(known_query)])
     app.state.service = svc or Ledgerflow()
-    for module in (access, various, dags, runs, task_instances, backfills, ledgerflow_routes):
+    for module in (access, various, dags, runs, task_instances, xcoms, backfills, ledgerflow_routes):
         app.include_router(module.router)
 
     @app.exception_handler(errors.LedgerflowError)

@@ -197,3 +197,20 @@ class DryRunBackfillResponse(Open):
 class DryRunBackfillCollectionResponse(BaseModel):
     backfills: list[DryRunBackfillResponse]
     total_entries: int
+
+
+class XComResponse(Open):
+    key: str
+    timestamp: str
+    map_index: int
+    task_id: str
+    dag_id: str
+    run_id: str
+    dag_display_name: str
+    task_display_name: str
+    run_after: str
+
+
+class XComCollectionResponse(BaseModel):
+    xcom_entries: list[XComResponse]
+    total_entries: int

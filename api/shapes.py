@@ -106,3 +106,13 @@ def backfill(row: dict[str, Any]) -> dict[str, Any]:
         "created_at": row["created_at"], "completed_at": row["completed_at"],
         "updated_at": row["completed_at"] or row["created_at"],
     }
+
+
+def xcom(row: dict[str, Any], run_row: dict[str, Any], pushed_at: str | None) -> dict[str, Any]:
+    """An XCom, with its value; `pushed_at` is the end of the try that pushed it."""
+    return {
+        "key": row["key"], "timestamp": pushed_at or run_row["logical_date"], "map_index": UNMAPPED,
+        "task_id": row["task_id"], "dag_id": row["dag_id"], "run_id": row["run_id"],
+        "dag_display_name": row["dag_id"], "task_display_name": row["task_id"],
+        "logical_date": run_row["logical_date"], "run_after": run_row["logical_date"], "value": row["value"],
+    }
