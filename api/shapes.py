@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -19,9 +20,13 @@ def run(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def task_instance(row: dict[str, Any], task: Any = None) -> dict[str, Any]:
-    """A task instance; `task` (from the DAG file, when it loads) adds its pool, queue and operator."""
+def task_instance(row: dict[str, Any], task: Any = None, times: tuple[Any, Any] = (None, None)) -> dict[str, Any]:
+    """A task instance; `task` (from the DAG file, when it loads) adds its pool, queue and operator, and
+    `times` its current try's start and end."""
+    started, ended = times
     return {
+        "start_date": _iso(started), "end_date": _iso(ended),
+        "duration": (ended - started).total_seconds() if started is not None and ended is not None else None,
         "id": str(uuid5(NAMESPACE_URL, f"https://ledgerflow.dev/ti/{row['dag_id']}/{row['run_id']}/{row['task_id']}")),
         "task_id": row["task_id"], "dag_id": row["dag_id"], "dag_run_id": row["run_id"], "map_index": UNMAPPED,
         "logical_date": row["logical_date"], "run_after": row["logical_date"], "state": row["state"],
@@ -33,11 +38,15 @@ def task_instance(row: dict[str, Any], task: Any = None) -> dict[str, Any]:
     }
 
 
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 def try_row(ti: dict[str, Any], attempt: dict[str, Any], task: Any = None) -> dict[str, Any]:
-    shaped = task_instance(ti, task)
+    started, ended = (datetime.fromisoformat(attempt[k]) if attempt[k] else None for k in ("start_date", "end_date"))
+    shaped = task_instance(ti, task, (started, ended))
     del shaped["id"], shaped["rendered_fields"], shaped["note"], shaped["run_after"]
-    shaped.update(try_number=attempt["try_number"], state=attempt["state"], start_date=attempt["start_date"],
-                  end_date=attempt["end_date"])
+    shaped.update(try_number=attempt["try_number"], state=attempt["state"])
     return shaped
 
 
@@ -56,9 +65,13 @@ def event_log(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pool(name: str, slots: int) -> dict[str, Any]:
-    return {"name": name, "slots": slots, "description": None, "include_deferred": False, "occupied_slots": 0,
-            "running_slots": 0, "queued_slots": 0, "scheduled_slots": 0, "open_slots": slots, "deferred_slots": 0}
+def pool(name: str, slots: int, use: dict[str, int] | None = None) -> dict[str, Any]:
+    """A pool with the slots its running and queued task instances hold (-1 slots: unlimited, all open)."""
+    running, queued = (use or {}).get("running", 0), (use or {}).get("queued", 0)
+    return {"name": name, "slots": slots, "description": None, "include_deferred": False,
+            "occupied_slots": running + queued, "running_slots": running, "queued_slots": queued,
+            "scheduled_slots": 0, "open_slots": -1 if slots == -1 else slots - running - queued,
+            "deferred_slots": 0}
 
 
 def _seconds(delta: Any) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ledgerflow.api import shapes
 from ledgerflow.api.access import allowed, reason, service
 from ledgerflow.api.models import EventLogCollectionResponse, PoolBody, PoolCollectionResponse, PoolResponse
+from ledgerflow.api.ordering import ordered
 from ledgerflow.engine.application.commands import SetPool
 from ledgerflow.engine.application.service import Caller, Ledgerflow, version
 
@@ -36,8 +37,14 @@ def get_health(svc: Svc) -> dict[str, Any]:
 
 @router.get("/pools", response_model=PoolCollectionResponse, tags=["Pool"])
 def get_pools(svc: Svc, _: Annotated[Caller, Depends(allowed("read"))],
-              limit: Annotated[int, Query(ge=0)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    pools = [shapes.pool(n, s) for n, s in svc.pools().items()]
+              limit: Annotated[int, Query(ge=0)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+              order_by: Annotated[list[str] | None, Query()] = None,
+              pool_name_pattern: str | None = None) -> dict[str, Any]:
+    """Pools by name (pool_name_pattern: a case-insensitive substring), with the slots in use."""
+    use = svc.pool_use()
+    pools = ordered([shapes.pool(n, s, use.get(n)) for n, s in svc.pools().items()
+                     if not pool_name_pattern or pool_name_pattern.lower() in n.lower()],
+                    order_by or ["id"], ("id", "pool", "name"), {"id": "name", "pool": "name"})
     return {"pools": pools[offset:offset + limit], "total_entries": len(pools)}
 
 

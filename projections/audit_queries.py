@@ -137,3 +137,17 @@ def show(ledger: Ledger, operation_id: str) -> dict[str, Any]:
         "ended_at": iso(op["ended_at"]) if op["ended_at"] else None,
         "outcome": op["outcome"], "summary": op["summary"], "changes": changes,
     }
+
+
+_FINISHED = ["success", "failed", "skipped", "upstream_failed", "up_for_retry", "removed"]
+
+
+def try_times(ledger: Ledger, dag_id: str, run_ids: list[str]) -> dict[tuple[str, str, int], tuple[Any, Any]]:
+    """(first running, last finished) instants of each try of the runs' task instances."""
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT run_id, task_id, try_number, min(recorded_at) FILTER (WHERE to_state = 'running') AS started, "
+            "max(recorded_at) FILTER (WHERE to_state = ANY(%s)) AS ended FROM audit_entry "
+            "WHERE run_id = ANY(%s) AND dag_id = %s AND task_id IS NOT NULL AND try_number >= 1 "
+            "GROUP BY run_id, task_id, try_number", (_FINISHED, run_ids, dag_id))
+        return {(r["run_id"], r["task_id"], r["try_number"]): (r["started"], r["ended"]) for r in curs.fetchall()}
