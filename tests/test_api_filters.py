@@ -3,7 +3,7 @@ official client."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from airflow_client.client.api import event_log_api, task_instance_api
@@ -31,10 +31,10 @@ def test_event_logs_filter_by_time_run_and_owner_and_order_newest_first(api):
     with api.client("auditor") as c:
         logs = event_log_api.EventLogApi(c)
         total = logs.get_event_logs().total_entries
-        later = datetime.now(timezone.utc) + timedelta(hours=1)
+        later = datetime.now(UTC) + timedelta(hours=1)
         assert logs.get_event_logs(after=later).total_entries == 0
         assert logs.get_event_logs(before=later).total_entries == total
-        assert logs.get_event_logs(before=datetime(2000, 1, 1, tzinfo=timezone.utc)).total_entries == 0
+        assert logs.get_event_logs(before=datetime(2000, 1, 1, tzinfo=UTC)).total_entries == 0
         of_run = logs.get_event_logs(run_id=RUN2, limit=100)
         assert of_run.total_entries > 0 and {e.run_id for e in of_run.event_logs} == {RUN2}
         assert {e.owner for e in logs.get_event_logs(owner="tester", limit=100).event_logs} == {"tester"}
