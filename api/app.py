@@ -12,7 +12,7 @@ import logging
 import os
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,10 +27,12 @@ NAMES = {
     "reason": "note (or the X-Ledgerflow-Reason header)", "run_id": "dag_run_id", "start_date_hint": "",
     "end_date_hint": "", "task_regex": "task_ids", "future": "include_future", "as_of": "as_of",
     "break_lineage": "break_lineage", "actor": "the authenticated user",
+    "backfill_cancel": "wait for it to complete or cancel it: PUT /api/v2/backfills/{backfill_id}/cancel",
 }
 _STATUS: list[tuple[type[Exception], int]] = [
     (errors.NotAuthenticated, 401), (errors.Forbidden, 403), (errors.Throttled, 429), (errors.NotFound, 404),
-    (errors.AlreadyExists, 409), (errors.ConcurrentModification, 409), (errors.InvalidInput, 400),
+    (errors.AlreadyExists, 409), (errors.Conflict, 409), (errors.ConcurrentModification, 409),
+    (errors.InvalidInput, 400),
     (errors.DatabaseUnavailable, 503), (errors.ViewsStuck, 503), (errors.Interrupted, 503),
 ]
 
@@ -86,12 +88,13 @@ class _TooLarge(HTTPException):
 
 
 def create_app(svc: Ledgerflow | None = None) -> FastAPI:
-    from ledgerflow.api import access, dags, ledgerflow_routes, runs, task_instances, various
+    from ledgerflow.api import access, backfills, dags, ledgerflow_routes, runs, task_instances, various, xcoms
+    from ledgerflow.api.query_guard import known_query
 
     app = FastAPI(title="ledgerflow", version=version(), description="Airflow 3's REST API over ledgerflow's ledger",
-                  docs_url="/docs", redoc_url=None)
+                  docs_url="/docs", redoc_url=None, dependencies=[Depends(known_query)])
     app.state.service = svc or Ledgerflow()
-    for module in (access, various, dags, runs, task_instances, ledgerflow_routes):
+    for module in (access, various, dags, runs, task_instances, xcoms, backfills, ledgerflow_routes):
         app.include_router(module.router)
 
     @app.exception_handler(errors.LedgerflowError)

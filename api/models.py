@@ -72,6 +72,10 @@ class PatchTaskInstanceBody(Body):
     include_past: bool = False
 
 
+class DAGPatchBody(Body):
+    is_paused: bool
+
+
 class PoolBody(Body):
     name: str = Field(max_length=256)
     slots: int = Field(ge=-1)
@@ -152,4 +156,61 @@ class PoolResponse(Open):
 
 class PoolCollectionResponse(BaseModel):
     pools: list[PoolResponse]
+    total_entries: int
+
+
+class BackfillPostBody(Body):
+    dag_id: str = Field(max_length=250)
+    from_date: datetime
+    to_date: datetime
+    run_backwards: bool = False
+    dag_run_conf: dict[str, Any] | None = None
+    reprocess_behavior: Literal["failed", "completed", "none"] = "none"
+    max_active_runs: int = 10
+    run_on_latest_version: bool | None = None
+
+
+class BackfillResponse(Open):
+    id: int
+    dag_id: str
+    dag_display_name: str
+    from_date: str
+    to_date: str
+    is_paused: bool
+    reprocess_behavior: Literal["failed", "completed", "none"]
+    max_active_runs: int
+    created_at: str
+    updated_at: str
+    dag_run_conf: dict[str, Any] | None = None
+    completed_at: str | None = None
+
+
+class BackfillCollectionResponse(BaseModel):
+    backfills: list[BackfillResponse]
+    total_entries: int
+
+
+class DryRunBackfillResponse(Open):
+    logical_date: str | None = None
+
+
+class DryRunBackfillCollectionResponse(BaseModel):
+    backfills: list[DryRunBackfillResponse]
+    total_entries: int
+
+
+class XComResponse(Open):
+    key: str
+    timestamp: str
+    map_index: int
+    task_id: str
+    dag_id: str
+    run_id: str
+    dag_display_name: str
+    task_display_name: str
+    run_after: str
+
+
+class XComCollectionResponse(BaseModel):
+    xcom_entries: list[XComResponse]
     total_entries: int

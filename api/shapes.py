@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -19,9 +20,13 @@ def run(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def task_instance(row: dict[str, Any], task: Any = None) -> dict[str, Any]:
-    """A task instance; `task` (from the DAG file, when it loads) adds its pool, queue and operator."""
+def task_instance(row: dict[str, Any], task: Any = None, times: tuple[Any, Any] = (None, None)) -> dict[str, Any]:
+    """A task instance; `task` (from the DAG file, when it loads) adds its pool, queue and operator, and
+    `times` its current try's start and end."""
+    started, ended = times
     return {
+        "start_date": _iso(started), "end_date": _iso(ended),
+        "duration": (ended - started).total_seconds() if started is not None and ended is not None else None,
         "id": str(uuid5(NAMESPACE_URL, f"https://ledgerflow.dev/ti/{row['dag_id']}/{row['run_id']}/{row['task_id']}")),
         "task_id": row["task_id"], "dag_id": row["dag_id"], "dag_run_id": row["run_id"], "map_index": UNMAPPED,
         "logical_date": row["logical_date"], "run_after": row["logical_date"], "state": row["state"],
@@ -33,11 +38,15 @@ def task_instance(row: dict[str, Any], task: Any = None) -> dict[str, Any]:
     }
 
 
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 def try_row(ti: dict[str, Any], attempt: dict[str, Any], task: Any = None) -> dict[str, Any]:
-    shaped = task_instance(ti, task)
+    started, ended = (datetime.fromisoformat(attempt[k]) if attempt[k] else None for k in ("start_date", "end_date"))
+    shaped = task_instance(ti, task, (started, ended))
     del shaped["id"], shaped["rendered_fields"], shaped["note"], shaped["run_after"]
-    shaped.update(try_number=attempt["try_number"], state=attempt["state"], start_date=attempt["start_date"],
-                  end_date=attempt["end_date"])
+    shaped.update(try_number=attempt["try_number"], state=attempt["state"])
     return shaped
 
 
@@ -56,9 +65,13 @@ def event_log(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pool(name: str, slots: int) -> dict[str, Any]:
-    return {"name": name, "slots": slots, "description": None, "include_deferred": False, "occupied_slots": 0,
-            "running_slots": 0, "queued_slots": 0, "scheduled_slots": 0, "open_slots": slots, "deferred_slots": 0}
+def pool(name: str, slots: int, use: dict[str, int] | None = None) -> dict[str, Any]:
+    """A pool with the slots its running and queued task instances hold (-1 slots: unlimited, all open)."""
+    running, queued = (use or {}).get("running", 0), (use or {}).get("queued", 0)
+    return {"name": name, "slots": slots, "description": None, "include_deferred": False,
+            "occupied_slots": running + queued, "running_slots": running, "queued_slots": queued,
+            "scheduled_slots": 0, "open_slots": -1 if slots == -1 else slots - running - queued,
+            "deferred_slots": 0}
 
 
 def _seconds(delta: Any) -> dict[str, Any] | None:
@@ -69,11 +82,11 @@ def _seconds(delta: Any) -> dict[str, Any] | None:
     return {"__type": "TimeDelta", "days": int(days), "seconds": int(rest), "microseconds": round(rest % 1 * 1e6)}
 
 
-def dag(d: Any) -> dict[str, Any]:
+def dag(d: Any, paused: bool) -> dict[str, Any]:
     owners = sorted({o for t in d.tasks.values() if (o := getattr(t, "owner", None))}) or ["airflow"]
     tags = [{"name": t, "dag_id": d.dag_id, "dag_display_name": d.dag_id} for t in getattr(d, "tags", None) or ()]
     return {
-        "dag_id": d.dag_id, "dag_display_name": d.dag_id, "is_paused": False, "is_stale": False,
+        "dag_id": d.dag_id, "dag_display_name": d.dag_id, "is_paused": paused, "is_stale": False,
         "fileloc": d.fileloc or "", "relative_fileloc": None, "file_token": d.fingerprint or "",
         "description": d.description, "timetable_summary": None if d.schedule is None else str(d.schedule),
         "timetable_description": None, "timetable_partitioned": False,
@@ -94,4 +107,25 @@ def task(t: Any) -> dict[str, Any]:
         "owner": getattr(t, "owner", None), "trigger_rule": t.trigger_rule, "is_mapped": False,
         "downstream_task_ids": sorted(t.downstream_task_ids), "template_fields": list(t.template_fields),
         "class_ref": {"class_name": type(t).__name__, "module_path": type(t).__module__},
+    }
+
+
+def backfill(row: dict[str, Any]) -> dict[str, Any]:
+    """A backfill; the view keeps no time of its pauses, so updated_at is its completion, else its creation."""
+    return {
+        "id": row["id"], "dag_id": row["dag_id"], "dag_display_name": row["dag_id"], "from_date": row["from_date"],
+        "to_date": row["to_date"], "dag_run_conf": row["dag_run_conf"], "is_paused": row["is_paused"],
+        "reprocess_behavior": row["reprocess_behavior"] or "none", "max_active_runs": row["max_active_runs"],
+        "created_at": row["created_at"], "completed_at": row["completed_at"],
+        "updated_at": row["completed_at"] or row["created_at"],
+    }
+
+
+def xcom(row: dict[str, Any], run_row: dict[str, Any], pushed_at: str | None) -> dict[str, Any]:
+    """An XCom, with its value; `pushed_at` is the end of the try that pushed it."""
+    return {
+        "key": row["key"], "timestamp": pushed_at or run_row["logical_date"], "map_index": UNMAPPED,
+        "task_id": row["task_id"], "dag_id": row["dag_id"], "run_id": row["run_id"],
+        "dag_display_name": row["dag_id"], "task_display_name": row["task_id"],
+        "logical_date": run_row["logical_date"], "run_after": run_row["logical_date"], "value": row["value"],
     }

@@ -36,7 +36,9 @@ def ti_list(svc: Ledgerflow, dag_id: str, dag_run_id: str, *, as_of: str | None,
         end=_iso(logical_date_lte), task_ids=[task_id] if task_id else (), states=state or (),
         order_by=order_by or ["map_index"], limit=limit, offset=offset, as_of=as_of)
     dag = svc.dag(dag_id) if rows else None
-    return {"task_instances": [shapes.task_instance(r, dag.tasks.get(r["task_id"]) if dag else None) for r in rows],
+    times = svc.try_times(rows)
+    return {"task_instances": [shapes.task_instance(r, dag.tasks.get(r["task_id"]) if dag else None,
+                                                    times[(r["run_id"], r["task_id"])]) for r in rows],
             "total_entries": total}
 
 
@@ -53,8 +55,9 @@ def get_task_instances(dag_id: str, dag_run_id: str, svc: Svc, _: Reader, limit:
 @router.get(RUN + "/{task_id}")
 def get_task_instance(dag_id: str, dag_run_id: str, task_id: str, svc: Svc, _: Reader) -> dict[str, Any]:
     dag = svc.dag(dag_id)
-    return shapes.task_instance(svc.task_instance(dag_id, dag_run_id, task_id),
-                                dag.tasks.get(task_id) if dag else None)
+    row = svc.task_instance(dag_id, dag_run_id, task_id)
+    return shapes.task_instance(row, dag.tasks.get(task_id) if dag else None,
+                                svc.try_times([row])[(dag_run_id, task_id)])
 
 
 def _mark(dag_id: str, dag_run_id: str, task_id: str, body: PatchTaskInstanceBody, request: Request,

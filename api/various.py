@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from ledgerflow.api import shapes
 from ledgerflow.api.access import allowed, reason, service
 from ledgerflow.api.models import EventLogCollectionResponse, PoolBody, PoolCollectionResponse, PoolResponse
+from ledgerflow.api.ordering import ordered
 from ledgerflow.engine.application.commands import SetPool
 from ledgerflow.engine.application.service import Caller, Ledgerflow, version
 
@@ -36,8 +37,14 @@ def get_health(svc: Svc) -> dict[str, Any]:
 
 @router.get("/pools", response_model=PoolCollectionResponse, tags=["Pool"])
 def get_pools(svc: Svc, _: Annotated[Caller, Depends(allowed("read"))],
-              limit: Annotated[int, Query(ge=0)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    pools = [shapes.pool(n, s) for n, s in svc.pools().items()]
+              limit: Annotated[int, Query(ge=0)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+              order_by: Annotated[list[str] | None, Query()] = None,
+              pool_name_pattern: str | None = None) -> dict[str, Any]:
+    """Pools by name (pool_name_pattern: a case-insensitive substring), with the slots in use."""
+    use = svc.pool_use()
+    pools = ordered([shapes.pool(n, s, use.get(n)) for n, s in svc.pools().items()
+                     if not pool_name_pattern or pool_name_pattern.lower() in n.lower()],
+                    order_by or ["id"], ("id", "pool", "name"), {"id": "name", "pool": "name"})
     return {"pools": pools[offset:offset + limit], "total_entries": len(pools)}
 
 
@@ -54,8 +61,15 @@ def get_event_logs(
     limit: Annotated[int, Query(ge=0)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
     order_by: Annotated[list[str] | None, Query()] = None,
     dag_id: str | None = None, task_id: str | None = None, run_id: str | None = None, owner: str | None = None,
+    event: str | None = None, try_number: int | None = None,
+    included_events: Annotated[list[str] | None, Query()] = None,
+    excluded_events: Annotated[list[str] | None, Query()] = None,
     before: datetime | None = None, after: datetime | None = None,
 ) -> dict[str, Any]:
+    """Audit entries; `after`/`before` bound the time they were recorded (inclusive)."""
     rows, total = svc.audit_page(limit=limit, offset=offset, order_by=order_by or ["id"], dag_id=dag_id,
-                                 task_id=task_id, run_id=run_id, actor=owner, since=after, until=before)
+                                 task_id=task_id, run_id=run_id, actor=owner, since=after, until=before, event=event,
+                                 try_number=try_number,
+                                 events=tuple(included_events) if included_events is not None else None,
+                                 excluded_events=tuple(excluded_events or ()))
     return {"event_logs": [shapes.event_log(r) for r in rows], "total_entries": total}

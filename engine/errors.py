@@ -101,6 +101,11 @@ class AlreadyExists(RefusedCommand):
     """A create of something that exists already (HTTP 409)."""
 
 
+class Conflict(RefusedCommand):
+    """Refused because of the state something is in right now: a second active backfill, a pause of a
+    finished one (HTTP 409)."""
+
+
 class NotAuthenticated(LedgerflowError):
     """No valid credentials: a wrong password, an unknown or disabled user, a bad token (HTTP 401)."""
 

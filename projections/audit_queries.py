@@ -25,16 +25,26 @@ class LogFilter:
     operation_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    event: str | None = None
+    events: tuple[str, ...] | None = None  # any of these events
+    excluded_events: tuple[str, ...] = ()
+    try_number: int | None = None
     limit: int | None = None  # the newest N entries, still printed oldest first
 
 
 def _where(f: LogFilter) -> tuple[str, list[Any]]:
     clauses, params = [], []
-    for column in ("dag_id", "task_id", "run_id", "actor", "operation_id"):
+    for column in ("dag_id", "task_id", "run_id", "actor", "operation_id", "event", "try_number"):
         value = getattr(f, column)
         if value is not None:
             clauses.append(f"{column} = %s")
             params.append(value)
+    if f.events is not None:
+        clauses.append("event = ANY(%s)")
+        params.append(list(f.events))
+    if f.excluded_events:
+        clauses.append("NOT (event = ANY(%s))")
+        params.append(list(f.excluded_events))
     if f.since is not None:
         clauses.append("recorded_at >= %s")
         params.append(f.since)
@@ -127,3 +137,17 @@ def show(ledger: Ledger, operation_id: str) -> dict[str, Any]:
         "ended_at": iso(op["ended_at"]) if op["ended_at"] else None,
         "outcome": op["outcome"], "summary": op["summary"], "changes": changes,
     }
+
+
+_FINISHED = ["success", "failed", "skipped", "upstream_failed", "up_for_retry", "removed"]
+
+
+def try_times(ledger: Ledger, dag_id: str, run_ids: list[str]) -> dict[tuple[str, str, int], tuple[Any, Any]]:
+    """(first running, last finished) instants of each try of the runs' task instances."""
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT run_id, task_id, try_number, min(recorded_at) FILTER (WHERE to_state = 'running') AS started, "
+            "max(recorded_at) FILTER (WHERE to_state = ANY(%s)) AS ended FROM audit_entry "
+            "WHERE run_id = ANY(%s) AND dag_id = %s AND task_id IS NOT NULL AND try_number >= 1 "
+            "GROUP BY run_id, task_id, try_number", (_FINISHED, run_ids, dag_id))
+        return {(r["run_id"], r["task_id"], r["try_number"]): (r["started"], r["ended"]) for r in curs.fetchall()}

@@ -167,6 +167,11 @@ def running_tries(ledger: Ledger, other_than: str) -> list[tuple[str, str]]:
         ledger, f"SELECT r.dag_id, t.task_id {_TIS} WHERE r.dag_id <> %s AND t.state = 'running'", (other_than,))
 
 
+def active_tries(ledger: Ledger) -> list[tuple[str, str, str]]:
+    """(dag_id, task_id, state) of every queued or running task instance."""
+    return _tuples(ledger, f"SELECT r.dag_id, t.task_id, t.state {_TIS} WHERE t.state IN ('queued', 'running')", ())
+
+
 def pools(ledger: Ledger) -> dict[str, int]:
     """Every pool's slots by name; default_pool has its default until it is set."""
     found = dict(_tuples(ledger, "SELECT name, slots FROM pool", ()))

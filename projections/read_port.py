@@ -82,6 +82,9 @@ class ViewReads:
     def pools(self) -> dict[str, int]:
         return queries.pools(self.ledger)
 
+    def active_tries(self) -> list[tuple[str, str, str]]:
+        return queries.active_tries(self.ledger)
+
     def pause_flags(self) -> dict[str, bool]:
         return backfill_queries.pause_flags(self.ledger)
 
@@ -138,6 +141,9 @@ class ViewReads:
 
     def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
         return audit_queries.history(self.ledger, dag_id, run_id, task_id)
+
+    def try_times(self, dag_id: str, run_ids: list[str]) -> dict[tuple[str, str, int], tuple[Any, Any]]:
+        return audit_queries.try_times(self.ledger, dag_id, run_ids)
 
     def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows:
         return backfill_queries.backfills(self.ledger, dag_id, as_of)

@@ -19,7 +19,7 @@ from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Outcome
 from ledgerflow.engine.domain.read_port import views
-from ledgerflow.engine.errors import ConcurrentModification, RefusedCommand, Term
+from ledgerflow.engine.errors import ConcurrentModification, Conflict, Term
 from ledgerflow.engine.infrastructure.locks import backfill_leased
 from ledgerflow.engine.infrastructure.store import EVENTS_TABLE, Ledger
 
@@ -47,7 +47,7 @@ def refuse_second(ledger: Ledger, dag_id: str) -> None:
     """One active backfill per DAG: a second is refused, naming the active one."""
     active = active_backfill(ledger, dag_id)
     if active is not None:
-        raise RefusedCommand(f"backfill {active} of DAG {dag_id} is active; one backfill per DAG at a time (",
+        raise Conflict(f"backfill {active} of DAG {dag_id} is active; one backfill per DAG at a time (",
                              Term("backfill_cancel", f"wait for backfill {active} to complete or cancel it"), ")")
 
 

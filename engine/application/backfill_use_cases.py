@@ -6,7 +6,7 @@ and cancel a backfill; pause or unpause a DAG and read its flag.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +14,13 @@ from ledgerflow.engine.application.reads import dag_file, instant
 from ledgerflow.engine.domain.operation import OperationContext, new_operation
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.values import INT8_MAX, integer, text
-from ledgerflow.engine.errors import BackfillNotFound, RefusedCommand, Term
+from ledgerflow.engine.errors import BackfillNotFound, Conflict, Term
 from ledgerflow.engine.infrastructure.store import Ledger
 
 if TYPE_CHECKING:
     from ledgerflow.engine.application.backfill_create import NewBackfill
     from ledgerflow.engine.application.commands import CreateBackfill
+    from ledgerflow.engine.authoring.dag import DAG
 
 
 def _number(backfill_id: object) -> int:
@@ -116,10 +117,10 @@ class BackfillUseCases:
         state = agg.state
         if not state.active or (want is not None and state.state != want):
             done = {"backfill pause": "paused", "backfill unpause": "unpaused", "backfill cancel": "cancelled"}[name]
-            raise RefusedCommand(f"backfill {number} is {state.state}; only a {want or 'running or paused'} "
+            raise Conflict(f"backfill {number} is {state.state}; only a {want or 'running or paused'} "
                                  f"backfill can be {done}")
         if fields.get("driver") and state.driver != fields["driver"] and backfill_leased(led, number):
-            raise RefusedCommand(f"backfill {number} is being driven by its own process right now")
+            raise Conflict(f"backfill {number} is being driven by its own process right now")
         if name == "backfill cancel":
             fields["skipped"] = unstarted(led, state)
         op.started()
@@ -139,6 +140,11 @@ class BackfillUseCases:
         op = new_operation("dags pause" if paused else "dags unpause", actor=actor, reason=reason,
                            arguments={"dag_id": dag_id})
         return set_paused(self._ledger(), op, dag, paused)
+
+    def pause_flags(self, dags: Iterable[DAG]) -> dict[str, bool]:
+        """Each loaded DAG's paused flag in one read (a DAG never sighted: its is_paused_upon_creation)."""
+        flags = views(self._read_ledger()).pause_flags()
+        return {d.dag_id: flags[d.dag_id] if d.dag_id in flags else paused_upon_creation(d) for d in dags}
 
     def is_paused(self, dag_id: str, subdir: Path | None = None) -> bool:
         """The DAG's paused flag; a DAG never sighted has the one its is_paused_upon_creation asks for."""

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ledgerflow.engine.application.reads import Reads, _asked, instant
-from ledgerflow.engine.domain.read_port import listings
+from ledgerflow.engine.authoring.dagbag import load_dagbag
+from ledgerflow.engine.domain.pools import DEFAULT_POOL
+from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer
 from ledgerflow.engine.errors import InvalidInput, NotFound, Term
+from ledgerflow.engine.infrastructure import settings
 
 Rows = list[dict[str, Any]]
 RUN_TYPES = ("scheduled", "manual", "backfill")
@@ -137,6 +140,33 @@ class Pages(Reads):
             row["state"] = entry["to_state"]
             row["end_date"] = entry["recorded_at"] if entry["to_state"] in _FINISHED else None
         return [found[n] for n in sorted(found)]
+
+    def try_times(self, rows: Rows) -> dict[tuple[str, str], tuple[Any, Any]]:
+        """(start, end) of each task instance's current try, by (run_id, task_id), from its audit entries in
+        one read; (None, None) for one not tried since it was last cleared, end None while it runs."""
+        if not rows:
+            return {}
+        runs = sorted({r["run_id"] for r in rows})
+        times = listings(self._read_ledger()).try_times(rows[0]["dag_id"], runs)
+        found = {}
+        for r in rows:
+            started, ended = times.get((r["run_id"], r["task_id"], r["try_number"]), (None, None))
+            if r["state"] in (None, "scheduled", "queued"):
+                started = ended = None
+            found[(r["run_id"], r["task_id"])] = (started, ended if r["state"] in _FINISHED else None)
+        return found
+
+    def pool_use(self, subdir: Path | None = None) -> dict[str, dict[str, int]]:
+        """Slots each pool's queued and running task instances hold (a task's pool_slots, from its DAG file;
+        one whose DAG no longer loads counts in default_pool)."""
+        bag = load_dagbag(subdir or settings.dags_folder())
+        use: dict[str, dict[str, int]] = {}
+        for dag_id, task_id, state in views(self._read_ledger()).active_tries():
+            task = bag.dags[dag_id].tasks.get(task_id) if dag_id in bag.dags else None
+            pool = (task.pool if task is not None else None) or DEFAULT_POOL
+            held = use.setdefault(pool, {"running": 0, "queued": 0})
+            held[state] += task.pool_slots if task is not None else 1
+        return use
 
     def audit_page(self, *, limit: int = 50, offset: int = 0, order_by: Sequence[str] = ("id",),
                    **filters: Any) -> tuple[Rows, int]:

@@ -78,6 +78,9 @@ class Views(Protocol):
     def pools(self) -> dict[str, int]:
         """Every pool's slots, default_pool included, by name."""
 
+    def active_tries(self) -> list[tuple[str, str, str]]:
+        """(dag_id, task_id, state) of every queued or running task instance (pool occupancy)."""
+
     def pause_flags(self) -> dict[str, bool]:
         """Every sighted DAG's paused flag, by dag_id (a DAG not in it was never sighted)."""
 
@@ -125,6 +128,10 @@ class Listings(Protocol):
 
     def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
         """Every change of one task instance, oldest first: audit entries with try_number and details."""
+
+    def try_times(self, dag_id: str, run_ids: list[str]) -> dict[tuple[str, str, int], tuple[Any, Any]]:
+        """(start, end) of each try of the runs' task instances, by (run_id, task_id, try_number): when it
+        began running and when it last finished (None when it has not)."""
 
     def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
