@@ -90,3 +90,4 @@ class TaskResult:
     xcom: dict[str, Any] | None = None  # the values the try pushed (JSON, size-checked), by key
     skip: tuple[str, ...] = ()  # downstream task ids the try skipped (a branch, a short-circuit)
     final: bool = False  # failed without its retries (AirflowFailException)
+    hostname: str | None = None  # the machine the try ran on
