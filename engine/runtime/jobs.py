@@ -35,6 +35,7 @@ class TaskJob:
     unrunnable: str | None = None  # why the try fails without running (its log would land outside the logs folder)
     retries: int = 0  # of the task as the driver planned it: whether a failure is up_for_retry
     stamp: dict[str, Any] = field(default_factory=dict)  # the operation that started the try
+    queue: str = "default"  # the task's: which Celery workers may run the try
 
     @property
     def key(self) -> tuple[str, str]:
@@ -48,7 +49,8 @@ class TaskJob:
     def for_try(cls, run_uuid: Any, run: RunState, dag: DAG, task_id: str, try_number: int, *,
                 check_fingerprint: bool, retries: int = 0, stamp: dict[str, Any] | None = None) -> TaskJob:
         """The job for one try, with the DAG version the command planned with."""
-        timeout = dag.tasks[task_id].execution_timeout
+        task = dag.tasks[task_id]
+        timeout = task.execution_timeout
         log_path = confined_log_path(run.dag_id, run.run_id, task_id, try_number)
         unrunnable = None if log_path else (f"the log of run_id {run.run_id!r} task {task_id!r} would be outside "
                                             f"{settings.logs_dir()}; the try was not run")
@@ -62,7 +64,7 @@ class TaskJob:
             planned_fingerprint=dag.fingerprint or "",
             check_fingerprint=check_fingerprint, log_path=str(log_path or ""),
             timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
-            unrunnable=unrunnable, retries=retries, stamp=dict(stamp or {}),
+            unrunnable=unrunnable, retries=retries, stamp=dict(stamp or {}), queue=str(task.queue or "default"),
         )
 
 

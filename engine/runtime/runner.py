@@ -225,7 +225,7 @@ class Runner(Window):
                 self.park()
                 break
             self.flush(force=False)
-            self.refresh_progress(len(self.slots))
+            self.refresh_progress(len(self.slots), self.executor.waiting if self.executor else None)
             if not self.active and (stop_opening or exhausted):
                 break
             if changed or closed:
