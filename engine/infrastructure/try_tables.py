@@ -48,6 +48,14 @@ def confirm(conn: psycopg.Connection[Any], celery_ids: Sequence[str]) -> None:
                          (list(celery_ids),))
 
 
+def forget(conn: psycopg.Connection[Any], keys: Sequence[Key]) -> None:
+    """Tries that were refused (their DAG file changed): no try ran, so the number is used again."""
+    if keys:
+        with conn.transaction():
+            for table in ("try_claim", "try_dispatch"):
+                conn.execute(f"DELETE FROM {table} WHERE {_KEYS}", _columns(keys))
+
+
 def claim(conn: psycopg.Connection[Any], key: Key, host: str, pid: int) -> bool:
     with conn.transaction():
         row = conn.execute("INSERT INTO try_claim (run_uuid, task_id, try_number, hostname, pid) "

@@ -108,7 +108,9 @@ class CeleryExecutor:
 
     def _land(self, result: dict[str, Any]) -> TaskResult:
         res = result_from_wire(result)
-        self._flying.pop(res.key, None)
+        flight = self._flying.pop(res.key, None)
+        if flight is not None and res.state == "refused":  # no try ran: the runner uses its number again
+            try_tables.forget(self._db, [flight.key])
         return res
 
     def _note(self, claimed: set[try_tables.Key]) -> None:
