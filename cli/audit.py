@@ -54,6 +54,7 @@ def _for_people(row: dict[str, Any]) -> dict[str, Any]:
     shown["recorded_at"] = row["recorded_at"][:19].replace("T", " ")
     if row["from_state"] is not None or row["to_state"] is not None:
         shown["change"] = f"{row['from_state'] or 'none'} -> {row['to_state'] or 'none'}"
+    shown["worker"] = (row.get("details") or {}).get("hostname")  # where the try that ended ran
     return shown
 
 
@@ -126,7 +127,7 @@ def show(
     if changes:
         emit_table([_for_people(c) for c in changes],
                    ("seq", "recorded_at", "event", "dag_id", "run_id", "task_id", "change",
-                    "try_number"))
+                    "try_number", "worker"))
     stale_views()
 
 

@@ -56,6 +56,7 @@ class ProgressView:
         self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
         self._last_line = 0.0
+        self._waiting: str | None = None
         self._bar: Any = None
         if self.tty:
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -71,6 +72,11 @@ class ProgressView:
             self._bar.start()
 
     def update(self, p: Progress) -> None:
+        if p.waiting != self._waiting:  # said at once, not at the next periodic line
+            self._waiting = p.waiting
+            if p.waiting:
+                (self._bar.console.print if self._bar is not None else lambda m: typer.echo(m, err=True))(
+                    f"[backfill] {p.waiting}")
         if self._bar is not None:
             self._bar.update(self._task, total=max(p.tis_total, 1), completed=p.tis_done,
                              runs=f"{p.runs_done}/{p.runs_total}", running=p.running, failed=p.failed)
@@ -81,7 +87,7 @@ class ProgressView:
             typer.echo(
                 f"[backfill] runs {p.runs_done}/{p.runs_total} | task instances "
                 f"{p.tis_done}/{p.tis_total} | running {p.running} | failed {p.failed} | "
-                f"elapsed {now - self.started:.0f}s", err=True,
+                f"elapsed {now - self.started:.0f}s" + (f" | {p.waiting}" if p.waiting else ""), err=True,
             )
 
     def close(self) -> None:

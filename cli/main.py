@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from ledgerflow.cli import audit, backfill_group, dags, db, pools, projections, tasks, users
+from ledgerflow.cli import audit, backfill_group, celery_worker, dags, db, pools, projections, tasks, users
 from ledgerflow.cli.api_server import api_server
 from ledgerflow.cli.common import CONTEXT, close_services
 from ledgerflow.cli.scheduler import scheduler
@@ -32,6 +32,7 @@ app.add_typer(pools.app, name="pools")
 app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
 app.add_typer(backfill_group.app, name="backfill")
+app.add_typer(celery_worker.app, name="celery")
 app.command("scheduler", context_settings=CONTEXT)(scheduler)
 app.command("api-server", context_settings=CONTEXT)(api_server)
 

@@ -72,7 +72,7 @@ def task_rows(runs: list[RunState], pattern: TaskPattern | None = None) -> list[
         {
             "dag_id": r.dag_id, "run_id": r.run_id, "task_id": task_id,
             "logical_date": r.logical_date, "state": ti.state,
-            "try_number": ti.try_number, "max_tries": ti.max_tries,
+            "try_number": ti.try_number, "max_tries": ti.max_tries, "hostname": ti.hostname,
         }
         for r in runs
         for task_id, ti in sorted(r.tis.items())

@@ -71,7 +71,7 @@ def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
                 run_id: str | None = None) -> list[dict[str, Any]]:
     params: list[Any] = [dag_id]
     sql = (
-        f"SELECT r.dag_id, r.run_id, t.task_id, r.logical_date, t.state, t.try_number, t.max_tries "
+        f"SELECT r.dag_id, r.run_id, t.task_id, r.logical_date, t.state, t.try_number, t.max_tries, t.hostname "
         f"{_TIS} WHERE r.dag_id = %s"
     ) + _range_clause(start, end, params).replace("logical_date", "r.logical_date")
     if run_id is not None:
@@ -84,7 +84,7 @@ def task_states(ledger: Ledger, dag_id: str, start: datetime | None = None,
         {
             "dag_id": r["dag_id"], "run_id": r["run_id"], "task_id": r["task_id"],
             "logical_date": iso(r["logical_date"]), "state": r["state"],
-            "try_number": r["try_number"], "max_tries": r["max_tries"],
+            "try_number": r["try_number"], "max_tries": r["max_tries"], "hostname": r["hostname"],
         }
         for r in rows
         if pattern is None or pattern.search(r["task_id"])

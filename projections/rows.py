@@ -21,7 +21,7 @@ RUN_COLUMNS = (
 RUN_SELECT = f"SELECT {', '.join(RUN_COLUMNS)} FROM dag_run"
 
 # `::uuid[]`: the catch-up passes the uuids as text, as its cursors read them
-_TIS = ("SELECT run_uuid, task_id, state, try_number, max_tries FROM task_instance "
+_TIS = ("SELECT run_uuid, task_id, state, try_number, max_tries, hostname FROM task_instance "
         "WHERE run_uuid = ANY(%s::uuid[])")
 
 
@@ -49,5 +49,6 @@ def add_task_instances(tuples: Cursor[Any], runs: Mapping[Any, RunState], ids: C
     keyed by the uuids as that cursor loads them.
     """
     tuples.execute(_TIS, (list(ids),))
-    for run_uuid, task_id, state, try_number, max_tries in tuples:
-        runs[run_uuid].tis[task_id] = TI(state, try_number, max_tries)
+    for run_uuid, task_id, state, try_number, max_tries, hostname in tuples:
+        ti = runs[run_uuid].tis[task_id] = TI(state, try_number, max_tries)
+        ti.hostname = hostname

@@ -34,12 +34,12 @@ def write_views(curs: Cursor[Any], folded: Folded) -> None:
                     run.data_interval_start, run.data_interval_end, run.run_type, run.state,
                     json.dumps(run.conf, sort_keys=True), run.dag_fingerprint, run.clear_number,
                 ))
-        with curs.copy("COPY _ti (run_uuid, task_id, state, try_number, max_tries) FROM STDIN") as copy:
+        with curs.copy("COPY _ti (run_uuid, task_id, state, try_number, max_tries, hostname) FROM STDIN") as copy:
             for uid, task_ids in folded.dirty_tis.items():
                 tis = folded.runs[uid].tis
                 for tid in task_ids:
                     ti = tis[tid]
-                    copy.write_row((uid, tid, ti.state, ti.try_number, ti.max_tries))
+                    copy.write_row((uid, tid, ti.state, ti.try_number, ti.max_tries, ti.hostname))
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RUN_COLUMNS[1:])
         curs.execute(
             f"INSERT INTO dag_run SELECT * FROM _run ON CONFLICT (run_uuid) DO UPDATE SET {updates}"
@@ -47,7 +47,7 @@ def write_views(curs: Cursor[Any], folded: Folded) -> None:
         curs.execute(
             "INSERT INTO task_instance SELECT * FROM _ti ON CONFLICT (run_uuid, task_id) DO UPDATE "
             "SET state = EXCLUDED.state, try_number = EXCLUDED.try_number, "
-            "max_tries = EXCLUDED.max_tries"
+            "max_tries = EXCLUDED.max_tries, hostname = EXCLUDED.hostname"
         )
     for name, slots in folded.pools.items():
         curs.execute(

@@ -15,7 +15,7 @@ from ledgerflow.engine.infrastructure.settings import version
 
 RUN_FIELDS = {"dag_id", "run_id", "logical_date", "data_interval_start", "data_interval_end",
               "run_type", "state", "conf"}
-TI_FIELDS = {"dag_id", "run_id", "task_id", "logical_date", "state", "try_number", "max_tries"}
+TI_FIELDS = {"dag_id", "run_id", "task_id", "logical_date", "state", "try_number", "max_tries", "hostname"}
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$")
 
 

@@ -145,7 +145,7 @@ class Reads:
         """One try's log (default: the latest try's)."""
         from ledgerflow.engine.application.task_reads import task_log
 
-        return task_log(self._task_instance(dag_id, run_id, task_id), try_number)
+        return task_log(self._read_ledger(), self._task_instance(dag_id, run_id, task_id), try_number)
 
     @staticmethod
     def dag_ids(pattern: str, subdir: Path | None = None) -> list[str]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ledgerflow.engine.application.access import Access, Caller
 from ledgerflow.engine.application.backfill_use_cases import BackfillUseCases
+from ledgerflow.engine.application.distributed import Distributed
 from ledgerflow.engine.application.maintenance import Maintenance, RebuildPlan
 from ledgerflow.engine.application.pages import Pages
 from ledgerflow.engine.application.reads import dag_file
@@ -62,7 +63,7 @@ class ClearResult:
     next_steps: list[Message] = field(default_factory=list)
 
 
-class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
+class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance, Distributed):
     """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
 
     def __init__(self, url: str | None = None) -> None:

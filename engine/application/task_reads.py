@@ -1,5 +1,5 @@
 """Reads of one task instance: its XComs (folded from the run's events, so they are never stale) and a
-try's log (kept under LEDGERFLOW_HOME/logs today; only this module knows where)."""
+try's log (kept in PostgreSQL, so any machine reads the log of a try that ran on any other)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from ledgerflow.engine.domain.dagrun import dagrun_id
 from ledgerflow.engine.domain.values import integer
 from ledgerflow.engine.errors import RunNotFound, Term
+from ledgerflow.engine.infrastructure import task_logs
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import load_run
 
@@ -26,10 +27,8 @@ def xcom_entries(ledger: Ledger, dag_id: str, run: Mapping[str, Any], task_id: s
     return rows
 
 
-def task_log(ti: Mapping[str, Any], try_number: int | None) -> str:
+def task_log(ledger: Ledger, ti: Mapping[str, Any], try_number: int | None) -> str:
     """The text of one try's log (default: the latest try)."""
-    from ledgerflow.engine.runtime.jobs import confined_log_path
-
     latest = int(ti["try_number"] or 0)
     wanted = latest if try_number is None else integer(try_number, Term("try_number", "the try number"), low=1)
     where = f"task {ti['task_id']!r} of run {ti['run_id']!r}"
@@ -37,7 +36,8 @@ def task_log(ti: Mapping[str, Any], try_number: int | None) -> str:
         raise RunNotFound(f"{where} has not been tried yet")
     if wanted > latest:
         raise RunNotFound(f"{where} has no try {wanted}: its tries are 1 to {latest}")
-    path = confined_log_path(ti["dag_id"], ti["run_id"], ti["task_id"], wanted)
-    if path is None or not path.is_file():
+    with ledger.cursor() as curs:
+        found = task_logs.read(curs, dagrun_id(ti["dag_id"], ti["logical_date"]), ti["task_id"], wanted)
+    if found is None:
         raise RunNotFound(f"no log is kept for try {wanted} of {where}")
-    return path.read_text(errors="replace")
+    return found[0]

@@ -23,6 +23,7 @@ _COMMON_DEFAULTS: dict[str, Any] = {
     "pool": None,
     "pool_slots": 1,
     "execution_timeout": None,
+    "queue": "default",  # which Celery workers run its tries
 }
 
 _dag_context: list[DAG] = []
@@ -172,6 +173,7 @@ class BaseTask(Linking):
     pool: str | None
     pool_slots: int
     execution_timeout: timedelta | float | None  # a number means seconds
+    queue: str
 
     def __init__(self, task_id: str, *, dag: DAG | None = None, **common: Any) -> None:
         if not is_plain_id(task_id):

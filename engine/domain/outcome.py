@@ -48,3 +48,4 @@ class Progress:
     tis_done: int = 0
     running: int = 0
     failed: int = 0
+    waiting: str | None = None  # why started tries have not begun (no worker takes their queue)

@@ -19,15 +19,17 @@ RUN_STATES = ("queued", "running", "success", "failed")
 
 class TI:
     """A task instance's mutable state inside a run; `xcom`: the values its latest try pushed (None when
-    it pushed none, or a clear or a new try superseded them)."""
+    it pushed none, or a clear or a new try superseded them); `hostname`: where its latest try ran (None
+    before a try ended)."""
 
-    __slots__ = ("state", "try_number", "max_tries", "xcom")
+    __slots__ = ("state", "try_number", "max_tries", "xcom", "hostname")
 
     def __init__(self, state: str | None, try_number: int, max_tries: int) -> None:
         self.state = state
         self.try_number = try_number
         self.max_tries = max_tries
         self.xcom: dict[str, Any] | None = None
+        self.hostname: str | None = None
 
     def __repr__(self) -> str:
         return f"TI({self.state!r}, try={self.try_number}, max_tries={self.max_tries})"
@@ -76,6 +78,10 @@ def _apply_changes(run: RunState, changes: list[dict[str, Any]]) -> None:
             ti.xcom = c["xcom"]
         elif c["to"] is None or c["to"] == "running":  # cleared, or a new try: the values are superseded
             ti.xcom = None
+        if "hostname" in c:
+            ti.hostname = c["hostname"]
+        elif c["to"] == "running":  # a new try: its worker is not known until it ends
+            ti.hostname = None
 
 
 def _created(run: RunState | None, d: Mapping[str, Any]) -> RunState:

@@ -118,3 +118,32 @@ def db_timeout() -> float:
     from ledgerflow.engine.errors import InvalidInput
 
     raise InvalidInput(f"LEDGERFLOW_DB_TIMEOUT must be a number of seconds (0: no limit), not {raw!r}")
+
+
+DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def broker_url() -> str:
+    """The Celery broker (LEDGERFLOW_BROKER_URL): it carries commands only, never truth."""
+    return os.environ.get("LEDGERFLOW_BROKER_URL") or DEFAULT_BROKER_URL
+
+
+def heartbeat_timeout() -> float:
+    """Seconds a Celery worker's try may go without a heartbeat before it counts as dead (default 60)."""
+    raw = os.environ.get("LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT", "").strip()
+    try:
+        value = float(raw) if raw else 60.0
+    except ValueError:
+        value = -1.0
+    if 0 < value < 10**6:
+        return value
+    from ledgerflow.engine.errors import InvalidInput
+
+    raise InvalidInput(f"LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT must be a positive number of seconds, not {raw!r}")
+
+
+def hostname() -> str:
+    """The name tries run here record (a Celery worker's -H sets LEDGERFLOW_HOSTNAME)."""
+    import socket
+
+    return os.environ.get("LEDGERFLOW_HOSTNAME") or socket.gethostname()

@@ -2,7 +2,8 @@
 
 They are appended in batches (every FLUSH_EVENTS events or FLUSH_SECONDS), and
 always before a try they start is submitted, so the store knows what runs. Tries'
-outcomes are appended as they arrive (those that arrive together in one append);
+outcomes are appended as they arrive (those that arrive together in one append, after
+their logs);
 until then the try journal keeps them, and each is forgotten there once appended.
 """
 
@@ -14,7 +15,9 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.domain.operation import OperationContext
-from ledgerflow.engine.infrastructure import try_journal
+from ledgerflow.engine.infrastructure import task_logs, try_journal
+from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.task_logs import TryLog
 from ledgerflow.engine.infrastructure.try_journal import TryKey
 
 FLUSH_EVENTS = 5_000
@@ -26,6 +29,7 @@ class EventBuffer:
         self.op = op
         self.dirty: dict[UUID, Any] = {}  # aggregates with events to append
         self.outcomes: list[TryKey] = []  # tries whose outcome is in these events, kept in the journal
+        self.logs: list[TryLog] = []  # their logs, stored just before the events
         self._count = 0
         self._last = time.monotonic()
 
@@ -52,13 +56,21 @@ class EventBuffer:
             return True
         return time.monotonic() - self._last >= FLUSH_SECONDS
 
-    def ended(self, key: TryKey) -> None:
-        """A try's outcome is among the changes: to append at once, then to forget in the journal."""
+    def ended(self, key: TryKey, log: TryLog) -> None:
+        """A try's outcome is among the changes: to append at once (after its log), then to forget in
+        the journal."""
         self.outcomes.append(key)
+        self.logs.append(log)
+
+    def store_logs(self, ledger: Ledger) -> None:
+        if self.logs:
+            with ledger.transaction() as curs:
+                task_logs.store(curs, self.logs)
 
     def appended(self) -> None:
         try_journal.forget(self.outcomes)
         self.outcomes.clear()
+        self.logs.clear()
         self.dirty.clear()
         self._count = 0
         self._last = time.monotonic()

@@ -29,6 +29,7 @@ IDLE_CHECK = 1.0  # how often an idle worker checks that its driver lives
 
 class Executor(Protocol):
     slots: int
+    waiting: str | None  # why tries it holds have not started (no worker takes them), for progress
 
     def submit(self, job: TaskJob) -> None: ...
 
@@ -45,6 +46,7 @@ class SequentialExecutor:
     """Runs each try in this process, one at a time: deterministic, for tests."""
 
     slots = 1
+    waiting = None
 
     def __init__(self) -> None:
         self._done: list[TaskResult] = []
@@ -130,6 +132,8 @@ class LocalExecutor:
     loaded; a worker stopped, timed out or dead is replaced on demand. A stop is
     SIGTERM first: a try that ended meanwhile is reported as it ended, not lost.
     """
+
+    waiting = None
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
@@ -242,9 +246,16 @@ class LocalExecutor:
         return stopped
 
 
+def _celery(parallelism: int) -> Executor:
+    from ledgerflow.engine.runtime.celery_executor import CeleryExecutor  # imports Celery only when used
+
+    return CeleryExecutor(parallelism)
+
+
 EXECUTORS: dict[str, Callable[[int], Executor]] = {
     "local": LocalExecutor,
     "sequential": lambda parallelism: SequentialExecutor(),
+    "celery": _celery,
 }
 
 

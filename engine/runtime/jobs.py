@@ -38,6 +38,7 @@ class TaskJob:
     stamp: dict[str, Any] = field(default_factory=dict)  # the operation that started the try
     prev_success: PrevSuccess | None = None  # the DAG's latest earlier successful run
     max_tries: int = 0  # of the task instance when the try started
+    queue: str = "default"  # the task's: which Celery workers may run the try
 
     @property
     def retries_left(self) -> bool:
@@ -57,7 +58,8 @@ class TaskJob:
                 check_fingerprint: bool, retries: int = 0, stamp: dict[str, Any] | None = None,
                 prev_success: RunState | None = None) -> TaskJob:
         """The job for one try, with the DAG version the command planned with."""
-        timeout = dag.tasks[task_id].execution_timeout
+        task = dag.tasks[task_id]
+        timeout = task.execution_timeout
         log_path = confined_log_path(run.dag_id, run.run_id, task_id, try_number)
         unrunnable = None if log_path else (f"the log of run_id {run.run_id!r} task {task_id!r} would be outside "
                                             f"{settings.logs_dir()}; the try was not run")
@@ -73,6 +75,7 @@ class TaskJob:
             timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else timeout,
             unrunnable=unrunnable, retries=retries, stamp=dict(stamp or {}),
             prev_success=PrevSuccess.of(prev_success), max_tries=run.tis[task_id].max_tries,
+            queue=str(task.queue or "default"),
         )
 
 
@@ -100,3 +103,4 @@ class TaskResult:
     xcom: dict[str, Any] | None = None  # the values the try pushed (JSON, size-checked), by key
     skip: tuple[str, ...] = ()  # downstream task ids the try skipped (a branch, a short-circuit)
     final: bool = False  # failed without its retries (AirflowFailException)
+    hostname: str | None = None  # the machine the try ran on

@@ -21,10 +21,11 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.errors import ConcurrentModification
-from ledgerflow.engine.infrastructure import try_journal
+from ledgerflow.engine.infrastructure import task_logs, try_journal
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import fold_stored
-from ledgerflow.engine.runtime.jobs import TaskResult
+from ledgerflow.engine.infrastructure.task_logs import TryLog
+from ledgerflow.engine.runtime.jobs import TaskResult, confined_log_path
 from ledgerflow.engine.runtime.try_outcome import ended_change
 
 APPEND_ATTEMPTS = 3
@@ -45,8 +46,10 @@ def recover(ledger: Ledger, dag_id: str, on_wait: Callable[[int], None] = lambda
     if not kept:
         return 0
     for attempt in range(APPEND_ATTEMPTS):
-        aggs, count = _outcomes(ledger, kept)
+        aggs, count, logs = _outcomes(ledger, kept)
         try:
+            with ledger.transaction() as curs:
+                task_logs.store(curs, logs)
             ledger.append(*aggs)
             break
         except ConcurrentModification:  # a clear got in between: read the runs again
@@ -82,12 +85,15 @@ def _await(ledger: Ledger, held: list[try_journal.Claim]) -> None:
             stopped = []
 
 
-def _outcomes(ledger: Ledger, kept: list[tuple[try_journal.TryKey, dict[str, Any]]]) -> tuple[list[DagRun], int]:
-    """The runs with one change event per (run, operation) for every kept outcome still due."""
+def _outcomes(ledger: Ledger, kept: list[tuple[try_journal.TryKey, dict[str, Any]]]
+              ) -> tuple[list[DagRun], int, list[TryLog]]:
+    """The runs with one change event per (run, operation) for every kept outcome still due, and
+    the logs of those tries."""
     with ledger.cursor() as curs:
         found = fold_stored(curs, sorted({UUID(key.run_uuid) for key, _ in kept}))
     aggs: dict[UUID, DagRun] = {}
     grouped: dict[tuple[UUID, str], tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    logs = []
     for key, outcome in kept:
         uid = UUID(key.run_uuid)
         if uid not in found:
@@ -100,7 +106,9 @@ def _outcomes(ledger: Ledger, kept: list[tuple[try_journal.TryKey, dict[str, Any
         res = TaskResult(**{**result, "key": tuple(result["key"])})
         stamp = outcome["stamp"]
         change = {**ended_change(key.task_id, ti, res, outcome["retries"]), "recovered": True}
+        path = confined_log_path(key.dag_id, agg.run.run_id, key.task_id, key.try_number)
+        logs.append(TryLog(key.run_uuid, key.task_id, key.try_number, str(path or "")))
         grouped.setdefault((uid, stamp["operation_id"]), (stamp, []))[1].append(change)
     for (uid, _), (stamp, changes) in grouped.items():
         aggs[uid].trigger_event(DagRun.TaskInstancesChanged, **stamp, changes=changes)
-    return [agg for agg in aggs.values() if agg.pending_events], sum(len(c) for _, c in grouped.values())
+    return [agg for agg in aggs.values() if agg.pending_events], sum(len(c) for _, c in grouped.values()), logs

@@ -25,12 +25,13 @@ from ledgerflow.engine.domain.operation import OperationContext
 from ledgerflow.engine.domain.outcome import Blocked, Outcome, Progress
 from ledgerflow.engine.domain.run_state import FINISHED, RunState, ti_change
 from ledgerflow.engine.infrastructure.store import Ledger
+from ledgerflow.engine.infrastructure.task_logs import TryLog
 from ledgerflow.engine.infrastructure.try_journal import TryKey
 from ledgerflow.engine.runtime.branch_memory import BranchMemory, stored_run
 from ledgerflow.engine.runtime.clear_watch import ClearWatch
 from ledgerflow.engine.runtime.decide import Decider
 from ledgerflow.engine.runtime.executors import Executor
-from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult, confined_log_path
 from ledgerflow.engine.runtime.run_timeout import time_out_runs
 from ledgerflow.engine.runtime.skips import skipped_by
 from ledgerflow.engine.runtime.slots import Slots
@@ -88,6 +89,7 @@ class Runner(Window):
 
     def flush(self, *, force: bool = True) -> None:
         if self.events.due(force=force):
+            self.events.store_logs(self.ledger)
             self.clears.append()
             self.events.appended()
 
@@ -178,7 +180,9 @@ class Runner(Window):
             if agg is None:
                 continue
             ti = agg.run.tis[task_id]
-            self.events.ended(TryKey(agg.run.dag_id, res.key[0], task_id, ti.try_number))
+            log = confined_log_path(agg.run.dag_id, agg.run.run_id, task_id, ti.try_number)
+            self.events.ended(TryKey(agg.run.dag_id, res.key[0], task_id, ti.try_number),
+                              TryLog(res.key[0], task_id, ti.try_number, str(log or "")))
             retries = 0 if self.options.disable_retry else self.dag.tasks[task_id].retries
             change = ended_change(task_id, ti, res, retries)
             if res.state == "refused":
@@ -228,7 +232,7 @@ class Runner(Window):
                 self.park()
                 break
             self.flush(force=False)
-            self.refresh_progress(len(self.slots))
+            self.refresh_progress(len(self.slots), self.executor.waiting if self.executor else None)
             if not self.active and (stop_opening or exhausted):
                 break
             if changed or closed:

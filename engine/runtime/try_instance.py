@@ -4,11 +4,11 @@ in the run's events; what it pulls comes from the store (see `xcom_store`)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ledgerflow.engine.domain.xcom_values import checked
+from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.runtime.jobs import TaskJob
 from ledgerflow.engine.runtime.xcom_store import Values, other_runs_xcoms, stored_xcoms
 
@@ -24,7 +24,7 @@ class TryInstance:
         self.task = dag.tasks[job.task_id]
         self.max_tries = job.try_number + self.task.retries
         self.logical_date = self.execution_date = job.logical_date
-        self.hostname = socket.gethostname()
+        self.hostname = settings.hostname()
         self.state = "running"
         self.airflow_mode = dag.airflow_mode
         self.pushed: dict[str, Any] = {}

@@ -15,6 +15,8 @@ def ended_change(task_id: str, ti: TI, res: TaskResult, retries: int) -> dict[st
     if res.state == "refused":
         return ti_change(task_id, ti, None, try_number=ti.try_number - 1, refused=res.error)
     extra: dict[str, Any] = {"log_sha256": res.log_sha256, "dag_fingerprint": res.fingerprint}
+    if res.hostname:
+        extra["hostname"] = res.hostname
     if res.error:
         extra["error"] = storable_text(res.error[:2000])  # a task's own text: a NUL must not refuse it
     if res.xcom:

@@ -38,6 +38,11 @@ def asked() -> bool:
     return _Stop.asked
 
 
+def reset() -> None:
+    """A process that outlives a stopped try (a Celery worker's) runs its next try as usual."""
+    _Stop.asked = False
+
+
 @contextlib.contextmanager
 def stoppable() -> Iterator[None]:
     """The block is the try itself: a stop interrupts it; before or after it, a stop waits."""

@@ -68,8 +68,9 @@ class Window:
     def finish_runs(self) -> list[DagRun]:
         return [agg for agg in list(self.active.values()) if self.close(agg)]
 
-    def refresh_progress(self, running: int) -> None:
+    def refresh_progress(self, running: int, waiting: str | None = None) -> None:
         p = self.progress
+        p.waiting = waiting
         p.runs_done = self.outcome.runs_done
         p.running = running
         p.failed = len(self.outcome.failed)

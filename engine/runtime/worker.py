@@ -24,6 +24,7 @@ from ledgerflow.engine.authoring.dag import DAG, BaseTask, BashTask, PythonTask
 from ledgerflow.engine.authoring.dagbag import fingerprint_of, importable, load_file
 from ledgerflow.engine.authoring.templating import build_context, call_with_context, rendered_fields
 from ledgerflow.engine.errors import DagFileChanged, ExecutionTimeout, TryFailedForGood, TrySkipped
+from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 from ledgerflow.engine.runtime.prev_success import prev_success_context
@@ -219,7 +220,8 @@ def execute(job: TaskJob) -> TaskResult:
         retrying = outcome == "failed" and not final and job.retries_left
         _ended(task, context, "up_for_retry" if retrying else outcome, raised, log)
     digest = hashlib.sha256(log_path.read_bytes()).hexdigest()
+    host = settings.hostname()
     if ti is None or outcome == "refused":
-        return TaskResult(job.key, outcome, error, digest, fingerprint)
+        return TaskResult(job.key, outcome, error, digest, fingerprint, hostname=host)
     return TaskResult(job.key, outcome, error, digest, fingerprint, xcom=ti.pushed or None, skip=tuple(ti.skip),
-                      final=final)
+                      final=final, hostname=ti.hostname)

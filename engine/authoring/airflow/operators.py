@@ -26,13 +26,13 @@ from ledgerflow.engine.errors import DagDefinitionError
 
 _SEMANTIC: dict[str, Any] = {  # the ledgerflow task fields they map onto
     "depends_on_past": False, "wait_for_downstream": False, "trigger_rule": "all_success", "retries": 0,
-    "retry_delay": timedelta(seconds=300), "pool": None, "pool_slots": 1, "execution_timeout": None,
+    "retry_delay": timedelta(seconds=300), "pool": None, "pool_slots": 1, "execution_timeout": None, "queue": "default",
 }
 _AIRFLOW: dict[str, Any] = {
     "do_xcom_push": True, "multiple_outputs": False, "params": None, "ignore_first_depends_on_past": True,
     "on_execute_callback": None, "on_success_callback": None, "on_failure_callback": None,
     "on_retry_callback": None, "on_skipped_callback": None, "pre_execute": None, "post_execute": None,
-    "owner": "airflow", "email": None, "email_on_failure": True, "email_on_retry": True, "queue": "default",
+    "owner": "airflow", "email": None, "email_on_failure": True, "email_on_retry": True,
     "start_date": None, "end_date": None, "retry_exponential_backoff": False, "max_retry_delay": None,
     "priority_weight": 1, "weight_rule": "downstream", "sla": None, "max_active_tis_per_dag": None,
     "task_concurrency": None, "max_active_tis_per_dagrun": None, "executor": None, "executor_config": None,

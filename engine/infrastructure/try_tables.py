@@ -1,0 +1,119 @@
+"""The Celery executor's tables: the outbox (try_dispatch) and the workers' claims (try_claim).
+
+A try's key is (run_uuid, task_id, try_number). A claim row is unique per try: the
+first worker to insert it runs the try, any other delivery of the same try finds it
+and runs nothing. An outcome is written only while none is there (`result IS NULL`),
+so a try given up for dead, or stopped, keeps that outcome whatever its worker says later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+from ledgerflow.engine.infrastructure.connections import session_parameters
+from ledgerflow.engine.infrastructure.database import conninfo
+
+ENDED_CHANNEL = "ledgerflow_try_ended"
+Key = tuple[str, str, int]  # run_uuid, task_id, try_number
+_KEYS = "(run_uuid, task_id, try_number) IN (SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[]))"
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    params = session_parameters(conninfo(url).get("options"))
+    return psycopg.connect(url, autocommit=autocommit, **params)
+
+
+def _columns(keys: Iterable[Key]) -> tuple[list[str], list[str], list[int]]:
+    keys = list(keys)
+    return [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+
+
+def record_dispatch(conn: psycopg.Connection[Any], rows: Sequence[tuple[str, Key, str, dict[str, Any]]]) -> None:
+    """(celery_id, key, queue, job) for each try, in one transaction: queued before it is published."""
+    with conn.transaction(), conn.cursor() as curs:
+        curs.executemany(
+            "INSERT INTO try_dispatch (celery_id, run_uuid, task_id, try_number, queue, job) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [(cid, *key, queue, json.dumps(job)) for cid, key, queue, job in rows])
+
+
+def confirm(conn: psycopg.Connection[Any], celery_ids: Sequence[str]) -> None:
+    if celery_ids:
+        with conn.transaction():
+            conn.execute("UPDATE try_dispatch SET published_at = now() WHERE celery_id = ANY(%s::uuid[])",
+                         (list(celery_ids),))
+
+
+def forget(conn: psycopg.Connection[Any], keys: Sequence[Key]) -> None:
+    """Tries that were refused (their DAG file changed): no try ran, so the number is used again."""
+    if keys:
+        with conn.transaction():
+            for table in ("try_claim", "try_dispatch"):
+                conn.execute(f"DELETE FROM {table} WHERE {_KEYS}", _columns(keys))
+
+
+def claim(conn: psycopg.Connection[Any], key: Key, host: str, pid: int) -> bool:
+    with conn.transaction():
+        row = conn.execute("INSERT INTO try_claim (run_uuid, task_id, try_number, hostname, pid) "
+                           "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+                           (*key, host, pid)).fetchone()
+    return row is not None
+
+
+def release(conn: psycopg.Connection[Any], key: Key, host: str, pid: int) -> None:
+    """Hands a claimed try back (its worker stopped before it ran it): another delivery may claim it."""
+    with conn.transaction():
+        conn.execute("DELETE FROM try_claim WHERE (run_uuid, task_id, try_number) = (%s, %s, %s) "
+                     "AND hostname = %s AND pid = %s AND result IS NULL", (*key, host, pid))
+
+
+def finish(conn: psycopg.Connection[Any], key: Key, host: str, pid: int, result: dict[str, Any],
+           log_row: tuple[Any, ...] | None) -> bool:
+    """The try's log and outcome, and a notification, in one transaction; False when the try already had
+    an outcome (stopped, or given up for dead)."""
+    with conn.transaction(), conn.cursor() as curs:
+        if log_row is not None:
+            curs.execute("INSERT INTO task_log (run_uuid, task_id, try_number, sha256, hostname, content) "
+                         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", log_row)
+        curs.execute("UPDATE try_claim SET result = %s, ended_at = now() WHERE (run_uuid, task_id, try_number) "
+                     "= (%s, %s, %s) AND hostname = %s AND pid = %s AND result IS NULL",
+                     (json.dumps(result), *key, host, pid))
+        kept = curs.rowcount == 1
+        curs.execute("SELECT pg_notify(%s, %s)", (ENDED_CHANNEL, key[0]))
+    return kept
+
+
+def heartbeat(conn: psycopg.Connection[Any], host: str, pid: int) -> None:
+    with conn.transaction():
+        conn.execute("UPDATE try_claim SET heartbeat_at = now() WHERE hostname = %s AND pid = %s "
+                     "AND result IS NULL", (host, pid))
+
+
+def claims_of(conn: psycopg.Connection[Any], keys: Iterable[Key], stale_after: float) -> list[tuple[Any, ...]]:
+    """(key, hostname, pid, result, heartbeat is stale) of the tries' claims."""
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT run_uuid::text, task_id, try_number, hostname, pid, result, "
+            f"heartbeat_at < now() - make_interval(secs => %s) FROM try_claim WHERE {_KEYS}",
+            (stale_after, *_columns(keys))).fetchall()
+    return [((r[0], r[1], r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+
+
+def settle(conn: psycopg.Connection[Any], outcomes: Sequence[tuple[Key, dict[str, Any]]]) -> list[Key]:
+    """Gives these tries this outcome unless they have one (or a claim appears meanwhile: then
+    inserting fails over to the update); returns the keys it settled."""
+    settled = []
+    with conn.transaction(), conn.cursor() as curs:
+        for key, result in outcomes:
+            curs.execute(
+                "INSERT INTO try_claim (run_uuid, task_id, try_number, hostname, pid, result, ended_at) "
+                "VALUES (%s, %s, %s, '', 0, %s, now()) ON CONFLICT (run_uuid, task_id, try_number) DO UPDATE "
+                "SET result = EXCLUDED.result, ended_at = now() WHERE try_claim.result IS NULL RETURNING 1",
+                (*key, json.dumps(result)))
+            if curs.fetchone() is not None:
+                settled.append(key)
+    return settled

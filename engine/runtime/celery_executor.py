@@ -1,0 +1,151 @@
+"""The Celery executor: tries go out through an outbox, outcomes come back through PostgreSQL.
+
+submit() only buffers. poll() records the buffered tries in the outbox (try_dispatch,
+with their Celery task ids) in one transaction, then publishes them, waiting for the
+broker's confirms, and marks the confirmed ones; the relay republishes the others on
+later polls, so a broker outage loses no try. Workers record their claims, heartbeats,
+logs and outcomes themselves and notify; poll() waits for that notification and reads
+the claims of the tries in flight. A claim whose heartbeat is older than
+LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT fails (its worker died), so retries apply; a try no
+worker claims stays queued and `waiting` says so.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+from ledgerflow.engine.infrastructure import settings, try_tables
+from ledgerflow.engine.infrastructure.celery_app import publish, revoke
+from ledgerflow.engine.infrastructure.database import resolve_url
+from ledgerflow.engine.runtime.job_wire import result_from_wire, to_wire
+from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+
+WAIT_NOTE = 2.0  # seconds a published try may wait for a worker before progress says none takes it
+RELAY_EVERY = 1.0  # seconds between republishing what the broker has not confirmed
+
+
+@dataclass
+class _Flight:
+    job: TaskJob
+    celery_id: str
+    since: float
+    published: bool = False
+
+    @property
+    def key(self) -> try_tables.Key:
+        return (self.job.run_uuid, self.job.task_id, self.job.try_number)
+
+
+class CeleryExecutor:
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.waiting: str | None = None
+        url = resolve_url()
+        self._db = try_tables.connect(url)
+        self._listen = try_tables.connect(url, autocommit=True)
+        self._listen.execute(f"LISTEN {try_tables.ENDED_CHANNEL}")
+        self._new: list[_Flight] = []
+        self._flying: dict[tuple[str, str], _Flight] = {}
+        self._late: list[TaskResult] = []
+        self._relayed = 0.0
+        self._stale = settings.heartbeat_timeout()
+
+    def submit(self, job: TaskJob) -> None:
+        flight = _Flight(job, str(uuid4()), time.monotonic())
+        self._new.append(flight)
+        self._flying[job.key] = flight
+
+    def _dispatch(self) -> None:
+        new, self._new = self._new, []
+        if new:
+            try_tables.record_dispatch(self._db, [(f.celery_id, f.key, f.job.queue, to_wire(f.job)) for f in new])
+            self._publish(new)
+        if time.monotonic() - self._relayed >= RELAY_EVERY:
+            self._relayed = time.monotonic()
+            self._publish([f for f in self._flying.values() if not f.published and f not in new])
+
+    def _publish(self, flights: list[_Flight]) -> None:
+        confirmed = []
+        for flight in flights:
+            if not publish(flight.celery_id, flight.job.queue, to_wire(flight.job), flight.job.timeout):
+                break  # the broker is away: the relay tries again
+            flight.published, flight.since = True, time.monotonic()
+            confirmed.append(flight.celery_id)
+        try_tables.confirm(self._db, confirmed)
+
+    def poll(self, timeout: float) -> list[TaskResult]:
+        self._dispatch()
+        late, self._late = self._late, []
+        if not self._flying:
+            if not late:
+                time.sleep(min(timeout, 0.05))
+            return late
+        if not late:
+            for _ in self._listen.notifies(timeout=timeout, stop_after=1):
+                pass
+        return late + self._ended()
+
+    def _ended(self) -> list[TaskResult]:
+        results, dead, claimed = [], [], set()
+        for key, host, pid, result, stale in try_tables.claims_of(self._db, [f.key for f in self._flying.values()],
+                                                                 self._stale):
+            flight = self._flying.get((key[0], key[1]))
+            if flight is None or flight.key != key:
+                continue
+            claimed.add(key)
+            if result is not None:
+                results.append(self._land(result))
+            elif stale:
+                dead.append((key, {"key": [key[0], key[1]], "state": "failed", "hostname": host or None,
+                                   "error": f"worker {host} (pid {pid}) sent no heartbeat for {self._stale:g} s: "
+                                            f"it is taken for dead"}))
+        results += [self._land(r) for k, r in dead if k in try_tables.settle(self._db, [(k, r)])]
+        self._note(claimed)
+        return results
+
+    def _land(self, result: dict[str, Any]) -> TaskResult:
+        res = result_from_wire(result)
+        flight = self._flying.pop(res.key, None)
+        if flight is not None and res.state == "refused":  # no try ran: the runner uses its number again
+            try_tables.forget(self._db, [flight.key])
+        return res
+
+    def _note(self, claimed: set[try_tables.Key]) -> None:
+        now = time.monotonic()
+        queued = {f.job.queue for f in self._flying.values()
+                  if f.published and f.key not in claimed and now - f.since > WAIT_NOTE}
+        unsent = sum(1 for f in self._flying.values() if not f.published)
+        notes = [f"waiting for workers on queue {q}" for q in sorted(queued)]
+        if unsent:
+            notes.append(f"waiting for the broker to take {unsent} tries")
+        self.waiting = "; ".join(notes) or None
+
+    def _stop(self, key: tuple[str, str]) -> bool:
+        """Stops one try; False when it had ended (its outcome is reported at the next poll)."""
+        flight = self._flying.pop(key, None)
+        if flight is None:
+            return False
+        if flight in self._new:
+            self._new.remove(flight)
+            return True
+        found = try_tables.claims_of(self._db, [flight.key], self._stale)
+        if found and found[0][3] is not None:
+            self._late.append(result_from_wire(found[0][3]))
+            return False
+        if not try_tables.settle(self._db, [(flight.key, {"key": list(key), "state": "stopped"})]):
+            self._flying[key] = flight  # it ended meanwhile: the next poll reads it
+            return False
+        if found:
+            revoke(flight.celery_id)  # a worker runs it: its outcome is no longer wanted
+        return True
+
+    def stop(self, key: tuple[str, str]) -> None:
+        self._stop(key)
+
+    def shutdown(self) -> list[tuple[str, str]]:
+        stopped = [key for key in list(self._flying) if self._stop(key)]
+        self._late += self._ended()
+        return stopped

@@ -1,0 +1,96 @@
+"""A try on a Celery worker: claimed, heartbeated, run and recorded in PostgreSQL by the worker itself.
+
+Each worker process holds one session for its tries and a thread that heartbeats
+every try it holds; a driver that sees no heartbeat for
+LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT seconds fails the try (its worker died). The job
+names the driver's paths: the log goes under this machine's LEDGERFLOW_HOME, and
+the DAG file is looked up in this machine's LEDGERFLOW_DAGS_FOLDER when it is set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from ledgerflow.engine.infrastructure import settings, try_tables
+from ledgerflow.engine.infrastructure.database import resolve_url
+from ledgerflow.engine.infrastructure.task_logs import TryLog, row_of
+from ledgerflow.engine.runtime import try_stop
+from ledgerflow.engine.runtime.job_wire import from_wire, result_to_wire
+from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult, confined_log_path
+from ledgerflow.engine.runtime.worker import execute
+
+
+class _Session:
+    conn: psycopg.Connection[Any] | None = None
+
+
+def _db() -> psycopg.Connection[Any]:
+    if _Session.conn is None or _Session.conn.closed:
+        _Session.conn = try_tables.connect(resolve_url())
+    return _Session.conn
+
+
+def _beat(interval: float, host: str, pid: int) -> None:
+    conn: psycopg.Connection[Any] | None = None
+    while True:
+        try:
+            conn = conn if conn is not None and not conn.closed else try_tables.connect(resolve_url())
+            try_tables.heartbeat(conn, host, pid)
+        except psycopg.Error:  # the database is away: the next beat tries again
+            conn = None
+        threading.Event().wait(interval)
+
+
+def start_process() -> None:
+    """In each new worker process: SIGTERM stops the try it runs, and its heartbeat starts."""
+    try_stop.install()
+    _Session.conn = None
+    interval = max(0.2, settings.heartbeat_timeout() / 4)
+    threading.Thread(target=_beat, args=(interval, settings.hostname(), os.getpid()), daemon=True,
+                     name="ledgerflow-heartbeat").start()
+
+
+def _here(job: TaskJob) -> TaskJob:
+    """The job with this machine's log path and, when LEDGERFLOW_DAGS_FOLDER is set, DAG folder."""
+    changes: dict[str, Any] = {}
+    log = confined_log_path(job.dag_id, job.run_id, job.task_id, job.try_number)
+    changes["log_path"] = str(log or "")
+    if not log:
+        changes["unrunnable"] = job.unrunnable or f"the log of run_id {job.run_id!r} would be outside the logs folder"
+    folder = os.environ.get("LEDGERFLOW_DAGS_FOLDER")
+    if folder and job.dag_folder and Path(job.fileloc).is_relative_to(job.dag_folder):
+        mine = settings.dags_folder().resolve()
+        changes.update(fileloc=str(mine / Path(job.fileloc).relative_to(job.dag_folder)), dag_folder=str(mine))
+    return dataclasses.replace(job, **changes)
+
+
+def run_try(wire: dict[str, Any]) -> None:
+    """Runs the try unless another delivery claimed it; a stop before it ended hands it back."""
+    from celery.exceptions import Reject
+
+    job = _here(from_wire(wire))
+    key = (job.run_uuid, job.task_id, job.try_number)
+    host, pid = settings.hostname(), os.getpid()
+    if not try_tables.claim(_db(), key, host, pid):
+        return  # a duplicate delivery, or a try stopped before it was claimed
+    try:
+        result = execute(job)
+    except try_stop.TryStopped:
+        try_stop.reset()
+        try_tables.release(_db(), key, host, pid)
+        raise Reject("the worker is stopping; the try goes back to the queue", requeue=True) from None
+    _record(job, key, result, host, pid)
+
+
+def _record(job: TaskJob, key: try_tables.Key, result: TaskResult, host: str, pid: int) -> None:
+    log_row = None
+    if job.log_path and Path(job.log_path).is_file():
+        log_row = row_of(TryLog(job.run_uuid, job.task_id, job.try_number, job.log_path),
+                         Path(job.log_path).read_bytes())
+    try_tables.finish(_db(), key, host, pid, result_to_wire(result), log_row)
