@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from web_support import RUN2, browser, cell, ui  # noqa: F401 (fixtures)
+from web_support import RUN2, cell
 
 TI = f"/dags/pychain/runs/{RUN2}/tasks/b"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from web_support import RUN2, browser, cell, ui  # noqa: F401 (fixtures)
+from web_support import RUN2, cell
 
 TI = f"/dags/pychain/runs/{RUN2}/tasks/b"
 LABELS = {"past": "Past", "future": "Future", "upstream": "Upstream", "downstream": "Downstream",
@@ -79,3 +79,39 @@ def test_mark_success_previews_then_changes_the_state_with_its_reason(ui):
     auditor.goto(f"{ui.url}{TI}")
     last = auditor.get_by_test_id("history-row").last.inner_text()
     assert "operator" in last and "checked by hand" in last and "tasks mark" in last
+
+
+RUN1, RUN3 = RUN2.replace("01-02", "01-01"), RUN2.replace("01-02", "01-03")
+CLEAR_CASES = [  # (options ticked on b of 2024-01-02, the task instances the preview lists)
+    ((), {(RUN2, "b")}),
+    (("upstream",), {(RUN2, "a"), (RUN2, "b")}),
+    (("downstream",), {(RUN2, "b"), (RUN2, "c")}),
+    (("past",), {(RUN1, "b"), (RUN2, "b")}),
+    (("future",), {(RUN2, "b"), (RUN3, "b")}),
+    (("upstream", "downstream", "only-failed"), {(RUN2, "b"), (RUN2, "c")}),
+    (("only-running",), set()),
+]
+
+
+def _previewed(dialog, ticked) -> set[tuple[str, str]]:
+    for box in dialog.locator("input[type=checkbox]:visible").all():
+        box.set_checked(box.get_attribute("data-testid").removeprefix("clear-option-") in ticked)
+    dialog.get_by_test_id("preview-button").click()
+    dialog.locator("[data-testid=preview] caption").wait_for()
+    rows = dialog.get_by_test_id("preview-row")
+    return {(rows.nth(i).get_attribute("data-run-id"), rows.nth(i).get_attribute("data-task-id"))
+            for i in range(rows.count())}
+
+
+def test_each_option_of_the_dialog_changes_what_the_preview_lists(ui):
+    page = ui.page("operator")
+    page.goto(f"{ui.url}{TI}")
+    page.get_by_test_id("clear-button").click()
+    dialog = page.get_by_role("dialog")
+    for ticked, expected in CLEAR_CASES:
+        assert _previewed(dialog, ticked) == expected, ticked
+    page.keyboard.press("Escape")
+    page.goto(f"{ui.url}/dags/pychain/runs/{RUN2}/tasks/c")
+    page.get_by_test_id("mark-success-button").click()
+    assert _previewed(dialog, ("upstream",)) == {(RUN2, "b"), (RUN2, "c")}  # a succeeded already
+    assert _previewed(dialog, ()) == {(RUN2, "c")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web_support import RUN2, browser, cell, log_in, ui  # noqa: F401 (fixtures)
+from web_support import RUN2, cell, log_in
 
 
 def test_login_shows_the_dag_list_with_links_to_the_grids_and_logout_ends_the_session(ui):

@@ -6,7 +6,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-from web_support import RUN2, browser, cell, ui  # noqa: F401 (fixtures)
+from web_support import RUN2, cell
 
 from ledgerflow.engine.application.commands import ClearTaskInstances
 from ledgerflow.engine.application.service import Ledgerflow
@@ -99,3 +99,18 @@ def test_the_run_report_prints_every_change_of_the_run(ui):
     page.emulate_media(media="print")
     assert not page.get_by_role("link", name="Audit").is_visible()  # no navigation on paper
     assert len(page.pdf()) > 1000
+
+
+def test_the_task_instance_panel_shows_its_history_rendered_fields_and_each_try_s_log(ui):
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/dags/pychain/runs/{RUN2}/tasks/b")
+    rows = page.get_by_test_id("history-row")
+    assert rows.count() >= 2
+    tried = rows.last.inner_text()
+    assert "running" in tried and "failed" in tried and "dags backfill" in tried
+    assert rows.last.locator("code").inner_text()  # the DAG code's fingerprint where code ran
+    rendered = page.locator("h2:has-text('Rendered template fields') + *").inner_text()
+    assert "op_kwargs" in rendered
+    log = page.locator("details").first
+    assert "Try 1" in log.locator("summary").inner_text()
+    assert "b fails on 2024-01-02" in log.locator("pre").inner_text()

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledgerflow.engine.application.commands import BackfillRequest
 from ledgerflow.engine.application.service import Caller, Ledgerflow
 from ledgerflow.engine.errors import LedgerflowError
 from ledgerflow.web.render import page
@@ -32,19 +31,12 @@ def history(svc: Ledgerflow, dag_id: str, run_id: str, task_id: str) -> list[dic
             for e in svc.task_history(dag_id, run_id, task_id)]
 
 
-def rendered(svc: Ledgerflow, ti: dict[str, Any], who: Caller) -> dict[str, object] | str:
-    """The task's template fields rendered for this run (as a backfill dry run renders them; writes nothing)."""
-    request = BackfillRequest(dag_id=ti["dag_id"], start=ti["logical_date"], end=ti["logical_date"],
-                              task_regex=f"^{ti['task_id']}$", dry_run=True, rerun_failed_tasks=True,
-                              reset_dagruns=True, yes=True, actor=who.username)
+def rendered(svc: Ledgerflow, ti: dict[str, Any]) -> dict[str, Any] | str:
+    """The template fields as the try renders them; a template that fails is shown, not raised."""
     try:
-        with svc.backfill(request) as session:
-            for item in session.preview():
-                if item.task_id == ti["task_id"]:
-                    return item.error or item.fields
-    except LedgerflowError as exc:
-        return str(exc)
-    return {}
+        return svc.rendered_fields(ti["dag_id"], ti["run_id"], ti["task_id"])
+    except Exception as exc:  # noqa: BLE001 - showing the template's error is the point here
+        return f"{type(exc).__name__}: {exc}" if not isinstance(exc, LedgerflowError) else str(exc)
 
 
 def logs(svc: Ledgerflow, ti: dict[str, Any]) -> list[tuple[int, str]]:
@@ -65,5 +57,5 @@ def panel(dag_id: str, run_id: str, task_id: str, request: Request, who: Who) ->
     audits = may(svc, who, "audit")
     return page(request, "task.html", who=who, ti=ti, run=svc.run(dag_id, run_id),
                 history=history(svc, dag_id, run_id, task_id) if audits else None,
-                tries=svc.tries(dag_id, run_id, task_id), logs=logs(svc, ti), rendered=rendered(svc, ti, who),
+                tries=svc.tries(dag_id, run_id, task_id), logs=logs(svc, ti), rendered=rendered(svc, ti),
                 xcoms=svc.xcom_entries(dag_id, run_id, task_id))
