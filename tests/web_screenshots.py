@@ -90,7 +90,7 @@ def shoot(url: str) -> None:
     run = "backfill__2024-03-09T00:00:00+00:00"
     with sync_playwright() as play:
         browser = play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 760}, device_scale_factor=1)
+        page = browser.new_page(viewport={"width": 1440, "height": 800}, device_scale_factor=1)
         page.goto(f"{url}/login")
         page.get_by_test_id("login-username").fill("alice")
         page.get_by_test_id("login-password").fill("demo password")
@@ -99,8 +99,9 @@ def shoot(url: str) -> None:
         page.screenshot(path=DOCS / "web-dags.png")
         page.goto(f"{url}/dags/orders_daily/grid")
         page.screenshot(path=DOCS / "web-grid.png")
-        page.goto(f"{url}/dags/orders_daily/runs/{run}/tasks/load")
+        page.goto(f"{url}/dags/orders_daily/runs/backfill__2024-03-05T00:00:00+00:00/tasks/validate")
         page.screenshot(path=DOCS / "web-task-history.png", full_page=True)
+        page.goto(f"{url}/dags/orders_daily/runs/{run}/tasks/load")
         page.get_by_test_id("clear-button").click()
         page.get_by_test_id("clear-option-downstream").check()
         page.get_by_test_id("preview-button").click()
