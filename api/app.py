@@ -1,4 +1,5 @@
-"""The FastAPI application: routes, Airflow's error shapes, bounded bodies, CORS only when configured.
+"""The FastAPI application: routes, Airflow's error shapes, bounded bodies, CORS only when configured, and the
+web UI mounted at `/`.
 
 Domain errors become Airflow's HTTPExceptionResponse (`{"detail": ...}`) with the
 status the specification gives: 400 refused input, 401 no valid token, 403 beyond
@@ -10,46 +11,17 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import ledgerflow.engine.errors as errors
+from ledgerflow.api.statuses import detail, status_of
 from ledgerflow.engine.application.service import Ledgerflow, version
 
 MAX_BODY = 1024 * 1024  # bytes; the largest body any of these calls needs is a few kB
 _LOG = logging.getLogger("ledgerflow.api")
-
-# the API's names for the domain's words in messages (engine.errors.Term)
-NAMES = {
-    "reason": "note (or the X-Ledgerflow-Reason header)", "run_id": "dag_run_id", "start_date_hint": "",
-    "end_date_hint": "", "task_regex": "task_ids", "future": "include_future", "as_of": "as_of",
-    "break_lineage": "break_lineage", "actor": "the authenticated user",
-    "backfill_cancel": "wait for it to complete or cancel it: PUT /api/v2/backfills/{backfill_id}/cancel",
-}
-_STATUS: list[tuple[type[Exception], int]] = [
-    (errors.NotAuthenticated, 401), (errors.Forbidden, 403), (errors.Throttled, 429), (errors.NotFound, 404),
-    (errors.AlreadyExists, 409), (errors.Conflict, 409), (errors.ConcurrentModification, 409),
-    (errors.InvalidInput, 400),
-    (errors.DatabaseUnavailable, 503), (errors.ViewsStuck, 503), (errors.Interrupted, 503),
-]
-
-
-class _Keys(dict[str, str]):
-    """A Term the API has no name for is said by its key, which is the field's name."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return super().get(key, key)
-
-
-def detail(exc: errors.LedgerflowError) -> str:
-    return exc.say(_Keys(NAMES))
-
-
-def status_of(exc: Exception) -> int:
-    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
 
 
 class BoundedBody:
@@ -115,4 +87,7 @@ def create_app(svc: Ledgerflow | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type", "X-Ledgerflow-Reason"])
     app.add_middleware(BoundedBody)
+    from ledgerflow.web.app import create_web
+
+    app.mount("/", create_web(app.state.service))  # last: every API path above is matched first
     return app

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("engine", "projections", "cli", "api")
+PARTS = ("engine", "projections", "cli", "api", "web")
 
 
 def _modules() -> dict[str, Path]:
@@ -99,13 +99,22 @@ def test_the_http_api_calls_only_the_application_service_its_commands_and_the_er
     for name, path in MODULES.items():
         if name.startswith("ledgerflow.api"):
             used = {n for n in _imports(path, lazy=True) if not n.startswith("ledgerflow.api")}
+            allowed = FACE_MAY_USE | ({"ledgerflow.web.app"} if name == "ledgerflow.api.app" else set())
+            assert used <= allowed, (name, sorted(used - allowed))  # the API app mounts the web UI
+
+
+def test_the_web_ui_calls_only_the_application_service_its_commands_the_errors_and_api_pieces():
+    for name, path in MODULES.items():
+        if name.startswith("ledgerflow.web"):
+            used = {n for n in _imports(path, lazy=True) if not n.startswith(("ledgerflow.web", "ledgerflow.api"))}
             assert used <= FACE_MAY_USE, (name, sorted(used - FACE_MAY_USE))
 
 
 def test_engine_and_projections_never_import_a_face():
     for name, path in MODULES.items():
         if name.startswith(("ledgerflow.engine", "ledgerflow.projections")):
-            faces = {n for n in _imports(path, lazy=True) if n.startswith(("ledgerflow.cli", "ledgerflow.api"))}
+            faces = {n for n in _imports(path, lazy=True)
+                     if n.startswith(("ledgerflow.cli", "ledgerflow.api", "ledgerflow.web"))}
             assert not faces, name
 
 

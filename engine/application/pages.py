@@ -123,6 +123,18 @@ class Pages(Reads):
             raise NotFound(f"run {run_id!r} of DAG {dag_id!r} has no task {task_id!r}")
         return found[0]
 
+    def rendered_fields(self, dag_id: str, run_id: str, task_id: str, subdir: Path | None = None) -> dict[str, Any]:
+        """The task instance's template fields as its try renders them (the DAG file must load); writes nothing."""
+        from ledgerflow.engine.application.task_reads import rendered
+        from ledgerflow.engine.authoring.dagbag import load_dag
+        from ledgerflow.engine.infrastructure import settings
+
+        ti = self.task_instance(dag_id, run_id, task_id)
+        dag = load_dag(subdir or settings.dags_folder(), dag_id)
+        if task_id not in dag.tasks:
+            raise NotFound(f"the DAG file of {dag_id!r} has no task {task_id!r} any more")
+        return rendered(dag, self.run(dag_id, run_id), task_id, int(ti["try_number"] or 0))
+
     def task_history(self, dag_id: str, run_id: str, task_id: str) -> Rows:
         """Every change of one task instance, oldest first (who, when, why, from, to, try)."""
         self.task_instance(dag_id, run_id, task_id)

@@ -41,3 +41,15 @@ def task_log(ledger: Ledger, ti: Mapping[str, Any], try_number: int | None) -> s
     if found is None:
         raise RunNotFound(f"no log is kept for try {wanted} of {where}")
     return found[0]
+
+
+def rendered(dag: Any, run: Mapping[str, Any], task_id: str, try_number: int) -> dict[str, Any]:
+    """The task's template fields rendered with the run's own context (its interval, type and conf)."""
+    from ledgerflow.engine.authoring.templating import build_context, rendered_fields
+    from ledgerflow.engine.domain.dates import from_iso
+
+    context = build_context(dag=dag, task_id=task_id, run_id=run["run_id"], run_type=run["run_type"],
+                            conf=run["conf"] or {}, logical_date=from_iso(run["logical_date"]),
+                            data_interval_start=from_iso(run["data_interval_start"]),
+                            data_interval_end=from_iso(run["data_interval_end"]), try_number=max(try_number, 1))
+    return rendered_fields(dag.tasks[task_id], context)

@@ -34,6 +34,7 @@ from bench_harness import FULL, QUICK, Context, Databases, dbname, server
 from bench_latency import scenario_audit, scenario_cli
 from bench_report import NotAvailable, Report, print_table, summary_line
 from bench_throughput import scenario_append, scenario_rebuild
+from bench_ui import scenario_ui_grid
 
 SCENARIOS: dict[str, Callable[[Context], None]] = {
     "append": scenario_append,
@@ -44,6 +45,7 @@ SCENARIOS: dict[str, Callable[[Context], None]] = {
     "clear": scenario_clear,
     "audit": scenario_audit,
     "cli": scenario_cli,
+    "ui-grid": scenario_ui_grid,
 }
 ALIASES = {"copy": "append", "raw-copy": "append", "memory": "backfill-m", "backfill": "backfill-m",
            "help": "cli", "list-runs": "cli", "1": "append", "2": "append", "3": "rebuild",

@@ -1,0 +1,116 @@
+"""The web UI's other pages in a real browser: the as-of grid, the pause toggle, backfills, the run report."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+
+from web_support import RUN2, cell
+
+from ledgerflow.engine.application.commands import ClearTaskInstances
+from ledgerflow.engine.application.service import Ledgerflow
+
+
+def test_the_as_of_picker_shows_the_grid_as_it_was_before_a_clear(ui):
+    time.sleep(1.1)
+    before = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    time.sleep(1.1)
+    with Ledgerflow() as svc:
+        svc.clear(svc.plan_clear(ClearTaskInstances(dag_id="pychain", start="2024-01-02", end="2024-01-02",
+                                                    task_regex="^b$", yes=True, reason="as-of test", actor="admin")))
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/dags/pychain/grid")
+    assert cell(page, RUN2, "b").get_attribute("data-state") == "none"
+    page.get_by_label("As of (UTC)").fill(before)
+    page.get_by_role("button", name="Show").click()
+    page.get_by_test_id("as-of-banner").wait_for()
+    assert cell(page, RUN2, "b").get_attribute("data-state") == "failed"
+    page.get_by_role("link", name="Audit").click()  # the audit page's picker leads to the same grid
+    page.get_by_label("Grid of").select_option("pychain")
+    page.get_by_test_id("audit-as-of").fill(before)
+    page.get_by_role("button", name="Show the grid as it was").click()
+    page.get_by_test_id("as-of-banner").wait_for()
+    assert cell(page, RUN2, "b").get_attribute("data-state") == "failed"
+    assert "intact" in page.goto(f"{ui.url}/audit").text()
+
+
+def test_the_pause_toggle_records_an_event_with_the_user_and_reason(ui):
+    page = ui.page("operator")
+    row = page.locator('[data-testid="dag-row"][data-dag-id="pychain"]')
+    toggle = row.get_by_test_id("pause-toggle")
+    assert toggle.get_attribute("aria-checked") == "false"
+    row.get_by_label("Reason to pause pychain").fill("upstream outage")
+    toggle.click()
+    page.wait_for_load_state()
+    assert row.get_by_test_id("pause-toggle").get_attribute("aria-checked") == "true"
+    row.get_by_label("Reason to unpause pychain").fill("outage over")
+    row.get_by_test_id("pause-toggle").click()
+    page.wait_for_load_state()
+    assert row.get_by_test_id("pause-toggle").get_attribute("aria-checked") == "false"
+    with Ledgerflow() as svc:
+        entries = [(e["operation"], e["actor"], e["reason"]) for e in svc.audit_log(dag_id="pychain")
+                   if e["operation"] in ("dags pause", "dags unpause")]
+    assert list(dict.fromkeys(entries)) == [("dags pause", "operator", "upstream outage"),
+                                            ("dags unpause", "operator", "outage over")]
+    viewer = ui.page("viewer")
+    assert viewer.get_by_test_id("pause-toggle").count() == 0
+
+
+def test_a_backfill_is_created_after_its_dry_run_preview_then_cancelled(ui):
+    with Ledgerflow() as svc:
+        earlier = len(svc.backfills())  # the fixture's own foreground backfill
+    page = ui.page("operator")
+    page.get_by_role("link", name="Backfills").click()
+    page.get_by_label("DAG").select_option("pychain")
+    page.get_by_label("From (logical date)").fill("2024-01-03")
+    page.get_by_label("To (inclusive)").fill("2024-01-05")
+    confirm = page.get_by_test_id("confirm")
+    assert confirm.is_disabled()
+    page.get_by_test_id("preview-button").click()
+    rows = page.get_by_test_id("preview-row")
+    rows.first.wait_for()
+    decisions = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert len(decisions) == 3 and "skipped: already succeeded" in decisions[0] and "created" in decisions[2]
+    with Ledgerflow() as svc:
+        assert len(svc.backfills()) == earlier  # the preview wrote nothing
+    page.get_by_label("Reason").fill("January reload")
+    confirm.click()
+    page.wait_for_url(re.compile(r".*/backfills/\d+$"))
+    assert page.get_by_test_id("backfill-state").inner_text() == "running"
+    assert page.get_by_test_id("backfill-date").count() == 3
+    page.get_by_label("Reason").fill("wrong range")
+    page.get_by_test_id("backfill-cancel").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("backfill-state").inner_text() == "cancelled"
+    assert "skipped: cancelled" in page.get_by_test_id("backfill-date").last.inner_text()
+    page.get_by_role("link", name="Backfills").first.click()
+    assert page.get_by_test_id("backfill-row").count() == earlier + 1
+    with Ledgerflow() as svc:
+        made = svc.backfills()[-1]
+    assert made["created_by"] == "operator"
+
+
+def test_the_run_report_prints_every_change_of_the_run(ui):
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/dags/pychain/runs/{RUN2}/report")
+    assert page.get_by_test_id("verify-status").inner_text().startswith("Hash chain intact")
+    assert page.get_by_test_id("audit-row").count() >= 6
+    page.emulate_media(media="print")
+    assert not page.get_by_role("link", name="Audit").is_visible()  # no navigation on paper
+    assert len(page.pdf()) > 1000
+
+
+def test_the_task_instance_panel_shows_its_history_rendered_fields_and_each_try_s_log(ui):
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/dags/pychain/runs/{RUN2}/tasks/b")
+    rows = page.get_by_test_id("history-row")
+    assert rows.count() >= 2
+    tried = rows.last.inner_text()
+    assert "running" in tried and "failed" in tried and "dags backfill" in tried
+    assert rows.last.locator("code").inner_text()  # the DAG code's fingerprint where code ran
+    rendered = page.locator("h2:has-text('Rendered template fields') + *").inner_text()
+    assert "op_kwargs" in rendered
+    log = page.locator("details").first
+    assert "Try 1" in log.locator("summary").inner_text()
+    assert "b fails on 2024-01-02" in log.locator("pre").inner_text()
