@@ -8,6 +8,7 @@ from typing import Any
 
 from ledgerflow.engine.domain.dates import from_iso
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
+from ledgerflow.engine.runtime.prev_success import PrevSuccess
 
 _DATES = tuple(f.name for f in fields(TaskJob) if f.type in ("datetime", datetime))
 
@@ -24,6 +25,8 @@ def from_wire(wire: dict[str, Any]) -> TaskJob:
     values = {k: v for k, v in wire.items() if k in known}
     for name in _DATES:
         values[name] = from_iso(values[name])
+    if values.get("prev_success"):
+        values["prev_success"] = PrevSuccess(**values["prev_success"])
     return TaskJob(**values)
 
 
