@@ -143,6 +143,8 @@ class BackfillUseCases:
 
     def pause_flags(self, dags: Iterable[DAG]) -> dict[str, bool]:
         """Each loaded DAG's paused flag in one read (a DAG never sighted: its is_paused_upon_creation)."""
+        from ledgerflow.engine.domain.dag_pause import paused_upon_creation
+
         flags = views(self._read_ledger()).pause_flags()
         return {d.dag_id: flags[d.dag_id] if d.dag_id in flags else paused_upon_creation(d) for d in dags}
 
