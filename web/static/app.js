@@ -50,5 +50,8 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-preview-form]").forEach(previewForm);
   const dialog = document.getElementById("change-dialog");
   if (dialog) changeDialog(dialog);
+  document.querySelectorAll("form[data-asof-form]").forEach((form) => form.addEventListener("submit", () => {
+    form.action = "/dags/" + encodeURIComponent(form.elements.dag.value) + "/grid";  // the chosen DAG's grid
+  }));
   document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
 });
