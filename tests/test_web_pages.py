@@ -79,6 +79,12 @@ def test_a_backfill_is_created_after_its_dry_run_preview_then_cancelled(ui):
     page.wait_for_url(re.compile(r".*/backfills/\d+$"))
     assert page.get_by_test_id("backfill-state").inner_text() == "running"
     assert page.get_by_test_id("backfill-date").count() == 3
+    page.get_by_test_id("backfill-pause").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("backfill-state").inner_text() == "paused"
+    page.get_by_test_id("backfill-unpause").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("backfill-state").inner_text() == "running"
     page.get_by_label("Reason").fill("wrong range")
     page.get_by_test_id("backfill-cancel").click()
     page.wait_for_load_state()
@@ -114,3 +120,29 @@ def test_the_task_instance_panel_shows_its_history_rendered_fields_and_each_try_
     log = page.locator("details").first
     assert "Try 1" in log.locator("summary").inner_text()
     assert "b fails on 2024-01-02" in log.locator("pre").inner_text()
+
+
+def test_the_audit_page_filters_by_dag_run_task_actor_operation_and_time(ui):
+    with Ledgerflow() as svc:
+        svc.clear(svc.plan_clear(ClearTaskInstances(dag_id="pychain", start="2024-01-02", end="2024-01-02",
+                                                    task_regex="^b$", yes=True, reason="filter me", actor="admin")))
+        cleared = [e for e in svc.audit_log(dag_id="pychain") if e["reason"] == "filter me"]
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/audit")
+    everything = page.get_by_test_id("audit-row").count()
+
+    def shown(**filters: str) -> list[str]:
+        page.get_by_role("link", name="Reset").click()
+        for name, value in filters.items():
+            page.get_by_test_id(f"filter-{name}").fill(value)
+        page.get_by_role("button", name="Filter").click()
+        page.wait_for_load_state()
+        return page.get_by_test_id("audit-row").all_inner_texts()
+
+    assert len(shown(actor="admin")) == len(cleared) < everything
+    assert all("filter me" in r for r in shown(actor="admin", task_id="b"))
+    assert len(shown(dag_id="pychain", run_id=RUN2, task_id="b")) > len(shown(actor="admin", task_id="b"))
+    assert len(shown(operation_id=cleared[0]["operation_id"])) == len(cleared)
+    assert shown(dag_id="pychain", since="2999-01-01T00:00:00") == []
+    assert len(shown(dag_id="pychain", until="2999-01-01T00:00:00")) == len(shown(dag_id="pychain"))
+    assert shown(dag_id="nothing") == []
