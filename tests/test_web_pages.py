@@ -32,7 +32,8 @@ def test_the_as_of_picker_shows_the_grid_as_it_was_before_a_clear(ui):
     page.get_by_role("button", name="Show the grid as it was").click()
     page.get_by_test_id("as-of-banner").wait_for()
     assert cell(page, RUN2, "b").get_attribute("data-state") == "failed"
-    assert "intact" in page.goto(f"{ui.url}/audit").text()
+    page.goto(f"{ui.url}/audit")
+    assert page.get_by_test_id("verify-status").inner_text().startswith("Hash chain intact")
 
 
 def test_the_pause_toggle_records_an_event_with_the_user_and_reason(ui):
@@ -146,3 +147,14 @@ def test_the_audit_page_filters_by_dag_run_task_actor_operation_and_time(ui):
     assert shown(dag_id="pychain", since="2999-01-01T00:00:00") == []
     assert len(shown(dag_id="pychain", until="2999-01-01T00:00:00")) == len(shown(dag_id="pychain"))
     assert shown(dag_id="nothing") == []
+
+
+def test_the_audit_page_says_where_a_rewritten_event_breaks_the_chain(ui, database_url):
+    from audit_support import sql
+
+    sql(database_url, "SET session_replication_role = replica",
+        "UPDATE ledgerflow_events SET state = convert_to(replace(convert_from(state, 'UTF8'), 'operator', "
+        "'mallory'), 'UTF8') WHERE notification_id = 5")  # the Ended of the operator's creation
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/audit")
+    assert page.get_by_test_id("verify-status").inner_text().startswith("Hash chain BROKEN at position")

@@ -53,5 +53,9 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-asof-form]").forEach((form) => form.addEventListener("submit", () => {
     form.action = "/dags/" + encodeURIComponent(form.elements.dag.value) + "/grid";  // the chosen DAG's grid
   }));
+  document.querySelectorAll("[data-fragment]").forEach(async (el) => {  // slow parts, after the page shows
+    const answer = await fetch(el.dataset.fragment, {credentials: "same-origin", headers: {"X-Fragment": "1"}});
+    el.innerHTML = await answer.text();
+  });
   document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
 });
