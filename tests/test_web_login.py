@@ -13,6 +13,10 @@ def test_login_shows_the_dag_list_with_links_to_the_grids_and_logout_ends_the_se
     link = page.get_by_role("link", name="pychain", exact=True)
     assert link.get_attribute("href") == "/dags/pychain/grid"
     assert page.get_by_role("link", name="Audit").count() == 1
+    row = page.locator('[data-testid="dag-row"][data-dag-id="pychain"]').inner_text()
+    assert "@daily" in row and "success 2024-01-03 00:00" in " ".join(row.split())  # schedule, last run
+    counts = page.locator('[data-testid="dag-row"][data-dag-id="pychain"] td.num').all_inner_texts()
+    assert counts == ["3", "0", "0", "2", "1"]  # tasks; queued, running, success, failed runs
     cookie = next(c for c in page.context.cookies() if c["name"] == "ledgerflow_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     page.get_by_role("button", name="Log out").click()

@@ -32,7 +32,8 @@ def test_the_as_of_picker_shows_the_grid_as_it_was_before_a_clear(ui):
     page.get_by_role("button", name="Show the grid as it was").click()
     page.get_by_test_id("as-of-banner").wait_for()
     assert cell(page, RUN2, "b").get_attribute("data-state") == "failed"
-    assert "intact" in page.goto(f"{ui.url}/audit").text()
+    page.goto(f"{ui.url}/audit")
+    assert page.get_by_test_id("verify-status").inner_text().startswith("Hash chain intact")
 
 
 def test_the_pause_toggle_records_an_event_with_the_user_and_reason(ui):
@@ -79,6 +80,12 @@ def test_a_backfill_is_created_after_its_dry_run_preview_then_cancelled(ui):
     page.wait_for_url(re.compile(r".*/backfills/\d+$"))
     assert page.get_by_test_id("backfill-state").inner_text() == "running"
     assert page.get_by_test_id("backfill-date").count() == 3
+    page.get_by_test_id("backfill-pause").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("backfill-state").inner_text() == "paused"
+    page.get_by_test_id("backfill-unpause").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("backfill-state").inner_text() == "running"
     page.get_by_label("Reason").fill("wrong range")
     page.get_by_test_id("backfill-cancel").click()
     page.wait_for_load_state()
@@ -114,3 +121,40 @@ def test_the_task_instance_panel_shows_its_history_rendered_fields_and_each_try_
     log = page.locator("details").first
     assert "Try 1" in log.locator("summary").inner_text()
     assert "b fails on 2024-01-02" in log.locator("pre").inner_text()
+
+
+def test_the_audit_page_filters_by_dag_run_task_actor_operation_and_time(ui):
+    with Ledgerflow() as svc:
+        svc.clear(svc.plan_clear(ClearTaskInstances(dag_id="pychain", start="2024-01-02", end="2024-01-02",
+                                                    task_regex="^b$", yes=True, reason="filter me", actor="admin")))
+        cleared = [e for e in svc.audit_log(dag_id="pychain") if e["reason"] == "filter me"]
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/audit")
+    everything = page.get_by_test_id("audit-row").count()
+
+    def shown(**filters: str) -> list[str]:
+        page.get_by_role("link", name="Reset").click()
+        for name, value in filters.items():
+            page.get_by_test_id(f"filter-{name}").fill(value)
+        page.get_by_role("button", name="Filter").click()
+        page.wait_for_load_state()
+        return page.get_by_test_id("audit-row").all_inner_texts()
+
+    assert len(shown(actor="admin")) == len(cleared) < everything
+    assert all("filter me" in r for r in shown(actor="admin", task_id="b"))
+    assert len(shown(dag_id="pychain", run_id=RUN2, task_id="b")) > len(shown(actor="admin", task_id="b"))
+    assert len(shown(operation_id=cleared[0]["operation_id"])) == len(cleared)
+    assert shown(dag_id="pychain", since="2999-01-01T00:00:00") == []
+    assert len(shown(dag_id="pychain", until="2999-01-01T00:00:00")) == len(shown(dag_id="pychain"))
+    assert shown(dag_id="nothing") == []
+
+
+def test_the_audit_page_says_where_a_rewritten_event_breaks_the_chain(ui, database_url):
+    from audit_support import sql
+
+    sql(database_url, "SET session_replication_role = replica",
+        "UPDATE ledgerflow_events SET state = convert_to(replace(convert_from(state, 'UTF8'), 'operator', "
+        "'mallory'), 'UTF8') WHERE notification_id = 5")  # the Ended of the operator's creation
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/audit")
+    assert page.get_by_test_id("verify-status").inner_text().startswith("Hash chain BROKEN at position")

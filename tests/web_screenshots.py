@@ -109,6 +109,7 @@ def shoot(url: str) -> None:
         page.get_by_test_id("reason").fill("warehouse load fixed (OPS-147)")
         page.screenshot(path=DOCS / "web-clear-dialog.png")
         page.goto(f"{url}/audit")
+        page.get_by_test_id("verify-status").wait_for()
         page.screenshot(path=DOCS / "web-audit.png")
         browser.close()
 

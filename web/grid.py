@@ -20,16 +20,15 @@ PAGE = 100  # runs per page
 Who = Annotated[Caller, Depends(caller)]
 
 
-def task_order(svc: Ledgerflow, dag_id: str, rows: list[dict[str, Any]]) -> list[str]:
+def task_order(dag: Any, rows: list[dict[str, Any]]) -> list[str]:
     """The DAG's tasks in dependency order; from the recorded task instances when its file does not load."""
-    dag = svc.dag(dag_id)
     if dag is not None:
         return list(dag.topological_order())
     return sorted({r["task_id"] for r in rows})
 
 
-def grid_rows(svc: Ledgerflow, dag_id: str, *, offset: int, as_of: str | None) -> tuple[list[dict[str, Any]], int,
-                                                                                         list[str]]:
+def grid_rows(svc: Ledgerflow, dag_id: str, dag: Any, *, offset: int, as_of: str | None
+              ) -> tuple[list[dict[str, Any]], int, list[str]]:
     runs, total = svc.run_page(dag_id, order_by=["-logical_date"], limit=PAGE, offset=offset, as_of=as_of)
     cells: dict[str, dict[str, Any]] = {r["run_id"]: {} for r in runs}
     tis: list[dict[str, Any]] = []
@@ -38,7 +37,7 @@ def grid_rows(svc: Ledgerflow, dag_id: str, *, offset: int, as_of: str | None) -
         for ti in tis:
             if ti["run_id"] in cells:
                 cells[ti["run_id"]][ti["task_id"]] = ti
-    tasks = task_order(svc, dag_id, tis)
+    tasks = task_order(dag, tis)
     return [{**r, "cells": cells[r["run_id"]]} for r in runs], total, tasks
 
 
@@ -48,6 +47,7 @@ def grid(dag_id: str, request: Request, who: Who, offset: Annotated[int, Query(g
     svc = service(request)
     svc.authorize(who, "read")
     as_of = as_of or None
-    runs, total, tasks = grid_rows(svc, dag_id, offset=offset, as_of=as_of)
+    dag = svc.dag(dag_id)  # None when its file does not load: its history still shows
+    runs, total, tasks = grid_rows(svc, dag_id, dag, offset=offset, as_of=as_of)
     return page(request, "grid.html", who=who, dag_id=dag_id, runs=runs, tasks=tasks, total=total, offset=offset,
-                size=PAGE, as_of=as_of, paused=svc.is_paused(dag_id) if svc.dag(dag_id) else None)
+                size=PAGE, as_of=as_of, paused=svc.is_paused(dag_id) if dag is not None else None)

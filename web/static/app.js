@@ -50,5 +50,12 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-preview-form]").forEach(previewForm);
   const dialog = document.getElementById("change-dialog");
   if (dialog) changeDialog(dialog);
+  document.querySelectorAll("form[data-asof-form]").forEach((form) => form.addEventListener("submit", () => {
+    form.action = "/dags/" + encodeURIComponent(form.elements.dag.value) + "/grid";  // the chosen DAG's grid
+  }));
+  document.querySelectorAll("[data-fragment]").forEach(async (el) => {  // slow parts, after the page shows
+    const answer = await fetch(el.dataset.fragment, {credentials: "same-origin", headers: {"X-Fragment": "1"}});
+    el.innerHTML = await answer.text();
+  });
   document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
 });
