@@ -71,3 +71,40 @@ def test_deferrable_sensors_and_external_task_sensor_are_refused_naming_them(tmp
     folder = write_dag(tmp_path, "from datetime import datetime\nfrom airflow import DAG\n" + source)
     result = cli("dags", "list", "-S", str(folder))
     assert named in result.output
+
+
+def test_silent_fail_pokes_on_never_fail_skips_and_backoff_grows_the_interval_up_to_max_wait(tmp_path, monkeypatch):
+    monkeypatch.setenv("POKES", str(tmp_path / "pokes"))
+    folder = write_dag(tmp_path, """
+import os, time
+from datetime import datetime
+from pathlib import Path
+from airflow import DAG
+from airflow.sensors.python import PythonSensor
+
+def flaky():
+    counter = Path(os.environ["POKES"])
+    seen = counter.read_text().split() if counter.exists() else []
+    counter.write_text(" ".join([*seen, str(time.monotonic())]))
+    if len(seen) < 4:
+        raise ConnectionError("not reachable yet")
+    return True
+
+def broken():
+    raise ConnectionError("down")
+
+with DAG("sensor_flags", schedule="@daily", start_date=datetime(2024, 1, 1)):
+    PythonSensor(task_id="silent", python_callable=flaky, silent_fail=True, poke_interval=0.2,
+                 exponential_backoff=True, max_wait=0.5, timeout=30)
+    PythonSensor(task_id="never", python_callable=broken, never_fail=True, poke_interval=0.2, timeout=5)
+    PythonSensor(task_id="loud", python_callable=broken, poke_interval=0.2, timeout=5)
+""")
+    assert backfill(folder, "sensor_flags", "-s", "2024-01-01", "--continue-on-failures").exit_code == 1
+    assert by_day(states("sensor_flags")) == {("silent", "2024-01-01"): "success",
+                                              ("never", "2024-01-01"): "skipped",
+                                              ("loud", "2024-01-01"): "failed"}
+    moments = [float(m) for m in (tmp_path / "pokes").read_text().split()]
+    gaps = [b - a for a, b in zip(moments, moments[1:], strict=False)]
+    assert len(gaps) == 4
+    assert 0.2 <= gaps[0] < 0.35 and 0.4 <= gaps[1] < 0.55  # doubled
+    assert all(0.5 <= gap < 0.7 for gap in gaps[2:])  # then held at max_wait
