@@ -19,6 +19,7 @@ from airflow.sensors.base import PokeReturnValue
 from airflow.sensors.python import PythonSensor
 from airflow.sensors.bash import BashSensor
 from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
+from airflow.sensors.date_time import DateTimeSensor
 from airflow.operators.bash import BashOperator
 
 def third_poke():
@@ -35,6 +36,9 @@ with DAG("sensing", schedule="@daily", start_date=datetime(2024, 1, 1),
                  mode="reschedule")
     BashSensor(task_id="bash_sensor", bash_command="test {{ ds }} = 2024-01-01", poke_interval=0.2, timeout=5)
     TimeDeltaSensor(task_id="long_past", delta=timedelta(hours=1), poke_interval=0.2)
+    DateTimeSensor(task_id="passed", target_time="{{ data_interval_end.add(hours=1) }}", poke_interval=0.2)
+    DateTimeSensor(task_id="future", target_time=datetime(2999, 1, 1), poke_interval=0.2, timeout=0.5,
+                   soft_fail=True)
 
     @task.sensor(poke_interval=0.2, timeout=5)
     def with_value(ds=None):
@@ -53,7 +57,8 @@ def test_sensors_poke_until_done_and_time_out_as_airflow_does(tmp_path, monkeypa
         ("waits", "2024-01-01"): "success", ("after", "2024-01-01"): "success",
         ("never", "2024-01-01"): "failed", ("soft", "2024-01-01"): "skipped",
         ("bash_sensor", "2024-01-01"): "success", ("long_past", "2024-01-01"): "success",
-        ("with_value", "2024-01-01"): "success"}
+        ("with_value", "2024-01-01"): "success", ("passed", "2024-01-01"): "success",
+        ("future", "2024-01-01"): "skipped"}
     assert (tmp_path / "pokes").read_text() == "3"  # one try poked three times
     assert "AirflowSensorTimeout: Sensor has timed out" in result.output
     tries = cli("tasks", "states-for-dag-run", "sensing", "backfill__2024-01-01T00:00:00+00:00", "-o", "json")

@@ -157,5 +157,27 @@ class TimeDeltaSensor(BaseSensorOperator):
         return bool(now() > target)
 
 
+class DateTimeSensor(BaseSensorOperator):
+    """Waits until `target_time` (templated: a datetime or ISO text, naive in UTC) has passed."""
+
+    template_fields: tuple[str, ...] = ("target_time",)
+
+    def __init__(self, *, target_time: str | datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(target_time, str | datetime):
+            raise TypeError(f"Expected str or datetime.datetime type for target_time. Got {type(target_time)}")
+        self.target_time = target_time if isinstance(target_time, str) else target_time.isoformat()
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        import pendulum
+
+        from ledgerflow.engine.domain.dates import now
+
+        target = pendulum.parse(str(self.target_time), tz="UTC")
+        if not isinstance(target, datetime):
+            raise TypeError(f"target_time {self.target_time!r} is not a date and time")
+        return bool(now() > target)
+
+
 class DecoratedSensor(PythonSensor):
     """`@task.sensor`: the function is the poke; a PokeReturnValue's xcom_value is its result."""
