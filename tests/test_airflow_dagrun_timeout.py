@@ -40,3 +40,15 @@ def test_a_backfill_is_not_timed_out(tmp_path):
     folder = write_dag(tmp_path, TIMED_OUT.format(dag_id="backfilled", seconds=3))
     assert backfill(folder, "backfilled", "-s", "2024-01-01").exit_code == 0
     assert set(by_day(states("backfilled")).values()) == {"success"}
+
+
+def test_a_timed_out_run_calls_the_dags_failure_callback_with_reason_timed_out(tmp_path, monkeypatch):
+    journal = tmp_path / "reasons.txt"
+    monkeypatch.setenv("REASONS", str(journal))
+    source = TIMED_OUT.format(dag_id="timed_out_cb", seconds=60).replace(
+        "dagrun_timeout=timedelta(seconds=2)",
+        "dagrun_timeout=timedelta(seconds=2),\n         on_failure_callback=lambda context: open("
+        "__import__('os').environ['REASONS'], 'a').write(context['reason'])")
+    folder = write_dag(tmp_path, source)
+    cli("scheduler", "-S", str(folder), "-n", "1")
+    assert journal.read_text() == "timed_out"

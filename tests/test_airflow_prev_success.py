@@ -74,3 +74,11 @@ with DAG("native_xcom", schedule="@daily", start_date=datetime(2024, 1, 1)) as d
     assert backfill(folder, "native_xcom", "-s", "2024-01-05").exit_code == 0
     assert returns("native_xcom") == {("first", "2024-01-05"): {"sum": 3, "ds": "2024-01-05"},
                                       ("second", "2024-01-05"): 30}
+
+
+def test_python_task_takes_op_args_then_op_kwargs_positionally_as_the_contract_orders_them():
+    from ledgerflow import DAG, PythonTask
+
+    with DAG("positional"):
+        task = PythonTask("p", print, [1, 2], {"sep": "-"})
+    assert (task.op_args, task.op_kwargs) == ([1, 2], {"sep": "-"})

@@ -50,3 +50,18 @@ with DAG("flat", schedule="@daily", start_date=datetime(2024, 1, 1),
 """)
     assert backfill(folder, "flat", "-s", "2024-01-01").exit_code == 1
     assert all(1 <= wait < 1.9 for wait in _waits(database_url, "flat"))
+
+
+def test_airflows_max_task_retry_delay_caps_the_backoff(tmp_path, database_url, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_TASK_RETRY_DELAY", "1")
+    folder = write_dag(tmp_path, """
+from datetime import datetime, timedelta
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+with DAG("server_cap", schedule="@daily", start_date=datetime(2024, 1, 1)):
+    BashOperator(task_id="capped", bash_command="exit 1", retries=1, retry_delay=timedelta(seconds=60),
+                 retry_exponential_backoff=True)
+""")
+    assert backfill(folder, "server_cap", "-s", "2024-01-01").exit_code == 1
+    assert all(1 <= wait < 1.9 for wait in _waits(database_url, "capped"))

@@ -254,8 +254,8 @@ class PythonTask(BaseTask):
         self,
         task_id: str,
         python_callable: Callable[..., Any],
-        op_kwargs: dict[str, Any] | None = None,
         op_args: list[Any] | tuple[Any, ...] | None = None,
+        op_kwargs: dict[str, Any] | None = None,
         **common: Any,
     ) -> None:
         if not callable(python_callable):

@@ -144,7 +144,8 @@ class Runner(Window):
                     states[task_id] = "success"
                     changed = True
                     continue
-                limit = self.outcome.stopped or self.slots.refusal(task, running_tasks, self.full_dag.max_active_tasks)
+                limit = self.outcome.stopped or self.slots.refusal(task, running_tasks, self.full_dag.max_active_tasks,
+                                                                   str(uid))
                 if limit:
                     waiting.append(Blocked(task_id, agg.run, limit))
                     continue

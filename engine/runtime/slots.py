@@ -1,4 +1,4 @@
-"""Where a try may start: the DAG's max_active_tasks, the executor's slots and the pools.
+"""Where a try may start: the DAG's max_active_tasks, a task's own limit, the executor's slots and the pools.
 
 The runner takes a slot when it starts a try and gives it back when the try ends
 or a clear stops it; keeping both in one place keeps the pool counts right
@@ -26,11 +26,18 @@ class Slots:
     def pool_of(self, task: BaseTask) -> str:
         return self.forced_pool or task.pool or DEFAULT_POOL
 
-    def refusal(self, task: BaseTask, running: int, max_active_tasks: int) -> str | None:
-        """Why the task may not start now, or None."""
+    def refusal(self, task: BaseTask, running: int, max_active_tasks: int, run: str | None = None) -> str | None:
+        """Why the task may not start now in `run` (a run uuid), or None. An Airflow 3 DAG file's
+        max_active_tasks counts the tries of one run; an Airflow task's max_active_tis_per_dag its own
+        tries across runs."""
         pool = self.pool_of(task)
+        if run is not None and self.dag.airflow_mode == 3:
+            running = sum(1 for uid, _ in self.in_flight if uid == run)
         if running >= max_active_tasks:
             return f"max_active_tasks ({max_active_tasks}) reached"
+        per_task = getattr(task, "max_active_tis_per_dag", None)
+        if per_task is not None and sum(1 for _, t in self.in_flight if t == task.task_id) >= per_task:
+            return f"max_active_tis_per_dag ({per_task}) reached"
         if self.executor_slots is not None and len(self.in_flight) >= self.executor_slots:
             return "all executor slots busy"
         if self.busy.get(pool, 0) + task.pool_slots > self.pool_slots.get(pool, 0):

@@ -10,15 +10,24 @@ from typing import Any
 from ledgerflow.engine.errors import DagDefinitionError
 
 
-def take_callable(task: Any, python_callable: Any, op_args: Iterable[Any] | None, op_kwargs: dict[str, Any] | None,
-                  templates_dict: dict[str, Any] | None) -> None:
-    """The callable and its templated arguments, as PythonOperator and PythonSensor keep them."""
-    if not callable(python_callable):
-        raise DagDefinitionError(f"task {task.task_id!r}: python_callable is not callable")
-    task.python_callable = python_callable
-    task.op_args = list(op_args or [])
-    task.op_kwargs = dict(op_kwargs or {})
-    task.templates_dict = templates_dict
+class CallableFields:
+    """What PythonOperator and PythonSensor keep: the callable and its templated arguments."""
+
+    template_fields: tuple[str, ...] = ("templates_dict", "op_args", "op_kwargs")
+    task_id: str
+    python_callable: Callable[..., Any]
+    op_args: list[Any]
+    op_kwargs: dict[str, Any]
+    templates_dict: dict[str, Any] | None
+
+    def take_callable(self, python_callable: Any, op_args: Iterable[Any] | None, op_kwargs: dict[str, Any] | None,
+                      templates_dict: dict[str, Any] | None) -> None:
+        if not callable(python_callable):
+            raise DagDefinitionError(f"task {self.task_id!r}: python_callable is not callable")
+        self.python_callable = python_callable
+        self.op_args = list(op_args or [])
+        self.op_kwargs = dict(op_kwargs or {})
+        self.templates_dict = templates_dict
 
 
 def call_callable(func: Callable[..., Any], op_args: Sequence[Any], context: Mapping[str, Any]) -> Any:

@@ -35,7 +35,7 @@ def _sensors() -> dict[str, Any]:
     from ledgerflow.engine.authoring.airflow import sensors
 
     return {n: getattr(sensors, n) for n in ("BaseSensorOperator", "PokeReturnValue", "PythonSensor", "BashSensor",
-                                             "TimeDeltaSensor")}
+                                             "TimeDeltaSensor", "DateTimeSensor")}
 
 
 def _timetables(*names: str) -> Callable[[], dict[str, Any]]:
@@ -133,10 +133,12 @@ MODULES: dict[str, Callable[[], dict[str, Any]]] = {
     "airflow.sensors.python": _pick("PythonSensor"),
     "airflow.sensors.bash": _pick("BashSensor"),
     "airflow.sensors.time_delta": _pick("TimeDeltaSensor"),
+    "airflow.sensors.date_time": _pick("DateTimeSensor"),
     _STD_SENSORS: dict,
     f"{_STD_SENSORS}.python": _pick("PythonSensor"),
     f"{_STD_SENSORS}.bash": _pick("BashSensor"),
     f"{_STD_SENSORS}.time_delta": _pick("TimeDeltaSensor"),
+    f"{_STD_SENSORS}.date_time": _pick("DateTimeSensor"),
     "airflow.timetables": dict,
     "airflow.timetables.interval": _timetables("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"),
     "airflow.timetables.trigger": _timetables("CronTriggerTimetable", "DeltaTriggerTimetable"),

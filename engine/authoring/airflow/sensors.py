@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerflow.engine.authoring.airflow.bash_process import run_bash
-from ledgerflow.engine.authoring.airflow.calling import call_callable, take_callable
+from ledgerflow.engine.authoring.airflow.calling import CallableFields, call_callable
 from ledgerflow.engine.authoring.airflow.exceptions import (
     AirflowException,
     AirflowFailException,
@@ -107,20 +107,14 @@ class BaseSensorOperator(BaseOperator):
             raise
 
 
-class PythonSensor(BaseSensorOperator):
+class PythonSensor(CallableFields, BaseSensorOperator):
     """Pokes by calling python_callable as PythonOperator calls it."""
-
-    template_fields: tuple[str, ...] = ("templates_dict", "op_args", "op_kwargs")
-    python_callable: Callable[..., Any]  # these four set by take_callable
-    op_args: list[Any]
-    op_kwargs: dict[str, Any]
-    templates_dict: dict[str, Any] | None
 
     def __init__(self, *, python_callable: Callable[..., Any], op_args: Iterable[Any] | None = None,
                  op_kwargs: dict[str, Any] | None = None, templates_dict: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        take_callable(self, python_callable, op_args, op_kwargs, templates_dict)
+        self.take_callable(python_callable, op_args, op_kwargs, templates_dict)
 
     def poke(self, context: dict[str, Any]) -> bool | PokeReturnValue:
         found = call_callable(self.python_callable, self.op_args,
@@ -160,6 +154,28 @@ class TimeDeltaSensor(BaseSensorOperator):
         from ledgerflow.engine.domain.dates import now
 
         target: datetime = context["data_interval_end"] + self.delta
+        return bool(now() > target)
+
+
+class DateTimeSensor(BaseSensorOperator):
+    """Waits until `target_time` (templated: a datetime or ISO text, naive in UTC) has passed."""
+
+    template_fields: tuple[str, ...] = ("target_time",)
+
+    def __init__(self, *, target_time: str | datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(target_time, str | datetime):
+            raise TypeError(f"Expected str or datetime.datetime type for target_time. Got {type(target_time)}")
+        self.target_time = target_time if isinstance(target_time, str) else target_time.isoformat()
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        import pendulum
+
+        from ledgerflow.engine.domain.dates import now
+
+        target = pendulum.parse(str(self.target_time), tz="UTC")
+        if not isinstance(target, datetime):
+            raise TypeError(f"target_time {self.target_time!r} is not a date and time")
         return bool(now() > target)
 
 

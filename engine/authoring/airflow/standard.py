@@ -7,7 +7,7 @@ from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 from ledgerflow.engine.authoring.airflow.bash_process import run_bash
-from ledgerflow.engine.authoring.airflow.calling import call_callable, take_callable
+from ledgerflow.engine.authoring.airflow.calling import CallableFields, call_callable
 from ledgerflow.engine.authoring.airflow.exceptions import AirflowException, AirflowSkipException
 from ledgerflow.engine.authoring.airflow.operators import BaseOperator
 from ledgerflow.engine.authoring.dag import EmptyTask
@@ -62,12 +62,7 @@ def airflow_context_vars(context: dict[str, Any]) -> dict[str, str]:
             date_name: dag_run.logical_date.isoformat()}
 
 
-class PythonOperator(BaseOperator):
-    template_fields: tuple[str, ...] = ("templates_dict", "op_args", "op_kwargs")
-    python_callable: Callable[..., Any]  # these four set by take_callable
-    op_args: list[Any]
-    op_kwargs: dict[str, Any]
-    templates_dict: dict[str, Any] | None
+class PythonOperator(CallableFields, BaseOperator):
     ui_color = "#ffefeb"
 
     def __init__(self, *, python_callable: Callable[..., Any], op_args: Iterable[Any] | None = None,
@@ -75,7 +70,7 @@ class PythonOperator(BaseOperator):
                  templates_exts: Iterable[str] | None = None, show_return_value_in_logs: bool = True,
                  provide_context: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        take_callable(self, python_callable, op_args, op_kwargs, templates_dict)
+        self.take_callable(python_callable, op_args, op_kwargs, templates_dict)
         if templates_exts:
             self.template_ext = tuple(templates_exts)
         self.show_return_value_in_logs = show_return_value_in_logs

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ledgerflow.engine.errors import DagDefinitionError
 
 SUPPORTED = ("ledgerflow runs Airflow's core authoring surface: DAG, @dag, @task (.bash, .branch, .short_circuit, "
-             ".sensor), Bash/Python/Branch/ShortCircuit/Empty/LatestOnly operators, Python/Bash/TimeDelta sensors "
-             "in poke mode, BaseOperator subclasses, built-in timetables, TaskGroup, "
+             ".sensor), Bash/Python/Branch/ShortCircuit/Empty/LatestOnly operators, "
+             "Python/Bash/TimeDelta/DateTime sensors in poke mode, BaseOperator subclasses, built-in timetables, "
+             "TaskGroup, "
              "XCom, Param, Variable, Connection, TriggerRule, chain, cross_downstream, macros")
 
 
