@@ -25,6 +25,7 @@ from ledgerflow.engine.domain.read_port import views
 from ledgerflow.engine.domain.run_state import FAILED_LIKE, RUN_FINISHED
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import Executor
+from ledgerflow.engine.runtime.slots import PoolBoard
 
 
 def object_plan(ledger: Ledger, state: BackfillState, dag: DAG, pool_slots: dict[str, int]) -> BackfillPlan:
@@ -63,9 +64,10 @@ def object_plan(ledger: Ledger, state: BackfillState, dag: DAG, pool_slots: dict
 
 
 def drive_backfill(ledger: Ledger, dag: DAG, op: OperationContext, executor: Executor, pool_slots: dict[str, int],
-                   should_stop: Callable[[], bool]) -> tuple[int, Outcome] | None:
+                   should_stop: Callable[[], bool], pool_board: PoolBoard) -> tuple[int, Outcome] | None:
     """Drives the DAG's running scheduler backfill, if it has one, within its max_active_runs; records it
-    completed once every date ran. The caller holds the DAG's lock. Returns (its id, what this pass did)."""
+    completed once every date ran. The caller holds the DAG's lock and shares the pools' counts with the
+    other DAGs it drives (pool_board). Returns (its id, what this pass did)."""
     found = [n for n, _, driver in views(ledger).unfinished_backfills(dag.dag_id) if driver == SCHEDULER]
     agg = load_backfill(ledger, found[0]) if found else None
     if agg is None or agg.state.state != "running":
@@ -75,7 +77,7 @@ def drive_backfill(ledger: Ledger, dag: DAG, op: OperationContext, executor: Exe
     outcome = Outcome()
     if plan.dates:
         outcome = run_backfill(ledger, plan, op, should_stop=should_stop, halt=Watch(ledger, agg), executor=executor,
-                               limit=agg.state.max_active_runs).outcome
+                               limit=agg.state.max_active_runs, pool_board=pool_board).outcome
         views(ledger).catch_up()
     if not object_plan(ledger, agg.state, dag, pool_slots).dates:
         record(ledger, number, Backfill.Completed, op)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,10 +91,14 @@ def take_over(agg: DagRun, dag: DAG, op: OperationContext, ledger: Ledger | None
     return agg
 
 
-def free_pool_slots(ledger: Ledger, bag: DagBag, dag_id: str, slots: dict[str, int]) -> dict[str, int]:
-    """Pool slots minus those taken by tries other DAGs' drivers are running right now."""
+def free_pool_slots(ledger: Ledger, bag: DagBag, dag_id: str, slots: dict[str, int],
+                    counted: Collection[str] = ()) -> dict[str, int]:
+    """Pool slots minus those taken by tries other DAGs' drivers are running right now; `counted`: DAGs
+    whose tries the caller counts itself (the scheduler's PoolBoard, for the DAGs it drives)."""
     free = dict(slots)
     for other_id, task_id in views(ledger).running_tries(other_than=dag_id):
+        if other_id in counted:
+            continue
         other = bag.dags.get(other_id)
         task = other.tasks.get(task_id) if other else None
         if task is not None:

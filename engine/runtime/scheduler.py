@@ -16,6 +16,7 @@ by their parent's task.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +42,7 @@ from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import Executor, make_executor
 from ledgerflow.engine.runtime.recovery import recover
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
+from ledgerflow.engine.runtime.slots import PoolBoard
 
 IDLE_SECONDS = 1.0
 DAGS_AT_ONCE = 4  # DAGs driven at the same time, each with a share of the task slots
@@ -79,6 +81,9 @@ class Scheduler:
         self._pool = ThreadPoolExecutor(max_workers=DAGS_AT_ONCE, thread_name_prefix="ledgerflow-dag")
         self._inflight: dict[str, Future[DagPass]] = {}
         self._slots = settings.parallelism()
+        self._pools = PoolBoard()  # a pool's slots hold across the DAGs driven at once
+        self._driving: set[str] = set()  # the DAGs whose pass is going on (their tries are on the board)
+        self._driving_lock = threading.Lock()
 
     def run(self, num_runs: int | None, on_pass: Callable[[DagPass], None],
             on_broken: Callable[[str, str], None] = lambda path, error: None,
@@ -149,12 +154,24 @@ class Scheduler:
         done = DagPass(dag.dag_id, paused=paused)
         try:
             with dag_lock(self.ledger, dag.dag_id):
-                self._drive_backfill(dag, bag, done)
-                if not self.stopped:
-                    self._drive(dag, bag, done, orphans_only=paused)
+                with self._driving_lock:
+                    self._driving.add(dag.dag_id)
+                try:
+                    self._drive_backfill(dag, bag, done)
+                    if not self.stopped:
+                        self._drive(dag, bag, done, orphans_only=paused)
+                finally:
+                    with self._driving_lock:
+                        self._driving.discard(dag.dag_id)
         except RefusedCommand:
             done.skipped = "a backfill is driving it"
         return done
+
+    def _free_pools(self, bag: DagBag, dag_id: str) -> dict[str, int]:
+        """The pools' slots less those other drivers' tries hold; this scheduler's own are on its board."""
+        with self._driving_lock:
+            counted = set(self._driving)
+        return free_pool_slots(self.ledger, bag, dag_id, views(self.ledger).pools(), counted)
 
     def _executor_for(self, dag_id: str) -> Executor:
         """Each DAG's passes have their own executor (results come back to the pass that asked)."""
@@ -163,9 +180,9 @@ class Scheduler:
         return self._executors[dag_id]
 
     def _drive_backfill(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
-        slots = free_pool_slots(self.ledger, bag, dag.dag_id, views(self.ledger).pools())
         try:
-            driven = drive_backfill(self.ledger, dag, self.op, self._executor_for(dag.dag_id), slots, self.should_stop)
+            driven = drive_backfill(self.ledger, dag, self.op, self._executor_for(dag.dag_id),
+                                    self._free_pools(bag, dag.dag_id), self.should_stop, self._pools)
         except Interrupted:
             self.stopped = True
             return
@@ -193,10 +210,10 @@ class Scheduler:
         waiting.sort(key=lambda item: item[0])
         if not waiting:
             return
-        slots = free_pool_slots(self.ledger, bag, dag.dag_id, read.pools())
         runner = Runner(self.ledger, dag, dag, self.op, self._executor_for(dag.dag_id),
-                        RunnerOptions(continue_on_failures=True), runs=history.values(), pool_slots=slots,
-                        should_stop=self.should_stop)
+                        RunnerOptions(continue_on_failures=True), runs=history.values(),
+                        pool_slots=self._free_pools(bag, dag.dag_id), should_stop=self.should_stop,
+                        pool_board=self._pools)
 
         driven: list[datetime] = []
 
