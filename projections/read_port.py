@@ -51,6 +51,10 @@ class ViewReads:
              ) -> dict[UUID, tuple[int, RunState]]:
         return queries.load_runs(self.ledger, dag_id, start, end)
 
+    def run_versions(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
+                     state: str | None = None) -> dict[datetime, tuple[int, str]]:
+        return queries.run_versions(self.ledger, dag_id, start, end, state)
+
     def previous_run(self, dag_id: str, before: datetime, *, exclude_manual: bool
                      ) -> tuple[UUID, int, RunState] | None:
         return queries.previous_run(self.ledger, dag_id, before, exclude_manual=exclude_manual)

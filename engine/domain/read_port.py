@@ -43,6 +43,11 @@ class Views(Protocol):
         """The DAG's runs in the range, oldest first, each with its version (an append on
         it fails if another operation changed it since) and every task instance."""
 
+    def run_versions(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
+                     state: str | None = None) -> dict[datetime, tuple[int, str]]:
+        """(version, state) of the DAG's runs in the range (of that state) by logical date, without
+        their task instances."""
+
     def previous_run(self, dag_id: str, before: datetime, *, exclude_manual: bool
                      ) -> tuple[UUID, int, RunState] | None:
         """The run with the greatest logical date before `before` (depends_on_past)."""

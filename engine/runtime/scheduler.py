@@ -196,6 +196,8 @@ class Scheduler:
         read = views(self.ledger)
         if recover(self.ledger, dag.dag_id):
             read.catch_up()
+        if orphans_only and not read.run_versions(dag.dag_id, state="running"):
+            return  # paused, and no run left running: nothing to load
         held = read.backfill_held_runs(dag.dag_id)  # a paused or scheduler-driven backfill's runs are its own
         runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
