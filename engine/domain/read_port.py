@@ -10,6 +10,7 @@ fresh as the views' last catch-up; a method catches them up first only where it 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -21,6 +22,17 @@ from ledgerflow.engine.infrastructure.store import Ledger
 
 Progress = Callable[[int, int], None]
 Rows = list[dict[str, Any]]
+
+
+@dataclass
+class SchedulerView:
+    """Every DAG's share of the scheduler's pick-next, read at once: the states of its runs to drive
+    (queued, running; none a backfill holds), whether it has a backfill for the scheduler to drive, and
+    the logical dates of its runs (for the dates now due)."""
+
+    backfills: set[str]
+    waiting: dict[str, set[str]] = field(default_factory=dict)
+    run_dates: dict[str, set[datetime]] = field(default_factory=dict)
 
 
 class Views(Protocol):
@@ -42,6 +54,9 @@ class Views(Protocol):
              ) -> dict[UUID, tuple[int, RunState]]:
         """The DAG's runs in the range, oldest first, each with its version (an append on
         it fails if another operation changed it since) and every task instance."""
+
+    def scheduler_view(self, dag_ids: list[str], dated: list[str]) -> SchedulerView:
+        """The pick-next's reads for these DAGs, run dates only for the `dated` ones."""
 
     def run_versions(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                      state: str | None = None) -> dict[datetime, tuple[int, str]]:

@@ -40,6 +40,7 @@ from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import Executor, make_executor
+from ledgerflow.engine.runtime.pick_next import pick_next
 from ledgerflow.engine.runtime.recovery import recover
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
 from ledgerflow.engine.runtime.slots import PoolBoard
@@ -125,20 +126,23 @@ class Scheduler:
         flags = self._pause_flags(top)
         views(self.ledger).catch_up()
         self._slots = max(1, settings.parallelism() // min(len(top) or 1, DAGS_AT_ONCE))
+        busy = pick_next(self.ledger, [d for d in top if d.dag_id not in self._inflight], flags, now())
+        passes = []
         for dag in top:
             if self.should_stop() or self.stopped:
                 break
-            if dag.dag_id not in self._inflight:
+            if dag.dag_id in busy:
                 self._inflight[dag.dag_id] = self._pool.submit(self.schedule, dag, bag, paused=flags[dag.dag_id])
+            elif dag.dag_id not in self._inflight:
+                passes.append(DagPass(dag.dag_id, paused=flags[dag.dag_id]))  # nothing to do: no pass
         futures.wait(list(self._inflight.values()), timeout=None if wait else IDLE_SECONDS,
                      return_when=futures.ALL_COMPLETED if wait else futures.FIRST_COMPLETED)
-        passes = []
         for dag_id, pending in sorted(self._inflight.items()):
             if pending.done():
                 del self._inflight[dag_id]
                 passes.append(pending.result())
         views(self.ledger).catch_up()
-        return passes
+        return sorted(passes, key=lambda p: p.dag_id)
 
     def _pause_flags(self, dags: list[DAG]) -> dict[str, bool]:
         """Each DAG's paused flag; a DAG seen for the first time gets the one its is_paused_upon_creation asks for."""
