@@ -6,7 +6,7 @@ from datetime import datetime
 
 from psycopg.rows import tuple_row
 
-from ledgerflow.engine.domain.read_port import SchedulerView
+from ledgerflow.engine.domain.scheduler_view import SchedulerView
 from ledgerflow.engine.infrastructure.store import Ledger
 
 _WAITING = "SELECT dag_id, run_id, state FROM dag_run WHERE state IN ('queued', 'running') AND dag_id = ANY(%s)"

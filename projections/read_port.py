@@ -13,8 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from ledgerflow.engine.domain.patterns import TaskPattern
-from ledgerflow.engine.domain.read_port import SchedulerView
 from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.scheduler_view import SchedulerView
 from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past

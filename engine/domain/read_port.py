@@ -10,29 +10,18 @@ fresh as the views' last catch-up; a method catches them up first only where it 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.scheduler_view import SchedulerView
 from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 
 Progress = Callable[[int, int], None]
 Rows = list[dict[str, Any]]
-
-
-@dataclass
-class SchedulerView:
-    """Every DAG's share of the scheduler's pick-next, read at once: the states of its runs to drive
-    (queued, running; none a backfill holds), whether it has a backfill for the scheduler to drive, and
-    the logical dates of its runs (for the dates now due)."""
-
-    backfills: set[str]
-    waiting: dict[str, set[str]] = field(default_factory=dict)
-    run_dates: dict[str, set[datetime]] = field(default_factory=dict)
 
 
 class Views(Protocol):
