@@ -118,6 +118,17 @@ def load_runs(ledger: Ledger, dag_id: str, start: datetime | None = None,
     return found
 
 
+def run_versions(ledger: Ledger, dag_id: str, start: datetime | None = None, end: datetime | None = None,
+                 state: str | None = None) -> dict[datetime, tuple[int, str]]:
+    """(version, state) of each run by logical date, without its task instances: what a driver asks
+    to know which runs it must load whole."""
+    params: list[Any] = [dag_id]
+    sql = "SELECT logical_date, version, state FROM dag_run WHERE dag_id = %s" + _range_clause(start, end, params)
+    if state is not None:
+        sql, params = sql + " AND state = %s", [*params, state]
+    return {ld: (version, st) for ld, version, st in _tuples(ledger, sql, tuple(params))}
+
+
 def previous_run(ledger: Ledger, dag_id: str, before: datetime, *, exclude_manual: bool
                  ) -> tuple[UUID, int, RunState] | None:
     """The run with the greatest logical date strictly before `before` (depends_on_past)."""

@@ -14,10 +14,11 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.scheduler_view import SchedulerView
 from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections import as_of as past
-from ledgerflow.projections import audit_queries, backfill_queries, clear_queries, pages, queries
+from ledgerflow.projections import audit_queries, backfill_queries, clear_queries, pages, pick_queries, queries
 from ledgerflow.projections.projector import ViewProjector
 from ledgerflow.projections.view_check import check_views
 
@@ -50,6 +51,13 @@ class ViewReads:
     def runs(self, dag_id: str, start: datetime | None = None, end: datetime | None = None
              ) -> dict[UUID, tuple[int, RunState]]:
         return queries.load_runs(self.ledger, dag_id, start, end)
+
+    def scheduler_view(self, dag_ids: list[str], dated: list[str]) -> SchedulerView:
+        return pick_queries.scheduler_view(self.ledger, dag_ids, dated)
+
+    def run_versions(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
+                     state: str | None = None) -> dict[datetime, tuple[int, str]]:
+        return queries.run_versions(self.ledger, dag_id, start, end, state)
 
     def previous_run(self, dag_id: str, before: datetime, *, exclude_manual: bool
                      ) -> tuple[UUID, int, RunState] | None:

@@ -225,3 +225,18 @@ def test_nine_oclock_local_is_the_same_wall_time_on_both_sides_of_every_change(z
     assert {(d.astimezone(tz).hour, d.astimezone(tz).minute) for d in dates} == {(9, 0)}
     offsets = {d.astimezone(tz).utcoffset() for d in dates}
     assert len(offsets) == 2
+
+
+@given(minute=st.integers(0, 59), start=st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1)),
+       hours=st.integers(0, 400))
+@settings(max_examples=50, deadline=None)
+def test_an_hourly_cron_in_utc_steps_by_the_hour_from_its_first_point_like_the_cron_walk(minute, start, hours):
+    table = Timetable(f"{minute} * * * *")
+    begin = start.replace(tzinfo=UTC)
+    got = table.intervals(begin, begin + timedelta(hours=hours))
+    first = begin.replace(minute=minute, second=0, microsecond=0)
+    first += timedelta(hours=1) if first < begin else timedelta(0)
+    want = [first + timedelta(hours=i) for i in range(hours + 2) if first + timedelta(hours=i) <= begin + timedelta(
+        hours=hours)]
+    assert list(got) == want
+    assert all(b - a == timedelta(hours=1) for a, b in got.values())

@@ -21,6 +21,7 @@ from ledgerflow.engine.infrastructure.locks import run_leased
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import Executor, make_executor
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
+from ledgerflow.engine.runtime.slots import PoolBoard
 
 LIMIT_CHECKS = 10
 
@@ -134,12 +135,14 @@ def run_backfill(
     halt: Callable[[], bool] = lambda: False,
     executor: Executor | None = None,
     limit: int | None = None,
+    pool_board: PoolBoard | None = None,
 ) -> BackfillResult:
     """Appends the plan and drives it; the caller holds dag_lock() around plan and run.
 
     `halt`: whether the backfill was paused or cancelled (no new run starts); `executor`: one the
     caller owns and ends (the scheduler's), `limit`: the backfill's own max_active_runs. Given an
-    executor, the operation is the caller's too: its start and end are the caller's to record.
+    executor, the operation is the caller's too: its start and end are the caller's to record;
+    `pool_board`: the pools' counts the caller's other runners share (the scheduler's).
     """
     req = plan.request
     options = RunnerOptions(
@@ -155,7 +158,7 @@ def run_backfill(
     known = [r.run for r in plan.existing.values()] + ([plan.previous.run] if plan.previous else [])
     runner = Runner(
         ledger, plan.dag, plan.full_dag, op, executor, options, runs=known, ran_before=plan.ran_before,
-        pool_slots=plan.pool_slots, on_progress=on_progress, should_stop=should_stop,
+        pool_slots=plan.pool_slots, on_progress=on_progress, should_stop=should_stop, pool_board=pool_board,
     )
     runner.progress.runs_total = len(plan.dates)
     runner.progress.tis_total = len(plan.dates) * len(plan.dag.tasks)

@@ -124,12 +124,23 @@ class Timetable:
         except CroniterBadCronError as exc:  # pragma: no cover - validated in __init__
             raise DagDefinitionError(str(exc)) from None
         last = after
+        if self._hourly_in_utc():  # the same minute of every hour: one step of an hour, no cron walk
+            point = it.get_next(datetime).astimezone(UTC)
+            while True:
+                yield point
+                point += timedelta(hours=1)
         while True:
             point = it.get_next(datetime)
             point = (point if every_hour else point.replace(tzinfo=self.zone)).astimezone(UTC)
             if point > last:
                 last = point
                 yield point
+
+    def _hourly_in_utc(self) -> bool:
+        """A cron firing at one minute of every hour of every day, in UTC (no offset change ever)."""
+        fields = croniter(self.cron).expanded
+        return (str(self.zone) == "UTC" and len(fields[0]) == 1 and fields[0] != ["*"]
+                and all(f == ["*"] for f in fields[1:]))
 
     def next_after(self, moment: datetime) -> datetime:
         """The first schedule point strictly after moment (@once: the moment itself has passed)."""

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from ledgerflow.engine.domain.patterns import TaskPattern
 from ledgerflow.engine.domain.run_state import RunState
+from ledgerflow.engine.domain.scheduler_view import SchedulerView
 from ledgerflow.engine.domain.view_check import ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 
@@ -42,6 +43,14 @@ class Views(Protocol):
              ) -> dict[UUID, tuple[int, RunState]]:
         """The DAG's runs in the range, oldest first, each with its version (an append on
         it fails if another operation changed it since) and every task instance."""
+
+    def scheduler_view(self, dag_ids: list[str], dated: list[str]) -> SchedulerView:
+        """The pick-next's reads for these DAGs, run dates only for the `dated` ones."""
+
+    def run_versions(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
+                     state: str | None = None) -> dict[datetime, tuple[int, str]]:
+        """(version, state) of the DAG's runs in the range (of that state) by logical date, without
+        their task instances."""
 
     def previous_run(self, dag_id: str, before: datetime, *, exclude_manual: bool
                      ) -> tuple[UUID, int, RunState] | None:

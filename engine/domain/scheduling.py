@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from ledgerflow.engine.domain.run_state import ti_change
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import last_stamps
 
+_TICK = timedelta(microseconds=1)
 ORPHANED = frozenset({"scheduled", "queued", "running", "restarting"})
 
 
@@ -28,19 +30,40 @@ def due_dates(dag: DAG, existing: set[datetime], at: datetime) -> list[datetime]
     """Logical dates whose interval has ended by `at` and that have no run yet.
 
     catchup=True: every such date since start_date (up to end_date); catchup=False:
-    only the latest one.
+    only the latest one, found stepping back from `at` rather than walking from start_date.
     """
     tt = dag.timetable
     if not tt.periodic or dag.start_date is None:
         return []
     start = _aware(dag.start_date, dag.timezone)
     last = at if dag.end_date is None else min(at, _aware(dag.end_date, dag.timezone))
+    if not dag.catchup and tt.cron is not None:
+        return [p for p in _latest_ended(dag, start, last, at) if p not in existing]
     points = tt.logical_dates(start, last)
     if points and not tt.trigger and tt.next_after(points[-1]) > at:
         points.pop()  # its interval has not ended yet (a trigger schedule's run is due at its tick)
     if not dag.catchup:
         points = points[-1:]
     return [p for p in points if p not in existing]
+
+
+def _latest_ended(dag: DAG, start: datetime, last: datetime, at: datetime) -> list[datetime]:
+    """The latest logical date in [start, last] whose interval ended by `at` (none: an empty list)."""
+    point = _latest(dag, start, last)
+    if point is not None and not dag.timetable.trigger and dag.timetable.next_after(point) > at:
+        point = _latest(dag, start, point - _TICK)
+    return [point] if point is not None else []
+
+
+def _latest(dag: DAG, start: datetime, moment: datetime) -> datetime | None:
+    """The last schedule point in [start, moment]."""
+    if moment < start:
+        return None
+    point = dag.timetable.previous_before(moment + _TICK)
+    if point is None:  # a schedule sparser than the bounded look back
+        found = dag.timetable.logical_dates(start, moment)
+        return found[-1] if found else None
+    return point if point >= start else None
 
 
 def new_run(dag: DAG, logical_date: datetime, run_type: str, state: str, conf: dict[str, Any],
@@ -92,10 +115,14 @@ def take_over(agg: DagRun, dag: DAG, op: OperationContext, ledger: Ledger | None
     return agg
 
 
-def free_pool_slots(ledger: Ledger, bag: DagBag, dag_id: str, slots: dict[str, int]) -> dict[str, int]:
-    """Pool slots minus those taken by tries other DAGs' drivers are running right now."""
+def free_pool_slots(ledger: Ledger, bag: DagBag, dag_id: str, slots: dict[str, int],
+                    counted: Collection[str] = ()) -> dict[str, int]:
+    """Pool slots minus those taken by tries other DAGs' drivers are running right now; `counted`: DAGs
+    whose tries the caller counts itself (the scheduler's PoolBoard, for the DAGs it drives)."""
     free = dict(slots)
     for other_id, task_id in views(ledger).running_tries(other_than=dag_id):
+        if other_id in counted:
+            continue
         other = bag.dags.get(other_id)
         task = other.tasks.get(task_id) if other else None
         if task is not None:

@@ -5,7 +5,9 @@ what may run, what is skipped or upstream_failed, and what waits (and why).
 A pass's changes become one event per run; events are appended before any try
 starts, so the log always knows what is running. When nothing runs, nothing
 changed and no retry is pending, the remaining task instances are blocked: the
-runner reports each with its reason, leaves their runs queued, and returns.
+runner reports each with its reason, leaves their runs queued, and returns; unless
+a pool is full of another DAG's tries (the scheduler drives several at once): then
+it waits for theirs to end.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from ledgerflow.engine.runtime.executors import Executor
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult, confined_log_path
 from ledgerflow.engine.runtime.run_timeout import time_out_runs
 from ledgerflow.engine.runtime.skips import skipped_by
-from ledgerflow.engine.runtime.slots import Slots
+from ledgerflow.engine.runtime.slots import PoolBoard, Slots
 from ledgerflow.engine.runtime.try_outcome import ended_change
 from ledgerflow.engine.runtime.window import Window
 from ledgerflow.engine.runtime.worker import remember
+
+POOL_WAIT = 0.05  # seconds between looks at a pool another DAG's tries fill
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,11 @@ class Runner(Window):
         ran_before: dict[str, datetime | None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        pool_board: PoolBoard | None = None,
     ) -> None:
         """`runs`: the DAG's runs known so far, for depends_on_past; `ran_before`: the first logical
-        date each depends_on_past task has an instance at (default: found in `runs`)."""
+        date each depends_on_past task has an instance at (default: found in `runs`); `pool_board`: the pools'
+        counts this runner shares with the other DAGs' runners of the process (default: its own)."""
         super().__init__(ledger, dag, full_dag, op, runs, on_progress)
         self.should_stop = should_stop
         self.executor = executor
@@ -81,7 +87,8 @@ class Runner(Window):
                                ignore_dependencies=options.ignore_dependencies)
         if any(getattr(t, "decides_skips", False) for t in dag.tasks.values()):
             self.decider.branches = BranchMemory(dag, lambda uid: stored_run(ledger, uid))
-        self.slots = Slots(dag, pool_slots, executor.slots if executor is not None else None, options.pool)
+        self.slots = Slots(dag, pool_slots, executor.slots if executor is not None else None, options.pool,
+                           pool_board)
         self.clears = ClearWatch(self)
         remember(full_dag)
 
@@ -144,8 +151,8 @@ class Runner(Window):
                     states[task_id] = "success"
                     changed = True
                     continue
-                limit = self.outcome.stopped or self.slots.refusal(task, running_tasks, self.full_dag.max_active_tasks,
-                                                                   str(uid))
+                limit = self.outcome.stopped or self.slots.claim((str(uid), task_id), task, running_tasks,
+                                                                 self.full_dag.max_active_tasks)
                 if limit:
                     waiting.append(Blocked(task_id, agg.run, limit))
                     continue
@@ -154,7 +161,6 @@ class Runner(Window):
                     ti_change(task_id, ti, "running", try_number=try_number, dag_fingerprint=self.full_dag.fingerprint))
                 states[task_id] = "running"
                 running_tasks += 1
-                self.slots.take((str(uid), task_id), task)
                 jobs.append(self._job(agg, task_id, try_number))
                 changed = True
         for uid, changes in pending.items():
@@ -251,6 +257,10 @@ class Runner(Window):
                     time.sleep(max(0.0, min((due - now()).total_seconds(), 1.0)))
                     continue
             if not self.active and not exhausted:
+                continue
+            if self.slots.others_hold_pool and not self.should_stop():  # their tries end: wait for a slot
+                self.slots.others_hold_pool = False
+                time.sleep(POOL_WAIT)
                 continue
             self.outcome.blocked = waiting
             self.park()

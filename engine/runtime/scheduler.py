@@ -16,6 +16,7 @@ by their parent's task.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,8 +40,10 @@ from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.locks import dag_lock
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.runtime.executors import Executor, make_executor
+from ledgerflow.engine.runtime.pick_next import pick_next
 from ledgerflow.engine.runtime.recovery import recover
 from ledgerflow.engine.runtime.runner import Runner, RunnerOptions
+from ledgerflow.engine.runtime.slots import PoolBoard
 
 IDLE_SECONDS = 1.0
 DAGS_AT_ONCE = 4  # DAGs driven at the same time, each with a share of the task slots
@@ -79,6 +82,9 @@ class Scheduler:
         self._pool = ThreadPoolExecutor(max_workers=DAGS_AT_ONCE, thread_name_prefix="ledgerflow-dag")
         self._inflight: dict[str, Future[DagPass]] = {}
         self._slots = settings.parallelism()
+        self._pools = PoolBoard()  # a pool's slots hold across the DAGs driven at once
+        self._driving: set[str] = set()  # the DAGs whose pass is going on (their tries are on the board)
+        self._driving_lock = threading.Lock()
 
     def run(self, num_runs: int | None, on_pass: Callable[[DagPass], None],
             on_broken: Callable[[str, str], None] = lambda path, error: None,
@@ -120,20 +126,23 @@ class Scheduler:
         flags = self._pause_flags(top)
         views(self.ledger).catch_up()
         self._slots = max(1, settings.parallelism() // min(len(top) or 1, DAGS_AT_ONCE))
+        busy = pick_next(self.ledger, [d for d in top if d.dag_id not in self._inflight], flags, now())
+        passes = []
         for dag in top:
             if self.should_stop() or self.stopped:
                 break
-            if dag.dag_id not in self._inflight:
+            if dag.dag_id in busy:
                 self._inflight[dag.dag_id] = self._pool.submit(self.schedule, dag, bag, paused=flags[dag.dag_id])
+            elif dag.dag_id not in self._inflight:
+                passes.append(DagPass(dag.dag_id, paused=flags[dag.dag_id]))  # nothing to do: no pass
         futures.wait(list(self._inflight.values()), timeout=None if wait else IDLE_SECONDS,
                      return_when=futures.ALL_COMPLETED if wait else futures.FIRST_COMPLETED)
-        passes = []
         for dag_id, pending in sorted(self._inflight.items()):
             if pending.done():
                 del self._inflight[dag_id]
                 passes.append(pending.result())
         views(self.ledger).catch_up()
-        return passes
+        return sorted(passes, key=lambda p: p.dag_id)
 
     def _pause_flags(self, dags: list[DAG]) -> dict[str, bool]:
         """Each DAG's paused flag; a DAG seen for the first time gets the one its is_paused_upon_creation asks for."""
@@ -149,12 +158,24 @@ class Scheduler:
         done = DagPass(dag.dag_id, paused=paused)
         try:
             with dag_lock(self.ledger, dag.dag_id):
-                self._drive_backfill(dag, bag, done)
-                if not self.stopped:
-                    self._drive(dag, bag, done, orphans_only=paused)
+                with self._driving_lock:
+                    self._driving.add(dag.dag_id)
+                try:
+                    self._drive_backfill(dag, bag, done)
+                    if not self.stopped:
+                        self._drive(dag, bag, done, orphans_only=paused)
+                finally:
+                    with self._driving_lock:
+                        self._driving.discard(dag.dag_id)
         except RefusedCommand:
             done.skipped = "a backfill is driving it"
         return done
+
+    def _free_pools(self, bag: DagBag, dag_id: str) -> dict[str, int]:
+        """The pools' slots less those other drivers' tries hold; this scheduler's own are on its board."""
+        with self._driving_lock:
+            counted = set(self._driving)
+        return free_pool_slots(self.ledger, bag, dag_id, views(self.ledger).pools(), counted)
 
     def _executor_for(self, dag_id: str) -> Executor:
         """Each DAG's passes have their own executor (results come back to the pass that asked)."""
@@ -163,9 +184,9 @@ class Scheduler:
         return self._executors[dag_id]
 
     def _drive_backfill(self, dag: DAG, bag: DagBag, done: DagPass) -> None:
-        slots = free_pool_slots(self.ledger, bag, dag.dag_id, views(self.ledger).pools())
         try:
-            driven = drive_backfill(self.ledger, dag, self.op, self._executor_for(dag.dag_id), slots, self.should_stop)
+            driven = drive_backfill(self.ledger, dag, self.op, self._executor_for(dag.dag_id),
+                                    self._free_pools(bag, dag.dag_id), self.should_stop, self._pools)
         except Interrupted:
             self.stopped = True
             return
@@ -179,6 +200,8 @@ class Scheduler:
         read = views(self.ledger)
         if recover(self.ledger, dag.dag_id):
             read.catch_up()
+        if orphans_only and not read.run_versions(dag.dag_id, state="running"):
+            return  # paused, and no run left running: nothing to load
         held = read.backfill_held_runs(dag.dag_id)  # a paused or scheduler-driven backfill's runs are its own
         runs = read.runs(dag.dag_id)
         history = {from_iso(run.logical_date): run for _, run in runs.values()}
@@ -193,10 +216,10 @@ class Scheduler:
         waiting.sort(key=lambda item: item[0])
         if not waiting:
             return
-        slots = free_pool_slots(self.ledger, bag, dag.dag_id, read.pools())
         runner = Runner(self.ledger, dag, dag, self.op, self._executor_for(dag.dag_id),
                         RunnerOptions(continue_on_failures=True, dagrun_timeout=True), runs=history.values(),
-                        pool_slots=slots, should_stop=self.should_stop)
+                        pool_slots=self._free_pools(bag, dag.dag_id), should_stop=self.should_stop,
+                        pool_board=self._pools)
 
         driven: list[datetime] = []
 

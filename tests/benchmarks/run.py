@@ -33,6 +33,7 @@ from bench_dag_files import write_dags
 from bench_harness import FULL, QUICK, Context, Databases, dbname, server
 from bench_latency import scenario_audit, scenario_cli
 from bench_report import NotAvailable, Report, print_table, summary_line
+from bench_scheduler import scenario_pick_next
 from bench_throughput import scenario_append, scenario_rebuild
 from bench_ui import scenario_ui_grid
 
@@ -46,11 +47,12 @@ SCENARIOS: dict[str, Callable[[Context], None]] = {
     "audit": scenario_audit,
     "cli": scenario_cli,
     "ui-grid": scenario_ui_grid,
+    "pick-next": scenario_pick_next,
 }
 ALIASES = {"copy": "append", "raw-copy": "append", "memory": "backfill-m", "backfill": "backfill-m",
            "help": "cli", "list-runs": "cli", "1": "append", "2": "append", "3": "rebuild",
            "4": "backfill-m", "5": "backfill-real", "6": "clear", "7": "audit", "8": "cli",
-           "9": "backfill-m"}
+           "9": "backfill-m", "10": "pick-next"}
 
 
 def chosen(only: str | None) -> list[str]:
