@@ -8,7 +8,6 @@ import time
 
 import psycopg
 import pytest
-from celery_support import cluster  # noqa: F401  (the fixture)
 from cli_runner import cli, finished, wait_for
 
 RUN = "backfill__2024-01-0{}T00:00:00+00:00"
@@ -18,7 +17,7 @@ def _states(dag_id: str) -> list[dict]:
     return json.loads(cli("tasks", "states", dag_id, "-o", "json").stdout)
 
 
-def test_a_backfill_spreads_over_two_workers_and_each_try_names_its_worker(cluster):  # noqa: F811
+def test_a_backfill_spreads_over_two_workers_and_each_try_names_its_worker(cluster):
     cluster.write(tasks=3, pause=0.2)
     cluster.worker("alpha", "-c", "2")
     cluster.worker("beta", "-c", "2")
@@ -33,7 +32,7 @@ def test_a_backfill_spreads_over_two_workers_and_each_try_names_its_worker(clust
                                                        for r in rows}
 
 
-def test_tasks_logs_shows_a_workers_output_on_a_machine_that_never_had_the_file(cluster):  # noqa: F811
+def test_tasks_logs_shows_a_workers_output_on_a_machine_that_never_had_the_file(cluster):
     cluster.write(tasks=1)
     cluster.worker("faraway")
     code, out, err = finished(cluster.backfill("spread", "-s", "2024-01-01"), 60)
@@ -44,7 +43,7 @@ def test_tasks_logs_shows_a_workers_output_on_a_machine_that_never_had_the_file(
     assert "ran t0 2024-01-01 on faraway" in shown.stdout
 
 
-def test_concurrency_bounds_the_tries_one_worker_runs_at_once(cluster):  # noqa: F811
+def test_concurrency_bounds_the_tries_one_worker_runs_at_once(cluster):
     cluster.write(tasks=5)
     (cluster.state / "hold").touch()
     cluster.worker("solo", "-c", "3")
@@ -59,7 +58,7 @@ def test_concurrency_bounds_the_tries_one_worker_runs_at_once(cluster):  # noqa:
     assert len(cluster.lines("done.log")) == 5
 
 
-def test_a_second_delivery_of_a_try_that_already_ran_runs_nothing(cluster, database_url):  # noqa: F811
+def test_a_second_delivery_of_a_try_that_already_ran_runs_nothing(cluster, database_url):
     from ledgerflow.engine.infrastructure.celery_app import publish
 
     cluster.write(tasks=1)
