@@ -25,6 +25,7 @@ from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 
 WAIT_NOTE = 2.0  # seconds a published try may wait for a worker before progress says none takes it
 RELAY_EVERY = 1.0  # seconds between republishing what the broker has not confirmed
+GATHER = 0.01  # seconds a poll waits for more tries to end once one has
 
 
 @dataclass
@@ -84,9 +85,17 @@ class CeleryExecutor:
                 time.sleep(min(timeout, 0.05))
             return late
         if not late:
-            for _ in self._listen.notifies(timeout=timeout, stop_after=1):
-                pass
+            self._await(timeout)
         return late + self._ended()
+
+    def _await(self, timeout: float) -> None:
+        """Until a try ends, then a moment more: tries ending together land in one append."""
+        if not any(True for _ in self._listen.notifies(timeout=timeout, stop_after=1)):
+            return
+        deadline = time.monotonic() + GATHER
+        while (left := deadline - time.monotonic()) > 0 and any(
+                True for _ in self._listen.notifies(timeout=left, stop_after=1)):
+            pass
 
     def _ended(self) -> list[TaskResult]:
         results, dead, claimed = [], [], set()

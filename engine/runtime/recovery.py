@@ -49,7 +49,7 @@ def recover(ledger: Ledger, dag_id: str, on_wait: Callable[[int], None] = lambda
         aggs, count, logs = _outcomes(ledger, kept)
         try:
             with ledger.transaction() as curs:
-                task_logs.store(curs, logs)
+                task_logs.store(curs, task_logs.here(logs))
             ledger.append(*aggs)
             break
         except ConcurrentModification:  # a clear got in between: read the runs again
