@@ -50,11 +50,12 @@ def test_with_no_worker_on_its_queue_a_try_waits_and_a_worker_started_later_runs
     cluster.write(tasks=1)
     cluster.worker("elsewhere", queues=f"{cluster.queue}-other", wait=False)  # -q: not this queue
     proc = cluster.backfill("spread", "-s", "2024-01-01")
-    time.sleep(4)
-    assert proc.poll() is None and cluster.lines("started.log") == []
-    with psycopg.connect(cluster.database_url) as conn:
+    with psycopg.connect(cluster.database_url, autocommit=True) as conn:
+        wait_for(lambda: conn.execute("SELECT count(*) FROM try_dispatch WHERE published_at IS NOT NULL").fetchone()
+                 == (1,), 60, "the try published")
+        time.sleep(3)
         assert conn.execute("SELECT count(*) FROM try_claim").fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM try_dispatch WHERE published_at IS NOT NULL").fetchone() == (1,)
+    assert proc.poll() is None and cluster.lines("started.log") == []
     cluster.worker("late")
     code, out, err = finished(proc, 60)
     assert code == 0, out + err

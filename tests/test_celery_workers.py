@@ -59,7 +59,7 @@ def test_concurrency_bounds_the_tries_one_worker_runs_at_once(cluster):
 
 
 def test_a_second_delivery_of_a_try_that_already_ran_runs_nothing(cluster, database_url):
-    from ledgerflow.engine.infrastructure.celery_app import publish
+    from ledgerflow.engine.infrastructure.celery_app import Publisher
 
     cluster.write(tasks=1)
     cluster.worker("once")
@@ -68,7 +68,9 @@ def test_a_second_delivery_of_a_try_that_already_ran_runs_nothing(cluster, datab
         queue, job = conn.execute("SELECT queue, job FROM try_dispatch").fetchone()
     import uuid
 
-    assert publish(str(uuid.uuid4()), queue, job, None)  # the broker delivers the same try again
+    publisher = Publisher()
+    assert publisher.publish([(str(uuid.uuid4()), queue, job, None)]) == 1  # the broker delivers it again
+    publisher.close()
     time.sleep(2.0)
     assert len(cluster.lines("started.log")) == 1
     assert [r["try_number"] for r in _states("spread")] == [1]

@@ -18,7 +18,7 @@ from typing import Any
 from uuid import uuid4
 
 from ledgerflow.engine.infrastructure import settings, try_tables
-from ledgerflow.engine.infrastructure.celery_app import publish, revoke
+from ledgerflow.engine.infrastructure.celery_app import Publisher, revoke
 from ledgerflow.engine.infrastructure.database import resolve_url
 from ledgerflow.engine.runtime.job_wire import result_from_wire, to_wire
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
@@ -51,6 +51,7 @@ class CeleryExecutor:
         self._new: list[_Flight] = []
         self._flying: dict[tuple[str, str], _Flight] = {}
         self._late: list[TaskResult] = []
+        self._publisher = Publisher()
         self._relayed = 0.0
         self._stale = settings.heartbeat_timeout()
 
@@ -69,13 +70,12 @@ class CeleryExecutor:
             self._publish([f for f in self._flying.values() if not f.published and f not in new])
 
     def _publish(self, flights: list[_Flight]) -> None:
-        confirmed = []
-        for flight in flights:
-            if not publish(flight.celery_id, flight.job.queue, to_wire(flight.job), flight.job.timeout):
-                break  # the broker is away: the relay tries again
-            flight.published, flight.since = True, time.monotonic()
-            confirmed.append(flight.celery_id)
-        try_tables.confirm(self._db, confirmed)
+        """Publishes them; those the broker did not confirm (it is away) the relay sends again."""
+        taken = self._publisher.publish([(f.celery_id, f.job.queue, to_wire(f.job), f.job.timeout) for f in flights])
+        now = time.monotonic()
+        for flight in flights[:taken]:
+            flight.published, flight.since = True, now
+        try_tables.confirm(self._db, [f.celery_id for f in flights[:taken]])
 
     def poll(self, timeout: float) -> list[TaskResult]:
         self._dispatch()
@@ -157,4 +157,5 @@ class CeleryExecutor:
     def shutdown(self) -> list[tuple[str, str]]:
         stopped = [key for key in list(self._flying) if self._stop(key)]
         self._late += self._ended()
+        self._publisher.close()
         return stopped
