@@ -119,3 +119,19 @@ def test_execution_timeout_is_enforced_on_the_worker(cluster):
     assert code == 1 and "execution_timeout of 1s exceeded" in out, out + err
     assert time.monotonic() - began < 30
     assert _states("spread")["t0"]["state"] == "failed" and cluster.lines("done.log") == []
+
+
+def test_a_driver_killed_mid_try_leaves_the_outcome_its_worker_records_to_the_next_driver(cluster):
+    cluster.write(tasks=2)
+    (cluster.state / "hold__t0").touch()
+    cluster.worker("keeper")
+    first = cluster.backfill("spread", "-s", "2024-01-01")
+    wait_for(lambda: [x for x in cluster.lines("started.log") if x[0] == "t0"], 60, "t0 running")
+    first.kill()  # SIGKILL: the driver dies, its worker goes on
+    first.communicate()
+    (cluster.state / "hold__t0").unlink()
+    code, out, err = finished(cluster.backfill("spread", "-s", "2024-01-01"), 60)
+    assert code == 0, out + err
+    states = _states("spread")
+    assert {t: (s["state"], s["try_number"]) for t, s in states.items()} == {"t0": ("success", 1), "t1": ("success", 1)}
+    assert sorted(line[0] for line in cluster.lines("done.log")) == ["t0", "t1"]  # t0 ran once, for both drivers
