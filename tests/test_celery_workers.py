@@ -83,3 +83,11 @@ def test_a_worker_with_bad_options_is_refused_in_one_line(database_url, args, sa
     result = cli("celery", "worker", *args)
     assert result.exit_code == 2
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_heartbeat_timeout_is_refused_before_a_worker_starts(database_url, monkeypatch):
+    monkeypatch.setenv("LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT", "soon")
+    result = cli("celery", "worker")
+    said = "LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT must be a positive number of seconds"
+    assert result.exit_code == 2
+    assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
