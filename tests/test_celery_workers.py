@@ -91,3 +91,20 @@ def test_a_bad_heartbeat_timeout_is_refused_before_a_worker_starts(database_url,
     said = "LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT must be a positive number of seconds"
     assert result.exit_code == 2
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_clear_stops_the_try_a_worker_runs_and_the_backfill_runs_it_again(cluster):
+    cluster.write(tasks=1)
+    (cluster.state / "hold").touch()
+    cluster.worker("busy")
+    proc = cluster.backfill("spread", "-s", "2024-01-01")
+    wait_for(lambda: cluster.lines("started.log"), 60, "try 1 running")
+    cleared = cli("tasks", "clear", "spread", "-s", "2024-01-01", "-e", "2024-01-01", "-y")
+    assert cleared.exit_code == 0, cleared.output
+    wait_for(lambda: len(cluster.lines("started.log")) == 2, 60, "try 2 running")
+    (cluster.state / "hold").unlink()
+    code, out, err = finished(proc, 60)
+    assert code == 0, out + err
+    assert [line[4] for line in cluster.lines("started.log")] == ["1", "2"]
+    assert len(cluster.lines("done.log")) == 1  # try 1 was stopped on its worker before it ended
+    assert [(r["state"], r["try_number"]) for r in _states("spread")] == [("success", 2)]
