@@ -108,3 +108,17 @@ def test_a_clear_stops_the_try_a_worker_runs_and_the_backfill_runs_it_again(clus
     assert [line[4] for line in cluster.lines("started.log")] == ["1", "2"]
     assert len(cluster.lines("done.log")) == 1  # try 1 was stopped on its worker before it ended
     assert [(r["state"], r["try_number"]) for r in _states("spread")] == [("success", 2)]
+
+
+def test_a_worker_whose_database_sessions_were_dropped_opens_them_again(cluster, database_url):
+    cluster.write(tasks=1)
+    cluster.worker("sturdy", "-c", "1")  # one process: its session is the one dropped
+    assert finished(cluster.backfill("spread", "-s", "2024-01-01"), 60)[0] == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:  # as a database restart does
+        dropped = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()
+    assert dropped[0] >= 1
+    code, out, err = finished(cluster.backfill("spread", "-s", "2024-01-02"), 60)
+    assert code == 0, out + err
+    assert [line[:3] for line in cluster.lines("done.log")] == [["t0", "2024-01-01", "sturdy"],
+                                                                ["t0", "2024-01-02", "sturdy"]]

@@ -77,7 +77,7 @@ def run_try(wire: dict[str, Any]) -> None:
     job = _here(from_wire(wire))
     key = (job.run_uuid, job.task_id, job.try_number)
     host, pid = settings.hostname(), os.getpid()
-    if not try_tables.claim(_db(), key, host, pid):
+    if not _claimed(key, host, pid):
         return  # a duplicate delivery, or a try stopped before it was claimed
     try:
         result = execute(job)
@@ -86,6 +86,28 @@ def run_try(wire: dict[str, Any]) -> None:
         try_tables.release(_db(), key, host, pid)
         raise Reject("the worker is stopping; the try goes back to the queue", requeue=True) from None
     _record(job, key, result, host, pid)
+
+
+def _claimed(key: try_tables.Key, host: str, pid: int) -> bool:
+    """Claims the try (a session the database dropped is opened again once); a database that is away
+    sends the try back to the queue rather than losing it."""
+    from celery.exceptions import Reject
+
+    try:
+        return try_tables.claim(_db(), key, host, pid)
+    except psycopg.OperationalError:
+        _drop_session()
+    try:
+        return try_tables.claim(_db(), key, host, pid)
+    except psycopg.OperationalError:
+        _drop_session()
+        raise Reject("the database is away; the try goes back to the queue", requeue=True) from None
+
+
+def _drop_session() -> None:
+    if _Session.conn is not None:
+        _Session.conn.close()
+    _Session.conn = None
 
 
 def _record(job: TaskJob, key: try_tables.Key, result: TaskResult, host: str, pid: int) -> None:
