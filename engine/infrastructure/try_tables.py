@@ -87,10 +87,10 @@ def finish(conn: psycopg.Connection[Any], key: Key, host: str, pid: int, result:
     return kept
 
 
-def heartbeat(conn: psycopg.Connection[Any], host: str, pid: int) -> None:
+def heartbeat(conn: psycopg.Connection[Any], key: Key, host: str, pid: int) -> None:
     with conn.transaction():
-        conn.execute("UPDATE try_claim SET heartbeat_at = now() WHERE hostname = %s AND pid = %s "
-                     "AND result IS NULL", (host, pid))
+        conn.execute("UPDATE try_claim SET heartbeat_at = now() WHERE (run_uuid, task_id, try_number) = "
+                     "(%s, %s, %s) AND hostname = %s AND pid = %s AND result IS NULL", (*key, host, pid))
 
 
 def claims_of(conn: psycopg.Connection[Any], keys: Iterable[Key], stale_after: float) -> list[tuple[Any, ...]]:
