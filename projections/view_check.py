@@ -20,6 +20,7 @@ from psycopg import Cursor, sql
 from ledgerflow.engine.domain.view_check import Discrepancy, ViewCheck
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import head
+from ledgerflow.projections.log_check import check_logs
 from ledgerflow.projections.projector import VIEWS, ViewProjector, position
 from ledgerflow.projections.unfoldable import caused_by_the_events, problem
 
@@ -64,6 +65,7 @@ def check_views(ledger: Ledger) -> ViewCheck:
                 return check
             for view, table in real.items():
                 _compare(curs, check, view, table)
+            check_logs(curs, check)
     return check
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from api_support import api  # noqa: F401  (the HTTP API fixture, for the test_api_* modules)
+from celery_support import cluster  # noqa: F401  (real Celery workers, for the test_celery_* modules)
 from web_support import browser, ui  # noqa: F401  (the browser and web UI fixtures, for the test_web_* modules)
 
 from ledgerflow.engine.infrastructure.database import conninfo

@@ -10,7 +10,6 @@ import time
 
 import psycopg
 from broker_proxy import BrokerProxy
-from celery_support import cluster  # noqa: F401  (the fixture)
 from cli_runner import cli, finished, wait_for
 
 FAST = {"LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT": "2"}
@@ -24,7 +23,7 @@ def _started(cluster, host: str) -> list[list[str]]:
     return [line for line in cluster.lines("started.log") if line[2] == host]
 
 
-def test_a_worker_killed_mid_try_is_found_dead_and_its_try_retried_on_another(cluster):  # noqa: F811
+def test_a_worker_killed_mid_try_is_found_dead_and_its_try_retried_on_another(cluster):
     cluster.write(tasks=2, retries=1)
     (cluster.state / "hold__t0").touch()
     doomed = cluster.worker("doomed", "-c", "2", **FAST)
@@ -47,15 +46,16 @@ def test_a_worker_killed_mid_try_is_found_dead_and_its_try_retried_on_another(cl
     assert [e["to_state"] for e in history if e["to_state"]][-3:] == ["up_for_retry", "running", "success"]
 
 
-def test_with_no_worker_on_its_queue_a_try_waits_and_a_worker_started_later_runs_it(cluster):  # noqa: F811
+def test_with_no_worker_on_its_queue_a_try_waits_and_a_worker_started_later_runs_it(cluster):
     cluster.write(tasks=1)
     cluster.worker("elsewhere", queues=f"{cluster.queue}-other", wait=False)  # -q: not this queue
     proc = cluster.backfill("spread", "-s", "2024-01-01")
-    time.sleep(4)
-    assert proc.poll() is None and cluster.lines("started.log") == []
-    with psycopg.connect(cluster.database_url) as conn:
+    with psycopg.connect(cluster.database_url, autocommit=True) as conn:
+        wait_for(lambda: conn.execute("SELECT count(*) FROM try_dispatch WHERE published_at IS NOT NULL").fetchone()
+                 == (1,), 60, "the try published")
+        time.sleep(3)
         assert conn.execute("SELECT count(*) FROM try_claim").fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM try_dispatch WHERE published_at IS NOT NULL").fetchone() == (1,)
+    assert proc.poll() is None and cluster.lines("started.log") == []
     cluster.worker("late")
     code, out, err = finished(proc, 60)
     assert code == 0, out + err
@@ -63,7 +63,7 @@ def test_with_no_worker_on_its_queue_a_try_waits_and_a_worker_started_later_runs
     assert _states("spread")["t0"]["hostname"] == "late"
 
 
-def test_a_worker_with_another_version_of_the_dag_file_refuses_unless_x(cluster):  # noqa: F811
+def test_a_worker_with_another_version_of_the_dag_file_refuses_unless_x(cluster):
     cluster.write(tasks=1)
     theirs = cluster.root / "their-dags"
     cluster.write(tasks=1, folder=theirs, extra="\n# the worker's own copy, edited\n")
@@ -76,7 +76,7 @@ def test_a_worker_with_another_version_of_the_dag_file_refuses_unless_x(cluster)
     assert [line[:3] for line in cluster.lines("done.log")] == [["t0", "2024-01-01", "stale"]]
 
 
-def test_tries_recorded_while_the_broker_is_away_are_published_once_it_is_back(cluster):  # noqa: F811
+def test_tries_recorded_while_the_broker_is_away_are_published_once_it_is_back(cluster):
     cluster.write(tasks=3)
     cluster.worker("steady")
     with BrokerProxy() as proxy:
@@ -94,7 +94,7 @@ def test_tries_recorded_while_the_broker_is_away_are_published_once_it_is_back(c
     assert sorted(line[0] for line in cluster.lines("done.log")) == ["t0", "t1", "t2"]
 
 
-def test_sigterm_lets_a_worker_finish_its_try_before_it_stops(cluster):  # noqa: F811
+def test_sigterm_lets_a_worker_finish_its_try_before_it_stops(cluster):
     cluster.write(tasks=1)
     (cluster.state / "hold").touch()
     calm = cluster.worker("calm")
@@ -110,7 +110,7 @@ def test_sigterm_lets_a_worker_finish_its_try_before_it_stops(cluster):  # noqa:
     assert _states("spread")["t0"]["state"] == "success"
 
 
-def test_execution_timeout_is_enforced_on_the_worker(cluster):  # noqa: F811
+def test_execution_timeout_is_enforced_on_the_worker(cluster):
     cluster.write(tasks=1, timeout=1.0)
     (cluster.state / "hold").touch()
     cluster.worker("strict")
@@ -119,3 +119,19 @@ def test_execution_timeout_is_enforced_on_the_worker(cluster):  # noqa: F811
     assert code == 1 and "execution_timeout of 1s exceeded" in out, out + err
     assert time.monotonic() - began < 30
     assert _states("spread")["t0"]["state"] == "failed" and cluster.lines("done.log") == []
+
+
+def test_a_driver_killed_mid_try_leaves_the_outcome_its_worker_records_to_the_next_driver(cluster):
+    cluster.write(tasks=2)
+    (cluster.state / "hold__t0").touch()
+    cluster.worker("keeper")
+    first = cluster.backfill("spread", "-s", "2024-01-01")
+    wait_for(lambda: [x for x in cluster.lines("started.log") if x[0] == "t0"], 60, "t0 running")
+    first.kill()  # SIGKILL: the driver dies, its worker goes on
+    first.communicate()
+    (cluster.state / "hold__t0").unlink()
+    code, out, err = finished(cluster.backfill("spread", "-s", "2024-01-01"), 60)
+    assert code == 0, out + err
+    states = _states("spread")
+    assert {t: (s["state"], s["try_number"]) for t, s in states.items()} == {"t0": ("success", 1), "t1": ("success", 1)}
+    assert sorted(line[0] for line in cluster.lines("done.log")) == ["t0", "t1"]  # t0 ran once, for both drivers

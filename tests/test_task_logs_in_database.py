@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import socket
+import zlib
 
 import psycopg
 import pytest
@@ -51,3 +52,14 @@ def test_the_task_instance_json_names_the_host_of_its_latest_try(tmp_path, monke
     shown = cli("audit", "show", operation)
     ended = [line for line in shown.stdout.splitlines() if "running -> success" in line and " say " in line]
     assert len(ended) == 1 and "box-7" in ended[0], shown.stdout
+
+
+def test_audit_verify_finds_a_stored_log_edited_after_its_try_ended(tmp_path, database_url):
+    folder = write_dag(tmp_path, DAG)
+    assert backfill(folder, "talk", "-s", "2024-01-10").exit_code == 0
+    assert cli("audit", "verify").exit_code == 0
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE task_log SET content = %s", (zlib.compress(b"said nothing\n"),))
+    found = cli("audit", "verify")
+    assert found.exit_code != 0
+    assert "task_log dag talk run backfill__2024-01-10T00:00:00+00:00 task say try 1" in found.output

@@ -38,8 +38,8 @@ def row_of(log: TryLog, data: bytes) -> tuple[Any, ...]:
             zlib.compress(data, 6))
 
 
-def store(curs: Cursor[Any], logs: Iterable[TryLog]) -> None:
-    """Stores the logs whose files are here (a try run elsewhere stored its own)."""
+def here(logs: Iterable[TryLog]) -> list[tuple[Any, ...]]:
+    """The rows of the logs whose files are on this machine (a try run elsewhere stored its own)."""
     rows = []
     for log in logs:
         try:
@@ -48,6 +48,11 @@ def store(curs: Cursor[Any], logs: Iterable[TryLog]) -> None:
             data = None
         if data is not None:
             rows.append(row_of(log, data))
+    return rows
+
+
+def store(curs: Cursor[Any], rows: list[tuple[Any, ...]]) -> None:
+    """Stores these log rows (see `here`); a try's first stored log stays."""
     if rows:
         curs.executemany(_INSERT, rows)
 

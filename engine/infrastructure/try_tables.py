@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from ledgerflow.engine.infrastructure import task_logs
 from ledgerflow.engine.infrastructure.connections import session_parameters
 from ledgerflow.engine.infrastructure.database import conninfo
 
@@ -77,8 +78,7 @@ def finish(conn: psycopg.Connection[Any], key: Key, host: str, pid: int, result:
     an outcome (stopped, or given up for dead)."""
     with conn.transaction(), conn.cursor() as curs:
         if log_row is not None:
-            curs.execute("INSERT INTO task_log (run_uuid, task_id, try_number, sha256, hostname, content) "
-                         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", log_row)
+            task_logs.store(curs, [log_row])
         curs.execute("UPDATE try_claim SET result = %s, ended_at = now() WHERE (run_uuid, task_id, try_number) "
                      "= (%s, %s, %s) AND hostname = %s AND pid = %s AND result IS NULL",
                      (json.dumps(result), *key, host, pid))
@@ -87,10 +87,10 @@ def finish(conn: psycopg.Connection[Any], key: Key, host: str, pid: int, result:
     return kept
 
 
-def heartbeat(conn: psycopg.Connection[Any], host: str, pid: int) -> None:
+def heartbeat(conn: psycopg.Connection[Any], key: Key, host: str, pid: int) -> None:
     with conn.transaction():
-        conn.execute("UPDATE try_claim SET heartbeat_at = now() WHERE hostname = %s AND pid = %s "
-                     "AND result IS NULL", (host, pid))
+        conn.execute("UPDATE try_claim SET heartbeat_at = now() WHERE (run_uuid, task_id, try_number) = "
+                     "(%s, %s, %s) AND hostname = %s AND pid = %s AND result IS NULL", (*key, host, pid))
 
 
 def claims_of(conn: psycopg.Connection[Any], keys: Iterable[Key], stale_after: float) -> list[tuple[Any, ...]]:

@@ -18,13 +18,14 @@ from typing import Any
 from uuid import uuid4
 
 from ledgerflow.engine.infrastructure import settings, try_tables
-from ledgerflow.engine.infrastructure.celery_app import publish, revoke
+from ledgerflow.engine.infrastructure.celery_app import Publisher, revoke
 from ledgerflow.engine.infrastructure.database import resolve_url
 from ledgerflow.engine.runtime.job_wire import result_from_wire, to_wire
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 
 WAIT_NOTE = 2.0  # seconds a published try may wait for a worker before progress says none takes it
 RELAY_EVERY = 1.0  # seconds between republishing what the broker has not confirmed
+GATHER = 0.01  # seconds a poll waits for more tries to end once one has
 
 
 @dataclass
@@ -50,6 +51,7 @@ class CeleryExecutor:
         self._new: list[_Flight] = []
         self._flying: dict[tuple[str, str], _Flight] = {}
         self._late: list[TaskResult] = []
+        self._publisher = Publisher()
         self._relayed = 0.0
         self._stale = settings.heartbeat_timeout()
 
@@ -68,13 +70,12 @@ class CeleryExecutor:
             self._publish([f for f in self._flying.values() if not f.published and f not in new])
 
     def _publish(self, flights: list[_Flight]) -> None:
-        confirmed = []
-        for flight in flights:
-            if not publish(flight.celery_id, flight.job.queue, to_wire(flight.job), flight.job.timeout):
-                break  # the broker is away: the relay tries again
-            flight.published, flight.since = True, time.monotonic()
-            confirmed.append(flight.celery_id)
-        try_tables.confirm(self._db, confirmed)
+        """Publishes them; those the broker did not confirm (it is away) the relay sends again."""
+        taken = self._publisher.publish([(f.celery_id, f.job.queue, to_wire(f.job), f.job.timeout) for f in flights])
+        now = time.monotonic()
+        for flight in flights[:taken]:
+            flight.published, flight.since = True, now
+        try_tables.confirm(self._db, [f.celery_id for f in flights[:taken]])
 
     def poll(self, timeout: float) -> list[TaskResult]:
         self._dispatch()
@@ -84,9 +85,17 @@ class CeleryExecutor:
                 time.sleep(min(timeout, 0.05))
             return late
         if not late:
-            for _ in self._listen.notifies(timeout=timeout, stop_after=1):
-                pass
+            self._await(timeout)
         return late + self._ended()
+
+    def _await(self, timeout: float) -> None:
+        """Until a try ends, then a moment more: tries ending together land in one append."""
+        if not any(True for _ in self._listen.notifies(timeout=timeout, stop_after=1)):
+            return
+        deadline = time.monotonic() + GATHER
+        while (left := deadline - time.monotonic()) > 0 and any(
+                True for _ in self._listen.notifies(timeout=left, stop_after=1)):
+            pass
 
     def _ended(self) -> list[TaskResult]:
         results, dead, claimed = [], [], set()
@@ -148,4 +157,5 @@ class CeleryExecutor:
     def shutdown(self) -> list[tuple[str, str]]:
         stopped = [key for key in list(self._flying) if self._stop(key)]
         self._late += self._ended()
+        self._publisher.close()
         return stopped

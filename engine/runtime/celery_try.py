@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -25,9 +26,12 @@ from ledgerflow.engine.runtime.job_wire import from_wire, result_to_wire
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult, confined_log_path
 from ledgerflow.engine.runtime.worker import execute
 
+T = TypeVar("T")
+
 
 class _Session:
     conn: psycopg.Connection[Any] | None = None
+    running: try_tables.Key | None = None  # the try this process runs: the only one it heartbeats
 
 
 def _db() -> psycopg.Connection[Any]:
@@ -41,7 +45,8 @@ def _beat(interval: float, host: str, pid: int) -> None:
     while True:
         try:
             conn = conn if conn is not None and not conn.closed else try_tables.connect(resolve_url())
-            try_tables.heartbeat(conn, host, pid)
+            if _Session.running is not None:
+                try_tables.heartbeat(conn, _Session.running, host, pid)
         except psycopg.Error:  # the database is away: the next beat tries again
             conn = None
         threading.Event().wait(interval)
@@ -77,15 +82,43 @@ def run_try(wire: dict[str, Any]) -> None:
     job = _here(from_wire(wire))
     key = (job.run_uuid, job.task_id, job.try_number)
     host, pid = settings.hostname(), os.getpid()
-    if not try_tables.claim(_db(), key, host, pid):
+    if not _claimed(key, host, pid):
         return  # a duplicate delivery, or a try stopped before it was claimed
+    _Session.running = key
     try:
         result = execute(job)
     except try_stop.TryStopped:
+        _Session.running = None
         try_stop.reset()
         try_tables.release(_db(), key, host, pid)
         raise Reject("the worker is stopping; the try goes back to the queue", requeue=True) from None
     _record(job, key, result, host, pid)
+
+
+def _in_session(work: Callable[[psycopg.Connection[Any]], T]) -> T:
+    """Runs `work` on this process's session, opening it again once if the database dropped it."""
+    try:
+        return work(_db())
+    except psycopg.OperationalError:
+        _drop_session()
+    return work(_db())
+
+
+def _claimed(key: try_tables.Key, host: str, pid: int) -> bool:
+    """Claims the try; a database that is away sends the try back to the queue rather than losing it."""
+    from celery.exceptions import Reject
+
+    try:
+        return _in_session(lambda conn: try_tables.claim(conn, key, host, pid))
+    except psycopg.OperationalError:
+        _drop_session()
+        raise Reject("the database is away; the try goes back to the queue", requeue=True) from None
+
+
+def _drop_session() -> None:
+    if _Session.conn is not None:
+        _Session.conn.close()
+    _Session.conn = None
 
 
 def _record(job: TaskJob, key: try_tables.Key, result: TaskResult, host: str, pid: int) -> None:
@@ -93,4 +126,7 @@ def _record(job: TaskJob, key: try_tables.Key, result: TaskResult, host: str, pi
     if job.log_path and Path(job.log_path).is_file():
         log_row = row_of(TryLog(job.run_uuid, job.task_id, job.try_number, job.log_path),
                          Path(job.log_path).read_bytes())
-    try_tables.finish(_db(), key, host, pid, result_to_wire(result), log_row)
+    try:  # an outcome it cannot record is lost with its heartbeat: the driver fails the try, retries apply
+        _in_session(lambda conn: try_tables.finish(conn, key, host, pid, result_to_wire(result), log_row))
+    finally:
+        _Session.running = None

@@ -23,6 +23,7 @@ def worker_arguments(queues: str, concurrency: int, hostname: str | None) -> tup
         raise InvalidInput(f"invalid queue list {queues!r}: comma-separated names of letters, digits, _ . -")
     if concurrency < 1:
         raise InvalidInput(f"concurrency must be at least 1, not {concurrency}")
+    settings.heartbeat_timeout()  # refused here, not in each worker process
     host = hostname if hostname is not None else settings.hostname()
     if not host or not _QUEUE.match(host):
         raise InvalidInput(f"invalid hostname {host!r}: letters, digits, _ . -")

@@ -63,9 +63,10 @@ class EventBuffer:
         self.logs.append(log)
 
     def store_logs(self, ledger: Ledger) -> None:
-        if self.logs:
+        here = task_logs.here(self.logs)  # a try run on another machine stored its own
+        if here:
             with ledger.transaction() as curs:
-                task_logs.store(curs, self.logs)
+                task_logs.store(curs, here)
 
     def appended(self) -> None:
         try_journal.forget(self.outcomes)

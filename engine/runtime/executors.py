@@ -46,7 +46,7 @@ class SequentialExecutor:
     """Runs each try in this process, one at a time: deterministic, for tests."""
 
     slots = 1
-    waiting = None
+    waiting: str | None = None
 
     def __init__(self) -> None:
         self._done: list[TaskResult] = []
@@ -133,7 +133,7 @@ class LocalExecutor:
     SIGTERM first: a try that ended meanwhile is reported as it ended, not lost.
     """
 
-    waiting = None
+    waiting: str | None = None
 
     def __init__(self, slots: int) -> None:
         self.slots = slots

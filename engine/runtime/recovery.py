@@ -25,6 +25,7 @@ from ledgerflow.engine.infrastructure import task_logs, try_journal
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.engine.infrastructure.stored_runs import fold_stored
 from ledgerflow.engine.infrastructure.task_logs import TryLog
+from ledgerflow.engine.runtime.claim_recovery import celery_kept
 from ledgerflow.engine.runtime.jobs import TaskResult, confined_log_path
 from ledgerflow.engine.runtime.try_outcome import ended_change
 
@@ -43,13 +44,14 @@ def recover(ledger: Ledger, dag_id: str, on_wait: Callable[[int], None] = lambda
         on_wait(len(held))
         _await(ledger, held)
     kept = [(k, o) for k, o in try_journal.kept(dag_id) if run_uuid is None or k.run_uuid == str(run_uuid)]
+    kept += celery_kept(ledger, dag_id, on_wait, run_uuid)
     if not kept:
         return 0
     for attempt in range(APPEND_ATTEMPTS):
         aggs, count, logs = _outcomes(ledger, kept)
         try:
             with ledger.transaction() as curs:
-                task_logs.store(curs, logs)
+                task_logs.store(curs, task_logs.here(logs))
             ledger.append(*aggs)
             break
         except ConcurrentModification:  # a clear got in between: read the runs again
