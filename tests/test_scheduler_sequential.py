@@ -55,3 +55,48 @@ def test_tries_of_dags_driven_at_once_run_one_at_a_time_each_logging_only_its_ow
             for task in ("py", "sh"):
                 (log,) = (logs / name).glob(f"*{ds}*/{name}_{task}/attempt=1.log")
                 assert sorted(log.read_text().splitlines()) == sorted(_expected(name, task, ds)), log
+
+
+CALLBACK = '''
+import sys
+import time
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+
+def say(what):
+    for i in range(4):
+        print(f"{{what}} {{i}}", flush=True)
+        print(f"{{what}} err {{i}}", file=sys.stderr, flush=True)
+        time.sleep(0.05)
+
+
+with DAG("{dag_id}", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=datetime(2024, 1, 3),
+         catchup=True, on_success_callback=lambda context: say("callback {dag_id} " + context["ds"])):
+    PythonOperator(task_id="t", python_callable=lambda ds: say("task {dag_id} " + ds))
+'''
+
+
+@pytest.mark.parametrize("executor", ["sequential", "local"])  # local: DAG callbacks of several DAGs at once
+def test_dag_callbacks_and_the_tries_of_other_dags_each_log_only_their_own_output(tmp_path, monkeypatch, executor):
+    monkeypatch.setenv("LEDGERFLOW_EXECUTOR", executor)
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    for name in NAMES:
+        (folder / f"{name}.py").write_text(CALLBACK.format(dag_id=name))
+        assert cli("dags", "unpause", name, "-S", str(folder)).exit_code == 0
+    result = cli("scheduler", "-S", str(folder), "-n", "1")
+    assert result.exit_code == 0, result.output
+    days = ("2024-01-01", "2024-01-02", "2024-01-03")
+    assert all(run_states(name) == dict.fromkeys(days, "success") for name in NAMES)
+    logs = tmp_path / "home" / "logs"
+    for name in NAMES:
+        for ds in days:
+            said = [f"{what} {i}" for i in range(4) for what in (f"{{}} {name} {ds}", f"{{}} {name} {ds} err")]
+            (run,) = (logs / name).glob(f"*{ds}*")
+            printed = [line for line in (run / "t" / "attempt=1.log").read_text().splitlines()
+                       if not line.startswith("Done. Returned value")]  # the operator's own line
+            assert sorted(printed) == sorted(line.format("task") for line in said)
+            assert sorted((run / "dag_callbacks.log").read_text().splitlines()) == sorted(
+                line.format("callback") for line in said)

@@ -48,7 +48,7 @@ class SequentialExecutor:
     for tests."""
 
     slots = 1
-    waiting = None
+    waiting: str | None = None
 
     def __init__(self) -> None:
         self._done: list[TaskResult] = []
@@ -136,7 +136,7 @@ class LocalExecutor:
     SIGTERM first: a try that ended meanwhile is reported as it ended, not lost.
     """
 
-    waiting = None
+    waiting: str | None = None
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
