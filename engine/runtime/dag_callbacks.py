@@ -18,6 +18,7 @@ from ledgerflow.engine.authoring.templating import build_context
 from ledgerflow.engine.domain.dagrun import DagRun
 from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
+from ledgerflow.engine.runtime.in_process import ONE_AT_A_TIME
 from ledgerflow.engine.runtime.jobs import TaskJob
 from ledgerflow.engine.runtime.try_instance import TryInstance
 
@@ -42,7 +43,7 @@ def run_ended(dag: DAG, agg: DagRun, final: str, reason: str | None = None) -> N
     ti = agg.run.tis[last]
     job = TaskJob.for_try(agg.id, agg.run, dag, last, max(ti.try_number, 1), check_fingerprint=False)
     folder = Path(dag.folder or Path(dag.fileloc or ".").parent)
-    with (open_private(path, "a", buffering=1, errors="backslashreplace") as log, importable(folder),
+    with (ONE_AT_A_TIME, open_private(path, "a", buffering=1, errors="backslashreplace") as log, importable(folder),
           airflow_imports(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log)):
         try:
             context: dict[str, Any] = build_context(

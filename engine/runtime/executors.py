@@ -20,6 +20,7 @@ from typing import Protocol
 
 from ledgerflow.engine.errors import InvalidInput
 from ledgerflow.engine.runtime import try_stop
+from ledgerflow.engine.runtime.in_process import ONE_AT_A_TIME
 from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 from ledgerflow.engine.runtime.kept_try import run_kept
 
@@ -43,7 +44,8 @@ class Executor(Protocol):
 
 
 class SequentialExecutor:
-    """Runs each try in this process, one at a time: deterministic, for tests."""
+    """Runs each try in this process, one at a time (across every thread driving a DAG): deterministic,
+    for tests."""
 
     slots = 1
     waiting: str | None = None
@@ -52,7 +54,8 @@ class SequentialExecutor:
         self._done: list[TaskResult] = []
 
     def submit(self, job: TaskJob) -> None:
-        result = run_kept(job)
+        with ONE_AT_A_TIME:
+            result = run_kept(job)
         assert result is not None  # its driver is this very process
         self._done.append(result)
 
