@@ -16,6 +16,10 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HTTPExceptionResponse(BaseModel):
+    detail: str | dict[str, Any]
+
+
 class TokenBody(Body):
     username: str = Field(max_length=256)
     password: str = Field(max_length=1024)
