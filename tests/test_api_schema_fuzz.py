@@ -13,7 +13,7 @@ import pytest
 
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
           "response_headers_conformance")
-EXAMPLES = os.environ.get("LEDGERFLOW_FUZZ_EXAMPLES", "8")
+EXAMPLES = os.environ.get("LEDGERFLOW_FUZZ_EXAMPLES", "5")
 
 
 @pytest.mark.skipif(shutil.which("schemathesis", path=str(Path(sys.executable).parent)) is None,

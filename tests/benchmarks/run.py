@@ -28,6 +28,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_api import scenario_api
 from bench_backfills import scenario_backfill_m, scenario_backfill_object, scenario_backfill_real, scenario_clear
 from bench_dag_files import write_dags
 from bench_harness import FULL, QUICK, Context, Databases, dbname, server
@@ -44,11 +45,12 @@ SCENARIOS: dict[str, Callable[[Context], None]] = {
     "clear": scenario_clear,
     "audit": scenario_audit,
     "cli": scenario_cli,
+    "api": scenario_api,
 }
 ALIASES = {"copy": "append", "raw-copy": "append", "memory": "backfill-m", "backfill": "backfill-m",
            "help": "cli", "list-runs": "cli", "1": "append", "2": "append", "3": "rebuild",
            "4": "backfill-m", "5": "backfill-real", "6": "clear", "7": "audit", "8": "cli",
-           "9": "backfill-m"}
+           "9": "backfill-m", "10": "api", "http": "api"}
 
 
 def chosen(only: str | None) -> list[str]:
