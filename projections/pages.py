@@ -26,11 +26,13 @@ def run_page(ledger: Ledger, dag_id: str, *, start: datetime | None, end: dateti
             where.append(clause)
             params.append(value)
     sorting = [f"{column}{' DESC' if descending else ''}" for column, descending in order if column in SORTABLE]
-    sql = (f"{RUN_SELECT} WHERE {' AND '.join(where)} ORDER BY {', '.join([*sorting, 'logical_date'])} "
-           f"LIMIT %s OFFSET %s")
+    sql = (f"{RUN_SELECT.replace('SELECT ', 'SELECT count(*) OVER () AS total_entries, ', 1)} "
+           f"WHERE {' AND '.join(where)} ORDER BY {', '.join([*sorting, 'logical_date'])} LIMIT %s OFFSET %s")
     with ledger.cursor() as curs:
         curs.execute(sql, [*params, limit, offset])
-        rows = [run_json(run_from_row(r)) for r in curs.fetchall()]
+        found = curs.fetchall()
+        if found:  # the total came with the page, in the same read
+            return [run_json(run_from_row(r)) for r in found], int(found[0]["total_entries"])
         curs.execute(f"SELECT count(*) AS n FROM dag_run WHERE {' AND '.join(where)}", params)
-        found = curs.fetchone()
-    return rows, int(found["n"]) if found else 0
+        counted = curs.fetchone()
+    return [], int(counted["n"]) if counted else 0

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledgerflow.engine.application.access import Access, Caller
 from ledgerflow.engine.application.backfill_use_cases import BackfillUseCases
+from ledgerflow.engine.application.dag_cache import DagFileCache
 from ledgerflow.engine.application.maintenance import Maintenance, RebuildPlan
 from ledgerflow.engine.application.pages import Pages
 from ledgerflow.engine.authoring.dagbag import DagBag, load_dag, load_dagbag
@@ -72,9 +73,11 @@ class ClearResult:
 class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
     """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, keep_dag_files: bool = False) -> None:
+        """`keep_dag_files`: a long-lived process (the HTTP API) keeps loaded DAG files until one changes."""
         self._url = url
         self._led: Ledger | None = None
+        self._dag_files = DagFileCache() if keep_dag_files else None
 
     def __enter__(self) -> Ledgerflow:
         return self
@@ -98,14 +101,15 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance):
 
     # -- DAG files ---------------------------------------------------------------------------
 
-    @staticmethod
-    def dag_bag(subdir: Path | None = None) -> DagBag:
-        return load_dagbag(subdir or settings.dags_folder())
+    def dag_bag(self, subdir: Path | None = None) -> DagBag:
+        folder = subdir or settings.dags_folder()
+        return self._dag_files.bag(folder) if self._dag_files is not None else load_dagbag(folder)
 
-    @staticmethod
-    def dag(dag_id: str, subdir: Path | None = None) -> DAG | None:
+    def dag(self, dag_id: str, subdir: Path | None = None) -> DAG | None:
         """The DAG when its file loads; None when it cannot (its history still reads without it)."""
         try:
+            if self._dag_files is not None:
+                return self.dag_bag(subdir).get(dag_id)
             return load_dag(subdir or settings.dags_folder(), dag_id)
         except InvalidInput:
             return None
