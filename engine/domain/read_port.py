@@ -135,6 +135,9 @@ class Listings(Protocol):
 
     def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
+    def backfill_changed_at(self, dag_id: str) -> dict[int, datetime]:
+        """When each backfill of the DAG last changed after its creation (paused, unpaused, cancelled, completed)."""
+
     def backfill_dates(self, backfill_id: int, *, as_of: datetime | None = None) -> Rows | None:
         """The backfill's dates with their decision and run state; None when there is (was) no such backfill."""
 
