@@ -218,3 +218,26 @@ class XComResponse(Open):
 class XComCollectionResponse(BaseModel):
     xcom_entries: list[XComResponse]
     total_entries: int
+
+
+class DAGResponse(Open):
+    dag_id: str
+    dag_display_name: str
+    is_paused: bool
+    is_stale: bool
+    fileloc: str
+    file_token: str
+    timetable_partitioned: bool
+    timetable_periodic: bool
+    tags: list[dict[str, Any]]
+    max_active_tasks: int
+    max_consecutive_failed_dag_runs: int
+    has_task_concurrency_limits: bool
+    has_import_errors: bool
+    owners: list[str]
+    is_backfillable: bool
+
+
+class DAGCollectionResponse(BaseModel):
+    dags: list[DAGResponse]
+    total_entries: int
