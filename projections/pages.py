@@ -26,13 +26,11 @@ def run_page(ledger: Ledger, dag_id: str, *, start: datetime | None, end: dateti
             where.append(clause)
             params.append(value)
     sorting = [f"{column}{' DESC' if descending else ''}" for column, descending in order if column in SORTABLE]
-    sql = (f"{RUN_SELECT.replace('SELECT ', 'SELECT count(*) OVER () AS total_entries, ', 1)} "
-           f"WHERE {' AND '.join(where)} ORDER BY {', '.join([*sorting, 'logical_date'])} LIMIT %s OFFSET %s")
+    sql = (f"{RUN_SELECT} WHERE {' AND '.join(where)} ORDER BY {', '.join([*sorting, 'logical_date'])} "
+           f"LIMIT %s OFFSET %s")
     with ledger.cursor() as curs:
         curs.execute(sql, [*params, limit, offset])
-        found = curs.fetchall()
-        if found:  # the total came with the page, in the same read
-            return [run_json(run_from_row(r)) for r in found], int(found[0]["total_entries"])
+        rows = [run_json(run_from_row(r)) for r in curs.fetchall()]
         curs.execute(f"SELECT count(*) AS n FROM dag_run WHERE {' AND '.join(where)}", params)
-        counted = curs.fetchone()
-    return [], int(counted["n"]) if counted else 0
+        found = curs.fetchone()
+    return rows, int(found["n"]) if found else 0

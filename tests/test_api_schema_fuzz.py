@@ -28,6 +28,6 @@ def test_generated_calls_give_no_500_and_answers_match_the_schema(api, tmp_path)
                "--max-examples", EXAMPLES, "--phases", "examples,coverage,fuzzing", "--workers", "1",
                "--exclude-path-regex", "/export$", "--no-color", "--request-timeout", "30",
                "--suppress-health-check", "all"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache there
     Path(os.environ.get("LEDGERFLOW_FUZZ_REPORT", os.devnull)).write_text(done.stdout + done.stderr)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
