@@ -108,6 +108,9 @@ class ViewReads:
     def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         return pages.run_page(self.ledger, dag_id, **page)
 
+    def task_instance_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
+        return pages.task_instance_page(self.ledger, dag_id, **page)
+
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                     pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows:
         if as_of is None:

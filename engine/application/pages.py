@@ -102,7 +102,19 @@ class Pages(Reads):
                            end: str | None = None, task_ids: Sequence[str] = (), states: Sequence[str] = (),
                            order_by: Sequence[str] = ("map_index",), limit: int = 50, offset: int = 0,
                            as_of: str | None = None, subdir: Path | None = None) -> tuple[Rows, int]:
-        """The task instances of one run, or of every run in the range (run_id None)."""
+        """The task instances of one run, or of every run in the range (run_id None: current ones paged by
+        the views, so a page of every run's reads a page)."""
+        _known(states, (*TI_STATES, "none"), "state")
+        if run_id is None and as_of is None:
+            _ordering(order_by, TI_ORDER)
+            page(limit, offset)
+            _asked(dag_id=dag_id)
+            lo, hi = self.date_range(dag_id, subdir, start, end)
+            order = [(_ALIASES.get(f.lstrip("-"), f.lstrip("-")), f.startswith("-")) for f in order_by]
+            rows, total = listings(self._read_ledger()).task_instance_page(
+                dag_id, start=lo, end=hi, task_ids=task_ids, states=[s for s in states if s != "none"],
+                with_none="none" in states, order=order, limit=limit, offset=offset)
+            return self._of_known_dag(dag_id, subdir, rows), total
         if run_id is None:
             rows = self.task_states(dag_id, start=start, end=end, as_of=as_of, subdir=subdir)
         else:
@@ -110,7 +122,6 @@ class Pages(Reads):
             if start or end:
                 keep = {r["run_id"] for r in self.list_runs(dag_id, start=start, end=end, as_of=as_of, subdir=subdir)}
                 rows = [r for r in rows if r["run_id"] in keep]
-        _known(states, (*TI_STATES, "none"), "state")
         wanted = {s for s in states if s != "none"}
         rows = [r for r in rows if (not task_ids or r["task_id"] in task_ids)
                 and (not states or r["state"] in wanted or (r["state"] is None and "none" in states))]

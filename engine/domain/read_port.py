@@ -104,6 +104,10 @@ class Listings(Protocol):
     def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         """(a page of the DAG's current runs, how many match): keywords of projections.pages.run_page."""
 
+    def task_instance_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
+        """(a page of the DAG's current task instances across runs, how many match): keywords of
+        projections.pages.task_instance_page."""
+
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                     pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
