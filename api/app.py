@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import ledgerflow.engine.errors as errors
+from ledgerflow.api.models import HTTPExceptionResponse
 from ledgerflow.api.statuses import detail, status_of
 from ledgerflow.engine.application.service import Ledgerflow, version
 
 MAX_BODY = 1024 * 1024  # bytes; the largest body any of these calls needs is a few kB
 _LOG = logging.getLogger("ledgerflow.api")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": HTTPExceptionResponse, "description": why} for code, why in (
+        (400, "Refused input"), (401, "No valid token"), (403, "Beyond the caller's role"), (404, "Not found"),
+        (409, "Exists already, or changed meanwhile"), (413, "Request body too large"),
+        (429, "Too many failed logins"), (503, "The database is unavailable"))}
+
 
 
 class BoundedBody:
@@ -67,7 +76,7 @@ def create_app(svc: Ledgerflow | None = None) -> FastAPI:
                   docs_url="/docs", redoc_url=None, dependencies=[Depends(known_query)])
     app.state.service = svc or Ledgerflow()
     for module in (access, various, dags, runs, task_instances, xcoms, backfills, ledgerflow_routes):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERRORS)
 
     @app.exception_handler(errors.LedgerflowError)
     def domain_error(request: Request, exc: errors.LedgerflowError) -> JSONResponse:

@@ -38,18 +38,24 @@ def _command(body: BackfillPostBody, request: Request, caller: Caller, *, dry_ru
         reason=reason(request), actor=caller.username)
 
 
+def _shaped(svc: Ledgerflow, row: dict[str, Any]) -> dict[str, Any]:
+    return shapes.backfill(row, svc.backfill_changed_at(row["dag_id"]))
+
+
 @router.get("", response_model=BackfillCollectionResponse)
 def list_backfills(svc: Svc, _: Reader, dag_id: str, limit: Annotated[int, Query(ge=0)] = 50,
                    offset: Annotated[int, Query(ge=0)] = 0,
                    order_by: Annotated[list[str] | None, Query()] = None) -> dict[str, Any]:
     rows = ordered(svc.backfills(dag_id), order_by or ["id"], ("id",))
-    return {"backfills": [shapes.backfill(r) for r in rows[offset:offset + limit]], "total_entries": len(rows)}
+    changed = svc.backfill_changed_at(dag_id)
+    return {"backfills": [shapes.backfill(r, changed) for r in rows[offset:offset + limit]],
+            "total_entries": len(rows)}
 
 
 @router.post("", response_model=BackfillResponse)
 def create_backfill(body: BackfillPostBody, request: Request, svc: Svc, caller: Operator) -> dict[str, Any]:
     """Records the backfill (an event naming the caller); `ledgerflow scheduler` drives it."""
-    return shapes.backfill(svc.create_backfill(_command(body, request, caller, dry_run=False)))
+    return _shaped(svc, svc.create_backfill(_command(body, request, caller, dry_run=False)))
 
 
 @router.post("/dry_run", response_model=DryRunBackfillCollectionResponse)
@@ -63,20 +69,20 @@ def create_backfill_dry_run(body: BackfillPostBody, request: Request, svc: Svc, 
 
 @router.get("/{backfill_id}", response_model=BackfillResponse)
 def get_backfill(backfill_id: BackfillId, svc: Svc, _: Reader) -> dict[str, Any]:
-    return shapes.backfill(svc.get_backfill(backfill_id))
+    return _shaped(svc, svc.get_backfill(backfill_id))
 
 
 @router.put("/{backfill_id}/pause", response_model=BackfillResponse)
 def pause_backfill(backfill_id: BackfillId, request: Request, svc: Svc, caller: Operator) -> dict[str, Any]:
-    return shapes.backfill(svc.pause_backfill(backfill_id, actor=caller.username, reason=reason(request)))
+    return _shaped(svc, svc.pause_backfill(backfill_id, actor=caller.username, reason=reason(request)))
 
 
 @router.put("/{backfill_id}/unpause", response_model=BackfillResponse)
 def unpause_backfill(backfill_id: BackfillId, request: Request, svc: Svc, caller: Operator) -> dict[str, Any]:
-    return shapes.backfill(svc.unpause_backfill(backfill_id, actor=caller.username, reason=reason(request)))
+    return _shaped(svc, svc.unpause_backfill(backfill_id, actor=caller.username, reason=reason(request)))
 
 
 @router.put("/{backfill_id}/cancel", response_model=BackfillResponse)
 def cancel_backfill(backfill_id: BackfillId, request: Request, svc: Svc, caller: Operator) -> dict[str, Any]:
     """No new run starts; every date not started yet is recorded skipped."""
-    return shapes.backfill(svc.cancel_backfill(backfill_id, actor=caller.username, reason=reason(request)))
+    return _shaped(svc, svc.cancel_backfill(backfill_id, actor=caller.username, reason=reason(request)))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from ledgerflow.api import shapes
 from ledgerflow.api.access import allowed, reason, service
-from ledgerflow.api.models import DAGPatchBody
+from ledgerflow.api.models import DAGCollectionResponse, DAGPatchBody, DAGResponse
 from ledgerflow.api.ordering import ordered
 from ledgerflow.engine.application.service import Caller, Ledgerflow
 from ledgerflow.engine.errors import InvalidInput
@@ -37,14 +37,14 @@ def _check_mask(update_mask: list[str] | None) -> None:
         raise InvalidInput(f"update_mask {', '.join(unknown)[:100]}: only is_paused can be changed")
 
 
-@router.get("")
+@router.get("", response_model=DAGCollectionResponse)
 def get_dags(svc: Svc, _: Reader, limit: Limit = 50, offset: Limit = 0, dag_id_pattern: str | None = None,
              paused: bool | None = None, order_by: Mask = None) -> dict[str, Any]:
     dags = ordered(_matching(svc, dag_id_pattern, paused), order_by or ["dag_id"], DAG_ORDER)
     return {"dags": dags[offset:offset + limit], "total_entries": len(dags)}
 
 
-@router.patch("")
+@router.patch("", response_model=DAGCollectionResponse)
 def patch_dags(body: DAGPatchBody, request: Request, svc: Svc, caller: Operator, dag_id_pattern: str | None = None,
                update_mask: Mask = None, limit: Limit = 50, offset: Limit = 0,
                paused: bool | None = None) -> dict[str, Any]:
@@ -60,13 +60,13 @@ def patch_dags(body: DAGPatchBody, request: Request, svc: Svc, caller: Operator,
     return {"dags": chosen, "total_entries": len(chosen)}
 
 
-@router.get("/{dag_id}")
+@router.get("/{dag_id}", response_model=DAGResponse)
 def get_dag(dag_id: str, svc: Svc, _: Reader) -> dict[str, Any]:
     dag = svc.dag_bag().get(dag_id)
     return shapes.dag(dag, svc.pause_flags([dag])[dag_id])
 
 
-@router.patch("/{dag_id}")
+@router.patch("/{dag_id}", response_model=DAGResponse)
 def patch_dag(dag_id: str, body: DAGPatchBody, request: Request, svc: Svc, caller: Operator,
               update_mask: Mask = None) -> dict[str, Any]:
     """Pauses or unpauses the DAG: an event naming the caller, with the X-Ledgerflow-Reason header as reason."""

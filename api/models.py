@@ -16,6 +16,10 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HTTPExceptionResponse(BaseModel):
+    detail: str | dict[str, Any]
+
+
 class TokenBody(Body):
     username: str = Field(max_length=256)
     password: str = Field(max_length=1024)
@@ -213,4 +217,27 @@ class XComResponse(Open):
 
 class XComCollectionResponse(BaseModel):
     xcom_entries: list[XComResponse]
+    total_entries: int
+
+
+class DAGResponse(Open):
+    dag_id: str
+    dag_display_name: str
+    is_paused: bool
+    is_stale: bool
+    fileloc: str
+    file_token: str
+    timetable_partitioned: bool
+    timetable_periodic: bool
+    tags: list[dict[str, Any]]
+    max_active_tasks: int
+    max_consecutive_failed_dag_runs: int
+    has_task_concurrency_limits: bool
+    has_import_errors: bool
+    owners: list[str]
+    is_backfillable: bool
+
+
+class DAGCollectionResponse(BaseModel):
+    dags: list[DAGResponse]
     total_entries: int

@@ -1,4 +1,4 @@
-"""Refuses query parameters an endpoint does not take, instead of ignoring them.
+"""Refuses query parameters an endpoint does not take, instead of ignoring them, and NUL characters.
 
 Airflow's specification lists many filters (patterns, duration ranges, cursors...) that
 ledgerflow does not offer on every endpoint; a client that sends one would otherwise
@@ -31,6 +31,10 @@ def _taken(route: APIRoute) -> frozenset[str]:
 
 
 def known_query(request: Request) -> None:
+    """Also refuses a NUL character in the path or the query: no text of the ledger can hold one."""
+    for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
+        if "\x00" in str(value):
+            raise InvalidInput(f"{name[:50]} contains a NUL character")
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

@@ -24,7 +24,7 @@ def serve(host: str, port: int) -> None:
     except OSError:
         sock.close()
         raise
-    with Ledgerflow() as svc:
+    with Ledgerflow(keep_dag_files=True) as svc:
         svc.migrate()
         bound, bound_port = sock.getsockname()[:2]
         shown = f"[{bound}]" if family == socket.AF_INET6 else bound

@@ -110,14 +110,14 @@ def task(t: Any) -> dict[str, Any]:
     }
 
 
-def backfill(row: dict[str, Any]) -> dict[str, Any]:
-    """A backfill; the view keeps no time of its pauses, so updated_at is its completion, else its creation."""
+def backfill(row: dict[str, Any], changed: dict[int, str]) -> dict[str, Any]:
+    """A backfill; `changed` holds when each backfill last changed after its creation, by id."""
     return {
         "id": row["id"], "dag_id": row["dag_id"], "dag_display_name": row["dag_id"], "from_date": row["from_date"],
         "to_date": row["to_date"], "dag_run_conf": row["dag_run_conf"], "is_paused": row["is_paused"],
         "reprocess_behavior": row["reprocess_behavior"] or "none", "max_active_runs": row["max_active_runs"],
         "created_at": row["created_at"], "completed_at": row["completed_at"],
-        "updated_at": row["completed_at"] or row["created_at"],
+        "updated_at": changed.get(row["id"]) or row["created_at"],
     }
 
 

@@ -151,3 +151,13 @@ def try_times(ledger: Ledger, dag_id: str, run_ids: list[str]) -> dict[tuple[str
             "WHERE run_id = ANY(%s) AND dag_id = %s AND task_id IS NOT NULL AND try_number >= 1 "
             "GROUP BY run_id, task_id, try_number", (_FINISHED, run_ids, dag_id))
         return {(r["run_id"], r["task_id"], r["try_number"]): (r["started"], r["ended"]) for r in curs.fetchall()}
+
+
+def backfill_changed_at(ledger: Ledger, dag_id: str) -> dict[int, datetime]:
+    """The time of the last change after its creation of each backfill of the DAG, by backfill id."""
+    with ledger.cursor() as curs:
+        curs.execute(
+            "SELECT (details->>'backfill_id')::bigint AS id, max(recorded_at) AS at FROM audit_entry "
+            "WHERE dag_id = %s AND starts_with(event, 'Backfill.') AND event <> 'Backfill.Created' "
+            "AND details ? 'backfill_id' GROUP BY 1", (dag_id,))
+        return {r["id"]: r["at"] for r in curs.fetchall()}

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.infrastructure.store import Ledger
 from ledgerflow.projections.queries import run_json
 from ledgerflow.projections.rows import RUN_SELECT, run_from_row
@@ -32,5 +33,38 @@ def run_page(ledger: Ledger, dag_id: str, *, start: datetime | None, end: dateti
         curs.execute(sql, [*params, limit, offset])
         rows = [run_json(run_from_row(r)) for r in curs.fetchall()]
         curs.execute(f"SELECT count(*) AS n FROM dag_run WHERE {' AND '.join(where)}", params)
+        found = curs.fetchone()
+    return rows, int(found["n"]) if found else 0
+
+
+# the order of engine.application.pages.ordered: text by code point, a missing value last (first descending)
+TI_SORTABLE = {"task_id": 't.task_id COLLATE "C"', "state": 't.state COLLATE "C"', "try_number": "t.try_number",
+               "logical_date": "r.logical_date", "run_id": 'r.run_id COLLATE "C"'}
+_TI_FROM = "FROM task_instance t JOIN dag_run r USING (run_uuid)"
+
+
+def task_instance_page(ledger: Ledger, dag_id: str, *, start: datetime | None, end: datetime | None,
+                       task_ids: Sequence[str], states: Sequence[str], with_none: bool,
+                       order: Sequence[tuple[str, bool]], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """(rows, total) of the DAG's task instances across runs; `with_none`: also those with no state."""
+    where: list[str] = ["r.dag_id = %s"]
+    params: list[Any] = [dag_id]
+    for clause, value in (("r.logical_date >= %s", start), ("r.logical_date <= %s", end),
+                          ("t.task_id = ANY(%s)", list(task_ids) or None)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    if states or with_none:
+        where.append("(t.state = ANY(%s)" + (" OR t.state IS NULL)" if with_none else ")"))
+        params.append(list(states))
+    sorting = [f"{TI_SORTABLE[c]}{' DESC' if d else ''}" for c, d in order if c in TI_SORTABLE]
+    condition = " AND ".join(where)
+    with ledger.cursor() as curs:
+        curs.execute(
+            f"SELECT r.dag_id, r.run_id, t.task_id, r.logical_date, t.state, t.try_number, t.max_tries {_TI_FROM} "
+            f"WHERE {condition} ORDER BY {', '.join([*sorting, 'r.logical_date', TI_SORTABLE['task_id']])} "
+            f"LIMIT %s OFFSET %s", [*params, limit, offset])
+        rows = [{**r, "logical_date": iso(r["logical_date"])} for r in curs.fetchall()]
+        curs.execute(f"SELECT count(*) AS n {_TI_FROM} WHERE {condition}", params)
         found = curs.fetchone()
     return rows, int(found["n"]) if found else 0

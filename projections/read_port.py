@@ -116,6 +116,9 @@ class ViewReads:
     def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         return pages.run_page(self.ledger, dag_id, **page)
 
+    def task_instance_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
+        return pages.task_instance_page(self.ledger, dag_id, **page)
+
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                     pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows:
         if as_of is None:
@@ -152,6 +155,9 @@ class ViewReads:
 
     def try_times(self, dag_id: str, run_ids: list[str]) -> dict[tuple[str, str, int], tuple[Any, Any]]:
         return audit_queries.try_times(self.ledger, dag_id, run_ids)
+
+    def backfill_changed_at(self, dag_id: str) -> dict[int, datetime]:
+        return audit_queries.backfill_changed_at(self.ledger, dag_id)
 
     def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows:
         return backfill_queries.backfills(self.ledger, dag_id, as_of)

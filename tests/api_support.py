@@ -72,7 +72,7 @@ def serving(port: int) -> Iterator[None]:
     from ledgerflow.api.app import create_app
     from ledgerflow.engine.application.service import Ledgerflow
 
-    with Ledgerflow() as svc:
+    with Ledgerflow(keep_dag_files=True) as svc:
         server = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

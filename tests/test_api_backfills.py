@@ -37,7 +37,8 @@ def test_create_pause_unpause_cancel_each_name_the_user(api):
         assert (made.dag_id, made.is_paused, made.max_active_runs, made.reprocess_behavior.value,
                 made.dag_run_conf, made.completed_at) == ("pychain", False, 2, "none", {"k": 1}, None)
         assert bf.get_backfill(made.id).from_date.isoformat() == "2024-01-02T00:00:00+00:00"
-        assert bf.pause_backfill(made.id).is_paused is True
+        paused = bf.pause_backfill(made.id)
+        assert paused.is_paused is True and paused.updated_at > made.updated_at == made.created_at
         assert bf.unpause_backfill(made.id).is_paused is False
         cancelled = bf.cancel_backfill(made.id)
         assert cancelled.completed_at is not None and cancelled.is_paused is False
@@ -103,3 +104,22 @@ def test_a_viewer_can_read_but_not_create_and_its_refusal_writes_nothing(api):
         with pytest.raises(ForbiddenException):
             bf.create_backfill_dry_run(_body())
     assert query(api.database_url, EVENTS)[0]["n"] == before
+
+
+def test_with_reasons_required_a_backfill_or_pause_without_one_is_400_and_writes_nothing(api, monkeypatch):
+    monkeypatch.setenv("LEDGERFLOW_REQUIRE_REASON", "1")
+    api.token("operator")
+    before = query(api.database_url, EVENTS)[0]["n"]
+    body = {"dag_id": "pychain", "from_date": "2024-01-04T00:00:00Z", "to_date": "2024-01-05T00:00:00Z"}
+    for method, path, payload in (("POST", "/api/v2/backfills", body), ("PATCH", "/api/v2/dags/pychain",
+                                                                          {"is_paused": True})):
+        answer = api.call(method, path, "operator", json=payload)
+        assert answer.status_code == 400 and "X-Ledgerflow-Reason" in answer.json()["detail"], answer.text
+    assert query(api.database_url, EVENTS)[0]["n"] == before
+    assert api.call("POST", "/api/v2/backfills/dry_run", "operator", json=body).status_code == 200
+    made = api.call("POST", "/api/v2/backfills", "operator", json=body,
+                    headers={"X-Ledgerflow-Reason": "late files for Jan 4-5"})
+    assert made.status_code == 200, made.text
+    (entry,) = query(api.database_url, "SELECT actor, reason FROM audit_entry WHERE operation = 'backfill create'"
+                                       " AND event = 'Backfill.Created'")
+    assert entry == {"actor": "operator", "reason": "late files for Jan 4-5"}

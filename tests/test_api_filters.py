@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from airflow_client.client.api import event_log_api, task_instance_api
 from airflow_client.client.exceptions import ApiException
+from airflow_client.client.models import ClearTaskInstancesBody, ClearTaskInstancesBodyTaskIdsInner
 
 RUN2 = "backfill__2024-01-02T00:00:00+00:00"
 
@@ -71,3 +72,18 @@ def test_a_specified_filter_ledgerflow_does_not_offer_is_refused_by_name(api, pa
     answer = api.call("GET", path, "admin", params={param: "x", "dag_id": "pychain"} if "backfills" in path
                       else {param: "x"})
     assert answer.status_code == 400 and param in answer.json()["detail"]
+
+
+def test_task_instances_across_runs_are_ordered_and_paged_by_the_views_with_no_state_last(api):
+    with api.client("operator") as c:
+        tis = task_instance_api.TaskInstanceApi(c)
+        tis.post_clear_task_instances("pychain", ClearTaskInstancesBody(
+            dry_run=False, only_failed=False, dag_run_id=RUN2, task_ids=[ClearTaskInstancesBodyTaskIdsInner("c")]))
+        ascending = tis.get_task_instances("pychain", "~", order_by=["state"])
+        assert [t.state for t in ascending.task_instances][-1] is None and ascending.total_entries == 9
+        first = tis.get_task_instances("pychain", "~", order_by=["-state"], limit=1).task_instances[0]
+        assert (first.dag_run_id, first.task_id, first.state) == (RUN2, "c", None)
+        newest = tis.get_task_instances("pychain", "~", order_by=["-logical_date", "task_id"], limit=2, offset=1)
+        assert [(t.dag_run_id[10:20], t.task_id) for t in newest.task_instances] == [
+            ("2024-01-03", "b"), ("2024-01-03", "c")]
+        assert tis.get_task_instances("pychain", "~", state=["none"]).total_entries == 1

@@ -90,15 +90,15 @@ def test_a_bad_ledgerflow_db_timeout_is_refused_with_one_line(tmp_path, database
 
 
 def test_a_statement_past_the_timeout_is_one_line_and_exit_1(tmp_path, database_url):
-    """The views' lock held elsewhere: the read's catch-up waits on it, and the server ends the wait."""
-    from ledgerflow.engine.infrastructure.locks import VIEWS_KEY
-
+    """The runs' view locked elsewhere: the read waits on it, and the server ends the wait."""
     dags = make_dags(tmp_path, "sleepy")
-    with psycopg.connect(database_url, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (VIEWS_KEY,))
+    assert finished(spawn(dags, database_url, "pools", "list"))[0] == 0  # migrated before the lock
+    with psycopg.connect(database_url) as holder:
+        holder.execute("LOCK TABLE dag_run IN ACCESS EXCLUSIVE MODE")
         started = time.monotonic()
         code, out, err = finished(spawn(dags, database_url, "tasks", "states", "sleepy",
                                         LEDGERFLOW_DB_TIMEOUT="1"), 30)
+        holder.rollback()
     assert code == 1, out + err
     assert "longer than LEDGERFLOW_DB_TIMEOUT (1 s)" in _one_error_line(err)
     assert time.monotonic() - started < 15

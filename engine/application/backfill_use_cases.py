@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledgerflow.engine.application.reads import dag_file, instant
+from ledgerflow.engine.domain.dates import iso
 from ledgerflow.engine.domain.operation import OperationContext, new_operation
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.values import INT8_MAX, integer, text
@@ -63,6 +64,11 @@ class BackfillUseCases:
         if dag_id is not None:
             text(dag_id, Term("dag_id"))
         return listings(self._read_ledger()).backfills(dag_id, as_of=instant(as_of, "as_of"))
+
+    def backfill_changed_at(self, dag_id: str) -> dict[int, str]:
+        """When each backfill of the DAG last changed, by id (the views keep only its creation and end)."""
+        text(dag_id, Term("dag_id"))
+        return {n: iso(at) for n, at in listings(self._read_ledger()).backfill_changed_at(dag_id).items()}
 
     def get_backfill(self, backfill_id: int, as_of: str | None = None) -> dict[str, Any]:
         number = _number(backfill_id)

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ledgerflow.engine.application.reads import Reads, _asked, instant
-from ledgerflow.engine.authoring.dagbag import load_dagbag
+from ledgerflow.engine.authoring.dagbag import DagBag
 from ledgerflow.engine.domain.pools import DEFAULT_POOL
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer
 from ledgerflow.engine.errors import InvalidInput, NotFound, Term
-from ledgerflow.engine.infrastructure import settings
 
 Rows = list[dict[str, Any]]
 RUN_TYPES = ("scheduled", "manual", "backfill")
@@ -67,6 +66,8 @@ def page(limit: int, offset: int) -> None:
 
 
 class Pages(Reads):
+    dag_bag: Callable[..., DagBag]  # provided by the service (the DAG folder's DAGs, kept by a server)
+
     def run(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
         found, _ = self.run_page(dag_id, run_id=run_id, limit=1, as_of=as_of)
         if not found:
@@ -101,7 +102,19 @@ class Pages(Reads):
                            end: str | None = None, task_ids: Sequence[str] = (), states: Sequence[str] = (),
                            order_by: Sequence[str] = ("map_index",), limit: int = 50, offset: int = 0,
                            as_of: str | None = None, subdir: Path | None = None) -> tuple[Rows, int]:
-        """The task instances of one run, or of every run in the range (run_id None)."""
+        """The task instances of one run, or of every run in the range (run_id None: current ones paged by
+        the views, so a page of every run's reads a page)."""
+        _known(states, (*TI_STATES, "none"), "state")
+        if run_id is None and as_of is None:
+            _ordering(order_by, TI_ORDER)
+            page(limit, offset)
+            _asked(dag_id=dag_id)
+            lo, hi = self.date_range(dag_id, subdir, start, end)
+            order = [(_ALIASES.get(f.lstrip("-"), f.lstrip("-")), f.startswith("-")) for f in order_by]
+            rows, total = listings(self._read_ledger()).task_instance_page(
+                dag_id, start=lo, end=hi, task_ids=task_ids, states=[s for s in states if s != "none"],
+                with_none="none" in states, order=order, limit=limit, offset=offset)
+            return self._of_known_dag(dag_id, subdir, rows), total
         if run_id is None:
             rows = self.task_states(dag_id, start=start, end=end, as_of=as_of, subdir=subdir)
         else:
@@ -109,7 +122,6 @@ class Pages(Reads):
             if start or end:
                 keep = {r["run_id"] for r in self.list_runs(dag_id, start=start, end=end, as_of=as_of, subdir=subdir)}
                 rows = [r for r in rows if r["run_id"] in keep]
-        _known(states, (*TI_STATES, "none"), "state")
         wanted = {s for s in states if s != "none"}
         rows = [r for r in rows if (not task_ids or r["task_id"] in task_ids)
                 and (not states or r["state"] in wanted or (r["state"] is None and "none" in states))]
@@ -171,10 +183,16 @@ class Pages(Reads):
     def pool_use(self, subdir: Path | None = None) -> dict[str, dict[str, int]]:
         """Slots each pool's queued and running task instances hold (a task's pool_slots, from its DAG file;
         one whose DAG no longer loads counts in default_pool)."""
-        bag = load_dagbag(subdir or settings.dags_folder())
+        active = views(self._read_ledger()).active_tries()
+        dags = {}
+        if active:
+            try:
+                dags = self.dag_bag(subdir).dags
+            except InvalidInput:  # no DAG folder: every slot is default_pool's
+                pass
         use: dict[str, dict[str, int]] = {}
-        for dag_id, task_id, state in views(self._read_ledger()).active_tries():
-            task = bag.dags[dag_id].tasks.get(task_id) if dag_id in bag.dags else None
+        for dag_id, task_id, state in active:
+            task = dags[dag_id].tasks.get(task_id) if dag_id in dags else None
             pool = (task.pool if task is not None else None) or DEFAULT_POOL
             held = use.setdefault(pool, {"running": 0, "queued": 0})
             held[state] += task.pool_slots if task is not None else 1

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         SetPool,
         TriggerDagRun,
     )
+    from ledgerflow.engine.application.dag_cache import DagFileCache
     from ledgerflow.engine.application.mark import MarkPlan
     from ledgerflow.engine.authoring.dag import DAG
     from ledgerflow.engine.authoring.dagbag import DagBag
@@ -66,9 +67,15 @@ class ClearResult:
 class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance, Distributed):
     """ledgerflow's use cases over one event store (LEDGERFLOW_DATABASE_URL or the embedded one)."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, keep_dag_files: bool = False) -> None:
+        """`keep_dag_files`: a long-lived process (the HTTP API) keeps loaded DAG files until one changes."""
         self._url = url
         self._led: Ledger | None = None
+        self._dag_files: DagFileCache | None = None
+        if keep_dag_files:
+            from ledgerflow.engine.application.dag_cache import DagFileCache
+
+            self._dag_files = DagFileCache()
 
     def __enter__(self) -> Ledgerflow:
         return self
@@ -92,16 +99,17 @@ class Ledgerflow(Pages, Access, BackfillUseCases, Maintenance, Distributed):
 
     # -- DAG files ---------------------------------------------------------------------------
 
-    @staticmethod
-    def dag_bag(subdir: Path | None = None) -> DagBag:
+    def dag_bag(self, subdir: Path | None = None) -> DagBag:
         from ledgerflow.engine.authoring.dagbag import load_dagbag
 
-        return load_dagbag(subdir or settings.dags_folder())
+        folder = subdir or settings.dags_folder()
+        return self._dag_files.bag(folder) if self._dag_files is not None else load_dagbag(folder)
 
-    @staticmethod
-    def dag(dag_id: str, subdir: Path | None = None) -> DAG | None:
+    def dag(self, dag_id: str, subdir: Path | None = None) -> DAG | None:
         """The DAG when its file loads; None when it cannot (its history still reads without it)."""
         try:
+            if self._dag_files is not None:
+                return self.dag_bag(subdir).get(dag_id)
             return dag_file(dag_id, subdir)
         except InvalidInput:
             return None

@@ -113,6 +113,10 @@ class Listings(Protocol):
     def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         """(a page of the DAG's current runs, how many match): keywords of projections.pages.run_page."""
 
+    def task_instance_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
+        """(a page of the DAG's current task instances across runs, how many match): keywords of
+        projections.pages.task_instance_page."""
+
     def task_states(self, dag_id: str, start: datetime | None = None, end: datetime | None = None,
                     pattern: TaskPattern | None = None, *, as_of: datetime | None = None) -> Rows: ...
 
@@ -143,6 +147,9 @@ class Listings(Protocol):
         began running and when it last finished (None when it has not)."""
 
     def backfills(self, dag_id: str | None = None, *, as_of: datetime | None = None) -> Rows: ...
+
+    def backfill_changed_at(self, dag_id: str) -> dict[int, datetime]:
+        """When each backfill of the DAG last changed after its creation (paused, unpaused, cancelled, completed)."""
 
     def backfill_dates(self, backfill_id: int, *, as_of: datetime | None = None) -> Rows | None:
         """The backfill's dates with their decision and run state; None when there is (was) no such backfill."""

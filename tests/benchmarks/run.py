@@ -28,6 +28,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_api import scenario_api
 from bench_backfills import scenario_backfill_m, scenario_backfill_object, scenario_backfill_real, scenario_clear
 from bench_celery import scenario_celery
 from bench_dag_files import write_dags
@@ -50,11 +51,12 @@ SCENARIOS: dict[str, Callable[[Context], None]] = {
     "ui-grid": scenario_ui_grid,
     "pick-next": scenario_pick_next,
     "celery": scenario_celery,
+    "api": scenario_api,
 }
 ALIASES = {"copy": "append", "raw-copy": "append", "memory": "backfill-m", "backfill": "backfill-m",
            "help": "cli", "list-runs": "cli", "1": "append", "2": "append", "3": "rebuild",
            "4": "backfill-m", "5": "backfill-real", "6": "clear", "7": "audit", "8": "cli",
-           "9": "backfill-m", "10": "pick-next", "11": "celery", "12": "ui-grid"}
+           "9": "backfill-m", "10": "pick-next", "11": "celery", "12": "ui-grid", "13": "api", "http": "api"}
 
 
 def chosen(only: str | None) -> list[str]:
