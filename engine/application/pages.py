@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledgerflow.engine.application.reads import Reads, _asked, instant
-from ledgerflow.engine.authoring.dagbag import DagBag
 from ledgerflow.engine.domain.pools import DEFAULT_POOL
 from ledgerflow.engine.domain.read_port import listings, views
 from ledgerflow.engine.domain.run_state import RUN_STATES
 from ledgerflow.engine.domain.values import INT8_MAX, integer
 from ledgerflow.engine.errors import InvalidInput, NotFound, Term
+
+if TYPE_CHECKING:
+    from ledgerflow.engine.authoring.dagbag import DagBag
 
 Rows = list[dict[str, Any]]
 RUN_TYPES = ("scheduled", "manual", "backfill")
@@ -137,12 +139,11 @@ class Pages(Reads):
 
     def rendered_fields(self, dag_id: str, run_id: str, task_id: str, subdir: Path | None = None) -> dict[str, Any]:
         """The task instance's template fields as its try renders them (the DAG file must load); writes nothing."""
+        from ledgerflow.engine.application.reads import dag_file
         from ledgerflow.engine.application.task_reads import rendered
-        from ledgerflow.engine.authoring.dagbag import load_dag
-        from ledgerflow.engine.infrastructure import settings
 
         ti = self.task_instance(dag_id, run_id, task_id)
-        dag = load_dag(subdir or settings.dags_folder(), dag_id)
+        dag = dag_file(dag_id, subdir)
         if task_id not in dag.tasks:
             raise NotFound(f"the DAG file of {dag_id!r} has no task {task_id!r} any more")
         return rendered(dag, self.run(dag_id, run_id), task_id, int(ti["try_number"] or 0))
