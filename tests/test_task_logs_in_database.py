@@ -54,6 +54,17 @@ def test_the_task_instance_json_names_the_host_of_its_latest_try(tmp_path, monke
     assert len(ended) == 1 and "box-7" in ended[0], shown.stdout
 
 
+def test_a_clear_leaves_no_host_and_the_views_still_match_the_events(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("LEDGERFLOW_HOSTNAME", "box-7")
+    folder = write_dag(tmp_path, DAG)
+    assert backfill(folder, "talk", "-s", "2024-01-10").exit_code == 0
+    assert cli("tasks", "clear", "talk", "-S", str(folder), "-y").exit_code == 0
+    rows = json.loads(cli("tasks", "states", "talk", "-o", "json").stdout)
+    assert [(r["state"], r["hostname"]) for r in rows] == [(None, None)]  # the cleared try no longer is its latest
+    verified = cli("audit", "verify")
+    assert verified.exit_code == 0, verified.output
+
+
 def test_audit_verify_finds_a_stored_log_edited_after_its_try_ended(tmp_path, database_url):
     folder = write_dag(tmp_path, DAG)
     assert backfill(folder, "talk", "-s", "2024-01-10").exit_code == 0

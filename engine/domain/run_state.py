@@ -19,8 +19,8 @@ RUN_STATES = ("queued", "running", "success", "failed")
 
 class TI:
     """A task instance's mutable state inside a run; `xcom`: the values its latest try pushed (None when
-    it pushed none, or a clear or a new try superseded them); `hostname`: where its latest try ran (None
-    before a try ended)."""
+    it pushed none, or a clear or a new try superseded them); `hostname`: where its latest try ran, as
+    the change that ended it says (None after any later change: a clear, a mark, a new try)."""
 
     __slots__ = ("state", "try_number", "max_tries", "xcom", "hostname")
 
@@ -78,10 +78,9 @@ def _apply_changes(run: RunState, changes: list[dict[str, Any]]) -> None:
             ti.xcom = c["xcom"]
         elif c["to"] is None or c["to"] == "running":  # cleared, or a new try: the values are superseded
             ti.xcom = None
-        if "hostname" in c:
-            ti.hostname = c["hostname"]
-        elif c["to"] == "running":  # a new try: its worker is not known until it ends
-            ti.hostname = None
+        # only a try's end says where it ran; every other change leaves none, so each change carries all
+        # it touches (the views fold a change without reading the task instance's row)
+        ti.hostname = c.get("hostname")
 
 
 def _created(run: RunState | None, d: Mapping[str, Any]) -> RunState:
