@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from ledgerflow.api import shapes
 from ledgerflow.api.access import allowed, reason, service
-from ledgerflow.api.clearing import cleared
+from ledgerflow.api.clearing import cleared, listing
 from ledgerflow.api.models import ClearTaskInstancesBody, PatchTaskInstanceBody, TaskInstanceCollectionResponse
 from ledgerflow.engine.application.commands import ClearTaskInstances, MarkTaskInstances
 from ledgerflow.engine.application.service import Caller, Ledgerflow
@@ -114,7 +114,7 @@ def get_log(dag_id: str, dag_run_id: str, task_id: str, try_number: Annotated[in
 
 @router.post("/clearTaskInstances", response_model=TaskInstanceCollectionResponse)
 def post_clear_task_instances(dag_id: str, body: ClearTaskInstancesBody, request: Request, svc: Svc,
-                              caller: Operator) -> dict[str, Any]:
+                              caller: Operator) -> Response:
     """Airflow's clear: defaults as the specification's (dry_run and only_failed true); dates are logical dates,
     inclusive; dag_run_id narrows it to that run's logical date."""
     start, end = _iso(body.start_date), _iso(body.end_date)
@@ -128,4 +128,4 @@ def post_clear_task_instances(dag_id: str, body: ClearTaskInstancesBody, request
         past=body.include_past, prevent_running=body.prevent_running_task, dry_run=body.dry_run, yes=True,
         reason=reason(request, body.note), actor=caller.username)
     svc.check_reset_dag_runs(body.reset_dag_runs)
-    return cleared(svc, cmd)
+    return listing(cleared(svc, cmd))

@@ -26,15 +26,21 @@ def run_page(ledger: Ledger, dag_id: str, *, start: datetime | None, end: dateti
         if value is not None:
             where.append(clause)
             params.append(value)
-    sorting = [f"{column}{' DESC' if descending else ''}" for column, descending in order if column in SORTABLE]
-    sql = (f"{RUN_SELECT} WHERE {' AND '.join(where)} ORDER BY {', '.join([*sorting, 'logical_date'])} "
-           f"LIMIT %s OFFSET %s")
+    sorting = ", ".join([f"{column}{' DESC' if descending else ''}" for column, descending in order
+                         if column in SORTABLE] + ["logical_date"])
+    condition = " AND ".join(where)
+    counted = f"SELECT count(*) AS n FROM dag_run WHERE {condition}"
+    # the page and the count in one round trip; a page past the end has no row to carry the count
+    sql = (f"WITH page AS ({RUN_SELECT} WHERE {condition} ORDER BY {sorting} LIMIT %s OFFSET %s) "
+           f"SELECT page.*, ({counted}) AS total_entries FROM page ORDER BY {sorting}")
     with ledger.cursor() as curs:
-        curs.execute(sql, [*params, limit, offset])
-        rows = [run_json(run_from_row(r)) for r in curs.fetchall()]
-        curs.execute(f"SELECT count(*) AS n FROM dag_run WHERE {' AND '.join(where)}", params)
-        found = curs.fetchone()
-    return rows, int(found["n"]) if found else 0
+        curs.execute(sql, [*params, limit, offset, *params])
+        found = curs.fetchall()
+        if found:
+            return [run_json(run_from_row(r)) for r in found], int(found[0]["total_entries"])
+        curs.execute(counted, params)
+        count = curs.fetchone()
+    return [], int(count["n"]) if count else 0
 
 
 # the order of engine.application.pages.ordered: text by code point, a missing value last (first descending)

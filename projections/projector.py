@@ -180,8 +180,10 @@ class ViewProjector:
         return self._apply_foldable(progress, rebuild=False)
 
     def _behind(self) -> bool:
+        """Whether an event lies past the views' position: the newest event's id against it, one step down the
+        notification index (an EXISTS over `notification_id > position` was planned as a scan of the log)."""
         with self.ledger.cursor() as curs:
-            curs.execute(f"SELECT EXISTS (SELECT 1 FROM {EVENTS_TABLE} WHERE notification_id > {POSITION}) AS behind")
+            curs.execute(f"SELECT (SELECT max(notification_id) FROM {EVENTS_TABLE}) > {POSITION} AS behind")
             row = curs.fetchone()
         return bool(row and row["behind"])
 

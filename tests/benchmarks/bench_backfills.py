@@ -136,6 +136,26 @@ def scenario_backfill_real(ctx: Context) -> None:
         )
 
 
+def cli_clear(ctx: Context, url: str) -> tuple[Ran, float]:
+    """`tasks clear` of every task instance of the backfilled year: the command, and the seconds the views
+    then took to catch up (0 when the command left them caught up)."""
+    ran = Cli(dag_env(ctx, url), ctx.sizes.timeout).run("tasks", "clear", "bench_hourly", "-s", BENCH_START,
+                                                         "-e", ctx.sizes.hourly_end, "-y").check("tasks clear")
+    return ran, cleared_all(ctx, url, "tasks clear")
+
+
+def cleared_all(ctx: Context, url: str, what: str) -> float:
+    """Seconds to catch the views up after a clear of the year (0 if caught up), once every task instance
+    has no state."""
+    pos, top = views_position(url)
+    extra = catch_up(url) if pos != top else 0.0  # views left behind: catching up is part of the figure
+    tis = ctx.sizes.hourly_runs * len(TASKS)
+    cleared, _ = count_tis(url, "bench_hourly", None)
+    if cleared != tis:
+        raise RuntimeError(f"{what} left {cleared} of {tis} task instances with no state")
+    return extra
+
+
 def scenario_clear(ctx: Context) -> None:
     Cli(dag_env(ctx, None), 60).require("tasks", "clear")
     if ctx.backfilled:
@@ -144,16 +164,7 @@ def scenario_clear(ctx: Context) -> None:
         url = ctx.dbs.fresh("clear")
         backfill_m(ctx, url)
     tis = ctx.sizes.hourly_runs * len(TASKS)
-    cli = Cli(dag_env(ctx, url), ctx.sizes.timeout)
-    ran = cli.run("tasks", "clear", "bench_hourly", "-s", BENCH_START,
-                  "-e", ctx.sizes.hourly_end, "-y").check("tasks clear")
-    pos, top = views_position(url)
-    extra = 0.0
-    if pos != top:  # the command left the views behind: catching up is part of the figure
-        extra = catch_up(url)
-    cleared, runs = count_tis(url, "bench_hourly", None)
-    if cleared != tis:
-        raise RuntimeError(f"tasks clear left {cleared} of {tis} task instances with no state")
+    ran, extra = cli_clear(ctx, url)
     with psycopg.connect(url) as conn:  # what a mutable-row design does: one UPDATE, undone
         t0 = time.perf_counter()
         conn.execute("UPDATE task_instance SET state = 'success'")
