@@ -68,8 +68,9 @@ def test_a_second_delivery_of_a_try_that_already_ran_runs_nothing(cluster, datab
         queue, job = conn.execute("SELECT queue, job FROM try_dispatch").fetchone()
     import uuid
 
-    publisher = Publisher()
-    assert publisher.publish([(str(uuid.uuid4()), queue, job, None)]) == 1  # the broker delivers it again
+    publisher, again = Publisher(), str(uuid.uuid4())
+    assert publisher.send([(again, queue, job, None)])  # the broker delivers it again
+    assert publisher.settle(wait=10) == ([again], [])
     publisher.close()
     time.sleep(2.0)
     assert len(cluster.lines("started.log")) == 1

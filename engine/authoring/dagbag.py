@@ -54,8 +54,10 @@ class DagBag:
 def importable(folder: Path) -> Iterator[None]:
     """The DAG folder first on sys.path; on leaving, its modules are dropped from sys.modules
     so the next load (another folder, or a changed helper) imports them afresh. Loaded DAGs
-    keep working: their functions hold their modules' globals."""
+    keep working: their functions hold their modules' globals. Only the modules imported
+    inside the block are looked at: a worker holding a thousand modules runs many tries."""
     entry = str(folder.resolve())
+    before = set(sys.modules)
     sys.path.insert(0, entry)
     try:
         yield
@@ -63,9 +65,9 @@ def importable(folder: Path) -> Iterator[None]:
         if entry in sys.path:
             sys.path.remove(entry)
         inside = entry.rstrip("/") + "/"
-        for name, module in list(sys.modules.items()):
-            if (getattr(module, "__file__", None) or "").startswith(inside):
-                del sys.modules[name]
+        for name in sys.modules.keys() - before:
+            if (getattr(sys.modules.get(name), "__file__", None) or "").startswith(inside):
+                sys.modules.pop(name, None)
 
 
 def folder_of(path: Path) -> Path:

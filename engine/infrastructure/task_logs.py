@@ -19,7 +19,7 @@ from psycopg import Cursor
 
 from ledgerflow.engine.infrastructure import settings
 
-_INSERT = ("INSERT INTO task_log (run_uuid, task_id, try_number, sha256, hostname, content) "
+INSERT = ("INSERT INTO task_log (run_uuid, task_id, try_number, sha256, hostname, content) "
            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
 
 
@@ -54,7 +54,7 @@ def here(logs: Iterable[TryLog]) -> list[tuple[Any, ...]]:
 def store(curs: Cursor[Any], rows: list[tuple[Any, ...]]) -> None:
     """Stores these log rows (see `here`); a try's first stored log stays."""
     if rows:
-        curs.executemany(_INSERT, rows)
+        curs.executemany(INSERT, rows)
 
 
 def read(curs: Cursor[Any], run_uuid: Any, task_id: str, try_number: int) -> tuple[str, str] | None:

@@ -1,9 +1,10 @@
 """The Celery executor: tries go out through an outbox, outcomes come back through PostgreSQL.
 
 submit() only buffers. poll() records the buffered tries in the outbox (try_dispatch,
-with their Celery task ids) in one transaction, then publishes them, waiting for the
-broker's confirms, and marks the confirmed ones; the relay republishes the others on
-later polls, so a broker outage loses no try. Workers record their claims, heartbeats,
+with their Celery task ids) in one statement, then publishes them; the broker's confirms
+are read at the next polls (a wait for them would hold the driver up each time), which
+mark the confirmed ones; the relay republishes those the broker lost or refused, so a
+broker outage loses no try. Workers record their claims, heartbeats,
 logs and outcomes themselves and notify; poll() waits for that notification and reads
 the claims of the tries in flight. A claim whose heartbeat is older than
 LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT fails (its worker died), so retries apply; a try no
@@ -26,6 +27,7 @@ from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult
 WAIT_NOTE = 2.0  # seconds a published try may wait for a worker before progress says none takes it
 RELAY_EVERY = 1.0  # seconds between republishing what the broker has not confirmed
 GATHER = 0.01  # seconds a poll waits for more tries to end once one has
+CONFIRM_WAIT = 1.0  # seconds shutting down waits for the broker's confirms still due
 
 
 @dataclass
@@ -33,7 +35,9 @@ class _Flight:
     job: TaskJob
     celery_id: str
     since: float
-    published: bool = False
+    wire: dict[str, Any]
+    sent: bool = False  # on the broker's channel, its confirm not yet read
+    published: bool = False  # the broker confirmed it
 
     @property
     def key(self) -> try_tables.Key:
@@ -46,7 +50,7 @@ class CeleryExecutor:
         self.waiting: str | None = None
         url = resolve_url()
         self._db = try_tables.connect(url)
-        self._listen = try_tables.connect(url, autocommit=True)
+        self._listen = try_tables.connect(url)
         self._listen.execute(f"LISTEN {try_tables.ENDED_CHANNEL}")
         self._new: list[_Flight] = []
         self._flying: dict[tuple[str, str], _Flight] = {}
@@ -56,26 +60,39 @@ class CeleryExecutor:
         self._stale = settings.heartbeat_timeout()
 
     def submit(self, job: TaskJob) -> None:
-        flight = _Flight(job, str(uuid4()), time.monotonic())
+        flight = _Flight(job, str(uuid4()), time.monotonic(), to_wire(job))
         self._new.append(flight)
         self._flying[job.key] = flight
 
     def _dispatch(self) -> None:
         new, self._new = self._new, []
         if new:
-            try_tables.record_dispatch(self._db, [(f.celery_id, f.key, f.job.queue, to_wire(f.job)) for f in new])
-            self._publish(new)
+            try_tables.record_dispatch(self._db, [(f.celery_id, f.key, f.job.queue, f.wire) for f in new])
+            self._send(new)
         if time.monotonic() - self._relayed >= RELAY_EVERY:
             self._relayed = time.monotonic()
-            self._publish([f for f in self._flying.values() if not f.published and f not in new])
+            self._send([f for f in self._flying.values() if not f.sent and f not in new])
+        self._settle()
 
-    def _publish(self, flights: list[_Flight]) -> None:
-        """Publishes them; those the broker did not confirm (it is away) the relay sends again."""
-        taken = self._publisher.publish([(f.celery_id, f.job.queue, to_wire(f.job), f.job.timeout) for f in flights])
+    def _send(self, flights: list[_Flight]) -> None:
+        """Sends them without waiting for the broker: its confirms are read at the next polls."""
+        if self._publisher.send([(f.celery_id, f.job.queue, f.wire, f.job.timeout) for f in flights]):
+            for flight in flights:
+                flight.sent = True
+
+    def _settle(self, wait: float = 0.0) -> None:
+        """Marks the tries the broker confirmed; those it lost (it went away, or refused them) the relay
+        sends again."""
+        confirmed, lost = self._publisher.settle(wait)
+        by_id = {f.celery_id: f for f in self._flying.values() if f.sent and not f.published}
         now = time.monotonic()
-        for flight in flights[:taken]:
-            flight.published, flight.since = True, now
-        try_tables.confirm(self._db, [f.celery_id for f in flights[:taken]])
+        for celery_id in lost:
+            if celery_id in by_id:
+                by_id[celery_id].sent = False
+        for celery_id in confirmed:
+            if celery_id in by_id:
+                by_id[celery_id].published, by_id[celery_id].since = True, now
+        try_tables.confirm(self._db, confirmed)
 
     def poll(self, timeout: float) -> list[TaskResult]:
         self._dispatch()
@@ -89,7 +106,10 @@ class CeleryExecutor:
         return late + self._ended()
 
     def _await(self, timeout: float) -> None:
-        """Until a try ends, then a moment more: tries ending together land in one append."""
+        """Until a try ends. Ends that were waiting are taken at once; after a wait, a moment more, so that
+        tries ending together land in one append."""
+        if any(True for _ in self._listen.notifies(timeout=0)):
+            return
         if not any(True for _ in self._listen.notifies(timeout=timeout, stop_after=1)):
             return
         deadline = time.monotonic() + GATHER
@@ -126,7 +146,7 @@ class CeleryExecutor:
         now = time.monotonic()
         queued = {f.job.queue for f in self._flying.values()
                   if f.published and f.key not in claimed and now - f.since > WAIT_NOTE}
-        unsent = sum(1 for f in self._flying.values() if not f.published)
+        unsent = sum(1 for f in self._flying.values() if not f.sent)
         notes = [f"waiting for workers on queue {q}" for q in sorted(queued)]
         if unsent:
             notes.append(f"waiting for the broker to take {unsent} tries")
@@ -157,5 +177,6 @@ class CeleryExecutor:
     def shutdown(self) -> list[tuple[str, str]]:
         stopped = [key for key in list(self._flying) if self._stop(key)]
         self._late += self._ended()
+        self._settle(CONFIRM_WAIT)  # the confirms of tries that ended before they were read
         self._publisher.close()
         return stopped

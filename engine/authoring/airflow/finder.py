@@ -22,6 +22,7 @@ from ledgerflow.engine.authoring.airflow.unsupported import unsupported_import
 _built: dict[str, types.ModuleType] = {}
 _depth = 0
 _set_aside: dict[str, types.ModuleType] = {}
+_before: set[str] = set()
 
 
 def _is_airflow(name: str) -> bool:
@@ -57,10 +58,12 @@ _FINDER = _Finder()
 @contextlib.contextmanager
 def airflow_imports() -> Iterator[None]:
     """`import airflow...` is served by ledgerflow inside this block (re-entrant)."""
-    global _depth
+    global _depth, _before
     if _depth == 0:
-        for name in [n for n in sys.modules if _is_airflow(n)]:
-            _set_aside[name] = sys.modules.pop(name)
+        if "airflow" in sys.modules:  # a submodule is imported with its package: none without it
+            for name in [n for n in sys.modules if _is_airflow(n)]:
+                _set_aside[name] = sys.modules.pop(name)
+        _before = set(sys.modules)  # so leaving looks at what was imported inside only
         sys.meta_path.insert(0, _FINDER)
     _depth += 1
     try:
@@ -70,7 +73,7 @@ def airflow_imports() -> Iterator[None]:
         if _depth == 0:
             with contextlib.suppress(ValueError):
                 sys.meta_path.remove(_FINDER)
-            for name in [n for n in sys.modules if _is_airflow(n)]:
+            for name in [n for n in sys.modules.keys() - _before if _is_airflow(n)]:
                 del sys.modules[name]
             sys.modules.update(_set_aside)
             _set_aside.clear()
