@@ -120,6 +120,6 @@ def scenario_ui_grid(ctx: Context) -> None:
         browser.close()
     seconds = statistics.median(timings)
     target, ok = at_most(seconds, 1.0, ctx.quick, scale=runs / 8_760)
-    ctx.report.add("ui grid", "ui_grid_first_screen_seconds", seconds, "s", target, ok,
+    ctx.report.add("12 ui grid", "ui_grid_first_screen_seconds", seconds, "s", target, ok,
                    f"{runs:,} runs x {len(TASKS)} tasks ({runs * PER_RUN:,} events seeded in {seed_s:.1f} s, "
                    f"folded in {fold_s:.1f} s); Chromium, request to load of the first 100 runs, median of 5")
