@@ -173,9 +173,9 @@ def slot_holders(ledger: Ledger, dag_id: str) -> list[tuple[str, datetime]]:
 
 
 def running_tries(ledger: Ledger, other_than: str) -> list[tuple[str, str]]:
-    """(dag_id, task_id) of the running task instances of every DAG but `other_than`."""
-    return _tuples(
-        ledger, f"SELECT r.dag_id, t.task_id {_TIS} WHERE r.dag_id <> %s AND t.state = 'running'", (other_than,))
+    """(dag_id, task_id) of the queued and running task instances of every DAG but `other_than`."""
+    return _tuples(ledger, f"SELECT r.dag_id, t.task_id {_TIS} WHERE r.dag_id <> %s "
+                           "AND t.state IN ('queued', 'running')", (other_than,))
 
 
 def active_tries(ledger: Ledger) -> list[tuple[str, str, str]]:

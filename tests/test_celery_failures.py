@@ -19,6 +19,10 @@ def _states(dag_id: str) -> dict[str, dict]:
     return {r["task_id"]: r for r in json.loads(cli("tasks", "states", dag_id, "-o", "json").stdout)}
 
 
+def _where(ti: dict) -> tuple[str, str | None]:
+    return ti["state"], ti["hostname"]
+
+
 def _started(cluster, host: str) -> list[list[str]]:
     return [line for line in cluster.lines("started.log") if line[2] == host]
 
@@ -29,6 +33,7 @@ def test_a_worker_killed_mid_try_is_found_dead_and_its_try_retried_on_another(cl
     doomed = cluster.worker("doomed", "-c", "2", **FAST)
     proc = cluster.backfill("spread", "-s", "2024-01-01", **FAST)
     wait_for(lambda: [x for x in _started(cluster, "doomed") if x[0] == "t0"], 60, "t0 running on doomed")
+    wait_for(lambda: _where(_states("spread")["t0"]) == ("running", "doomed"), 30, "t0 recorded running on doomed")
     with psycopg.connect(cluster.database_url, autocommit=True) as conn:  # t1 ended there and was recorded
         wait_for(lambda: conn.execute("SELECT count(*) FROM try_claim WHERE task_id = 't1' AND result IS NOT NULL")
                  .fetchone() == (1,), 60, "t1 recorded")
@@ -43,7 +48,8 @@ def test_a_worker_killed_mid_try_is_found_dead_and_its_try_retried_on_another(cl
     done = [(t, ds) for t, ds, _ in cluster.lines("done.log")]
     assert sorted(done) == [("t0", "2024-01-01"), ("t1", "2024-01-01")]  # none completed twice
     history = json.loads(cli("audit", "log", "--dag-id", "spread", "--task-id", "t0", "-o", "json").stdout)
-    assert [e["to_state"] for e in history if e["to_state"]][-3:] == ["up_for_retry", "running", "success"]
+    assert [e["to_state"] for e in history if e["to_state"]] == [
+        "queued", "running", "up_for_retry", "queued", "running", "success"]
 
 
 def test_with_no_worker_on_its_queue_a_try_waits_and_a_worker_started_later_runs_it(cluster):
@@ -56,11 +62,14 @@ def test_with_no_worker_on_its_queue_a_try_waits_and_a_worker_started_later_runs
         time.sleep(3)
         assert conn.execute("SELECT count(*) FROM try_claim").fetchone() == (0,)
     assert proc.poll() is None and cluster.lines("started.log") == []
+    assert _where(_states("spread")["t0"]) == ("queued", None)  # never running, never success
     cluster.worker("late")
     code, out, err = finished(proc, 60)
     assert code == 0, out + err
     assert f"waiting for workers on queue {cluster.queue}" in err
-    assert _states("spread")["t0"]["hostname"] == "late"
+    assert _where(_states("spread")["t0"]) == ("success", "late")
+    history = json.loads(cli("audit", "log", "--dag-id", "spread", "--task-id", "t0", "-o", "json").stdout)
+    assert [e["to_state"] for e in history if e["to_state"]] == ["queued", "running", "success"]
 
 
 def test_a_worker_with_another_version_of_the_dag_file_refuses_unless_x(cluster):

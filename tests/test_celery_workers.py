@@ -111,6 +111,24 @@ def test_a_clear_stops_the_try_a_worker_runs_and_the_backfill_runs_it_again(clus
     assert [(r["state"], r["try_number"]) for r in _states("spread")] == [("success", 2)]
 
 
+def test_a_clear_of_a_try_no_worker_took_yet_stops_it_before_any_worker_can(cluster):
+    cluster.write(tasks=1)
+    proc = cluster.backfill("spread", "-s", "2024-01-01")
+    wait_for(lambda: [(r["state"], r["try_number"]) for r in _states("spread")] == [("queued", 1)], 60,
+             "try 1 queued")
+    cleared = cli("tasks", "clear", "spread", "-s", "2024-01-01", "-e", "2024-01-01", "-y")
+    assert cleared.exit_code == 0, cleared.output
+    wait_for(lambda: [(r["state"], r["try_number"]) for r in _states("spread")] == [("queued", 2)], 60,
+             "try 2 queued in its place")
+    cluster.worker("later")  # both tries' messages reach it: try 1's runs nothing
+    code, out, err = finished(proc, 60)
+    assert code == 0, out + err
+    assert [line[4] for line in cluster.lines("started.log")] == ["2"]
+    history = json.loads(cli("audit", "log", "--dag-id", "spread", "--task-id", "t0", "-o", "json").stdout)
+    assert [e["to_state"] for e in history if e["to_state"]] == [
+        "queued", "restarting", "up_for_retry", "queued", "running", "success"]
+
+
 def test_a_worker_whose_database_sessions_were_dropped_opens_them_again(cluster, database_url):
     cluster.write(tasks=1)
     cluster.worker("sturdy", "-c", "1")  # one process: its session is the one dropped

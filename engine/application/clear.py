@@ -113,7 +113,8 @@ def plan_clear(ledger: Ledger, cmd: ClearTaskInstances, dags: list[DAG] | None =
     if plan.breaks and not cmd.break_lineage:
         raise would_break(plan.breaks)
     if cmd.prevent_running and plan.restarting:
-        raise RefusedCommand(f"{plan.restarting} of the selected task instances are running; nothing was cleared")
+        raise RefusedCommand(f"{plan.restarting} of the selected task instances are queued or running; "
+                             "nothing was cleared")
     plan.runs.sort(key=lambda r: (from_iso(r.run.logical_date), r.run.dag_id))
     return plan
 
@@ -129,7 +130,7 @@ def _changes(run: RunState, order: list[str], retries: dict[str, int], wanted: f
         state = ti.state
         if (wanted is not None and state not in wanted) or state == "restarting":
             continue  # a restarting instance is already on its way back
-        if state == "running":
+        if state in ("queued", "running"):  # its driver stops the try first
             to, max_tries = "restarting", ti.max_tries
         else:
             to, max_tries = None, ti.try_number + retries[task_id]

@@ -154,16 +154,21 @@ class Pages(Reads):
         return listings(self._read_ledger()).task_history(dag_id, run_id, task_id)
 
     def tries(self, dag_id: str, run_id: str, task_id: str) -> Rows:
-        """One row per try that began: try_number, state (its latest), start_date, end_date, max_tries."""
+        """One row per try that began: try_number, state (its latest), start_date (when it went running, or
+        ended without running), end_date, max_tries."""
         found: dict[int, dict[str, Any]] = {}
         for entry in self.task_history(dag_id, run_id, task_id):
             number = entry["try_number"] or 0
             if number < 1:
                 continue
-            row = found.setdefault(number, {"try_number": number, "start_date": entry["recorded_at"],
-                                            "end_date": None, "state": None})
+            row = found.setdefault(number, {"try_number": number, "start_date": None, "end_date": None,
+                                            "state": None})
+            if row["start_date"] is None and entry["to_state"] == "running":
+                row["start_date"] = entry["recorded_at"]
             row["state"] = entry["to_state"]
             row["end_date"] = entry["recorded_at"] if entry["to_state"] in _FINISHED else None
+        for row in found.values():
+            row["start_date"] = row["start_date"] or row["end_date"]
         return [found[n] for n in sorted(found)]
 
     def try_times(self, rows: Rows) -> dict[tuple[str, str], tuple[Any, Any]]:

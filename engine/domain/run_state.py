@@ -19,8 +19,8 @@ RUN_STATES = ("queued", "running", "success", "failed")
 
 class TI:
     """A task instance's mutable state inside a run; `xcom`: the values its latest try pushed (None when
-    it pushed none, or a clear or a new try superseded them); `hostname`: where its latest try ran, as
-    the change that ended it says (None after any later change: a clear, a mark, a new try)."""
+    it pushed none, or a clear or a new try superseded them); `hostname`: where its latest try runs or ran,
+    as the change that began it on a worker or ended it says (None after any other change)."""
 
     __slots__ = ("state", "try_number", "max_tries", "xcom", "hostname")
 
@@ -76,10 +76,10 @@ def _apply_changes(run: RunState, changes: list[dict[str, Any]]) -> None:
             ti.max_tries = c["max_tries"]
         if "xcom" in c:
             ti.xcom = c["xcom"]
-        elif c["to"] is None or c["to"] == "running":  # cleared, or a new try: the values are superseded
+        elif c["to"] in (None, "queued", "running"):  # cleared, or a new try: the values are superseded
             ti.xcom = None
-        # only a try's end says where it ran; every other change leaves none, so each change carries all
-        # it touches (the views fold a change without reading the task instance's row)
+        # only a try's start on a worker and its end say where it runs; every other change leaves none, so
+        # each change carries all it touches (the views fold a change without reading the task instance's row)
         ti.hostname = c.get("hostname")
 
 

@@ -6,7 +6,8 @@ are read at the next polls (a wait for them would hold the driver up each time),
 mark the confirmed ones; the relay republishes those the broker lost or refused, so a
 broker outage loses no try. Workers record their claims, heartbeats,
 logs and outcomes themselves and notify; poll() waits for that notification and reads
-the claims of the tries in flight. A claim whose heartbeat is older than
+the claims of the tries in flight: a try is queued until poll() reports its claim as a
+"running" result. A claim whose heartbeat is older than
 LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT fails (its worker died), so retries apply; a try no
 worker claims stays queued and `waiting` says so.
 """
@@ -38,6 +39,7 @@ class _Flight:
     wire: dict[str, Any]
     sent: bool = False  # on the broker's channel, its confirm not yet read
     published: bool = False  # the broker confirmed it
+    begun: bool = False  # a worker claimed it, and poll() said so
 
     @property
     def key(self) -> try_tables.Key:
@@ -45,13 +47,15 @@ class _Flight:
 
 
 class CeleryExecutor:
+    queues = True
+
     def __init__(self, slots: int) -> None:
         self.slots = slots
         self.waiting: str | None = None
         url = resolve_url()
         self._db = try_tables.connect(url)
         self._listen = try_tables.connect(url)
-        self._listen.execute(f"LISTEN {try_tables.ENDED_CHANNEL}")
+        self._listen.execute(f"LISTEN {try_tables.TRY_CHANNEL}")
         self._new: list[_Flight] = []
         self._flying: dict[tuple[str, str], _Flight] = {}
         self._late: list[TaskResult] = []
@@ -103,11 +107,11 @@ class CeleryExecutor:
             return late
         if not late:
             self._await(timeout)
-        return late + self._ended()
+        return late + self._read_claims()
 
     def _await(self, timeout: float) -> None:
-        """Until a try ends. Ends that were waiting are taken at once; after a wait, a moment more, so that
-        tries ending together land in one append."""
+        """Until a try is claimed or ends. Those that were waiting are taken at once; after a wait, a moment
+        more, so that tries ending together land in one append."""
         if any(True for _ in self._listen.notifies(timeout=0)):
             return
         if not any(True for _ in self._listen.notifies(timeout=timeout, stop_after=1)):
@@ -117,7 +121,7 @@ class CeleryExecutor:
                 True for _ in self._listen.notifies(timeout=left, stop_after=1)):
             pass
 
-    def _ended(self) -> list[TaskResult]:
+    def _read_claims(self) -> list[TaskResult]:
         results, dead, claimed = [], [], set()
         for key, host, pid, result, stale in try_tables.claims_of(self._db, [f.key for f in self._flying.values()],
                                                                  self._stale):
@@ -127,7 +131,11 @@ class CeleryExecutor:
             claimed.add(key)
             if result is not None:
                 results.append(self._land(result))
-            elif stale:
+                continue
+            if not flight.begun and host:
+                flight.begun = True
+                results.append(TaskResult((key[0], key[1]), "running", hostname=host, pid=pid))
+            if stale:
                 dead.append((key, {"key": [key[0], key[1]], "state": "failed", "hostname": host or None,
                                    "error": f"worker {host} (pid {pid}) sent no heartbeat for {self._stale:g} s: "
                                             f"it is taken for dead"}))
@@ -176,7 +184,7 @@ class CeleryExecutor:
 
     def shutdown(self) -> list[tuple[str, str]]:
         stopped = [key for key in list(self._flying) if self._stop(key)]
-        self._late += self._ended()
+        self._late += self._read_claims()
         self._settle(CONFIRM_WAIT)  # the confirms of tries that ended before they were read
         self._publisher.close()
         return stopped

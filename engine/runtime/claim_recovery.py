@@ -25,7 +25,7 @@ _LEFT = (
     "c.heartbeat_at < now() - make_interval(secs => %s) AS stale FROM try_dispatch d "
     "JOIN task_instance t ON t.run_uuid = d.run_uuid AND t.task_id = d.task_id AND t.try_number = d.try_number "
     "LEFT JOIN try_claim c ON c.run_uuid = d.run_uuid AND c.task_id = d.task_id AND c.try_number = d.try_number "
-    "WHERE t.state = 'running' AND d.job->>'dag_id' = %s"
+    "WHERE t.state IN ('queued', 'running') AND d.job->>'dag_id' = %s"
 )
 
 
@@ -38,7 +38,7 @@ def _left(ledger: Ledger, dag_id: str, run_uuid: UUID | None, stale_after: float
 
 def celery_kept(ledger: Ledger, dag_id: str, on_wait: Callable[[int], None],
                 run_uuid: UUID | None = None) -> list[tuple[TryKey, dict[str, Any]]]:
-    """The outcomes of the DAG's running tries that Celery workers recorded, once none runs any more."""
+    """The outcomes of the DAG's queued and running tries that Celery workers recorded, once none runs any more."""
     stale_after = settings.heartbeat_timeout()
     told = False
     while True:

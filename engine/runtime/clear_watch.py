@@ -187,7 +187,8 @@ class ClearWatch:
         r = self.runner
         task_id = change["task_id"]
         ti = agg.run.tis.get(task_id)
-        if change["to"] == "running":  # a start decided on the old state: not submitted
+        if change["to"] == "queued" or (change["to"] == "running" and change["from"] != "queued"):
+            # a start decided on the old state: not submitted (queued to running is a worker's: it was)
             r.slots.release((str(uid), task_id))
             return None
         if ti is None:
@@ -213,7 +214,10 @@ class ClearWatch:
                 r.executor.stop(key)
             others = []
             for res in r.executor.poll(0):  # a try that ended before the stop reports here
-                (finished.__setitem__(res.key, res) if res.key in keys else others.append(res))
+                if res.key not in keys:
+                    others.append(res)
+                elif res.state != "running":  # a worker began it: that no longer matters
+                    finished[res.key] = res
             if others:
                 r.apply_results(others)
         changes = []

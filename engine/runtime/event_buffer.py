@@ -3,8 +3,8 @@
 They are appended in batches (every FLUSH_EVENTS events or FLUSH_SECONDS), and
 always before a try they start is submitted, so the store knows what runs. Tries'
 outcomes are appended as they arrive (those that arrive together in one append, after
-their logs);
-until then the try journal keeps them, and each is forgotten there once appended.
+their logs); until then the try journal keeps them, and each is forgotten there once
+appended. A try a worker began is appended as it is reported, too.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class EventBuffer:
         self.logs: list[TryLog] = []  # their logs, stored just before the events
         self._count = 0
         self._last = time.monotonic()
+        self._prompt = False
 
     def track(self, agg: Any, new_events: int = 1) -> None:
         """Marks an aggregate as having events to append."""
@@ -52,9 +53,13 @@ class EventBuffer:
         """Whether to append now: anything pending when forced, else a full batch or an old one."""
         if not self.dirty and not self.op.pending():
             return False
-        if force or self.outcomes or self._count >= FLUSH_EVENTS:
+        if force or self.outcomes or self._prompt or self._count >= FLUSH_EVENTS:
             return True
         return time.monotonic() - self._last >= FLUSH_SECONDS
+
+    def prompt(self) -> None:
+        """What is pending is to be appended at once: a try began on a worker, so its state now says running."""
+        self._prompt = True
 
     def ended(self, key: TryKey, log: TryLog) -> None:
         """A try's outcome is among the changes: to append at once (after its log), then to forget in
@@ -75,3 +80,4 @@ class EventBuffer:
         self.dirty.clear()
         self._count = 0
         self._last = time.monotonic()
+        self._prompt = False

@@ -31,6 +31,7 @@ IDLE_CHECK = 1.0  # how often an idle worker checks that its driver lives
 class Executor(Protocol):
     slots: int
     waiting: str | None  # why tries it holds have not started (no worker takes them), for progress
+    queues: bool  # its tries wait for a worker: recorded queued, then running once poll() reports them so
 
     def submit(self, job: TaskJob) -> None: ...
 
@@ -49,6 +50,7 @@ class SequentialExecutor:
 
     slots = 1
     waiting: str | None = None
+    queues = False
 
     def __init__(self) -> None:
         self._done: list[TaskResult] = []
@@ -137,6 +139,7 @@ class LocalExecutor:
     """
 
     waiting: str | None = None
+    queues = False
 
     def __init__(self, slots: int) -> None:
         self.slots = slots

@@ -96,7 +96,9 @@ def confined_log_path(dag_id: str, run_id: str, task_id: str, try_number: int) -
 @dataclass
 class TaskResult:
     key: tuple[str, str]
-    state: str  # "success", "failed", "skipped", or "refused": it did not run (its DAG file changed)
+    # "success", "failed", "skipped", or "refused": it did not run (its DAG file changed); "running" is no
+    # end: a queueing executor's word that a worker began the try
+    state: str
     error: str | None = None
     log_sha256: str | None = None
     fingerprint: str | None = None
@@ -104,3 +106,4 @@ class TaskResult:
     skip: tuple[str, ...] = ()  # downstream task ids the try skipped (a branch, a short-circuit)
     final: bool = False  # failed without its retries (AirflowFailException)
     hostname: str | None = None  # the machine the try ran on
+    pid: int | None = None  # the worker process that began it ("running" only)

@@ -27,7 +27,7 @@ from ledgerflow.engine.infrastructure.stored_runs import fold_stored
 from ledgerflow.engine.infrastructure.task_logs import TryLog
 from ledgerflow.engine.runtime.claim_recovery import celery_kept
 from ledgerflow.engine.runtime.jobs import TaskResult, confined_log_path
-from ledgerflow.engine.runtime.try_outcome import ended_change
+from ledgerflow.engine.runtime.try_outcome import outcome_changes
 
 APPEND_ATTEMPTS = 3
 WAIT_STEP = 0.05
@@ -102,15 +102,14 @@ def _outcomes(ledger: Ledger, kept: list[tuple[try_journal.TryKey, dict[str, Any
             continue
         agg = aggs.get(uid) or aggs.setdefault(uid, DagRun.resume(uid, *found[uid]))
         ti = agg.run.tis.get(key.task_id)
-        if ti is None or ti.state != "running" or ti.try_number != key.try_number:
+        if ti is None or ti.state not in ("queued", "running") or ti.try_number != key.try_number:
             continue
         result = dict(outcome["result"])
         res = TaskResult(**{**result, "key": tuple(result["key"])})
-        stamp = outcome["stamp"]
-        change = {**ended_change(key.task_id, ti, res, outcome["retries"]), "recovered": True}
+        changes = grouped.setdefault((uid, outcome["stamp"]["operation_id"]), (outcome["stamp"], []))[1]
+        changes += [{**c, "recovered": True} for c in outcome_changes(key.task_id, ti, res, outcome["retries"])]
         path = confined_log_path(key.dag_id, agg.run.run_id, key.task_id, key.try_number)
         logs.append(TryLog(key.run_uuid, key.task_id, key.try_number, str(path or "")))
-        grouped.setdefault((uid, stamp["operation_id"]), (stamp, []))[1].append(change)
     for (uid, _), (stamp, changes) in grouped.items():
         aggs[uid].trigger_event(DagRun.TaskInstancesChanged, **stamp, changes=changes)
-    return [agg for agg in aggs.values() if agg.pending_events], sum(len(c) for _, c in grouped.values()), logs
+    return [agg for agg in aggs.values() if agg.pending_events], len(logs), logs

@@ -37,7 +37,7 @@ from ledgerflow.engine.runtime.jobs import TaskJob, TaskResult, confined_log_pat
 from ledgerflow.engine.runtime.run_timeout import time_out_runs
 from ledgerflow.engine.runtime.skips import skipped_by
 from ledgerflow.engine.runtime.slots import PoolBoard, Slots
-from ledgerflow.engine.runtime.try_outcome import ended_change
+from ledgerflow.engine.runtime.try_outcome import began_change, outcome_changes
 from ledgerflow.engine.runtime.window import Window
 from ledgerflow.engine.runtime.worker import remember
 
@@ -80,6 +80,7 @@ class Runner(Window):
         super().__init__(ledger, dag, full_dag, op, runs, on_progress)
         self.should_stop = should_stop
         self.executor = executor
+        self.start_state = "queued" if executor is not None and executor.queues else "running"  # at submit
         self.options = options
         if ran_before is None:
             ran_before = self.history.first_seen(t for t, task in dag.tasks.items() if task.depends_on_past)
@@ -99,8 +100,6 @@ class Runner(Window):
             self.events.store_logs(self.ledger)
             self.clears.append()
             self.events.appended()
-
-    # -- the window --------------------------------------------------------------
 
     def hold(self, agg: DagRun) -> None:
         """An acquired run: its events so far (created, adopted, taken over) wait to be appended."""
@@ -158,8 +157,9 @@ class Runner(Window):
                     continue
                 try_number = ti.try_number + 1
                 pending.setdefault(uid, []).append(
-                    ti_change(task_id, ti, "running", try_number=try_number, dag_fingerprint=self.full_dag.fingerprint))
-                states[task_id] = "running"
+                    ti_change(task_id, ti, self.start_state, try_number=try_number,
+                              dag_fingerprint=self.full_dag.fingerprint))
+                states[task_id] = self.start_state
                 running_tasks += 1
                 jobs.append(self._job(agg, task_id, try_number))
                 changed = True
@@ -177,13 +177,21 @@ class Runner(Window):
     # -- results -----------------------------------------------------------------
 
     def apply_results(self, results: Iterable[TaskResult]) -> None:
-        """Tries' outcomes as changes, appended at the next flush (which they make due at once)."""
+        """Tries' starts on workers and outcomes as changes, appended at the next flush (which they make due
+        at once). A try that began and ended between two polls is recorded running, then ended."""
         by_run: dict[UUID, list[dict[str, Any]]] = {}
+        begun: set[tuple[str, str]] = set()
         for res in results:
-            self.slots.release(res.key)
             uid = UUID(res.key[0])
             task_id = res.key[1]
             agg = self.active.get(uid)
+            if res.state == "running":  # a worker began it: appended at once
+                if agg is not None and agg.run.tis[task_id].state == "queued" and res.key not in begun:
+                    by_run.setdefault(uid, []).append(began_change(task_id, agg.run.tis[task_id], res))
+                    begun.add(res.key)
+                    self.events.prompt()
+                continue
+            self.slots.release(res.key)
             if agg is None:
                 continue
             ti = agg.run.tis[task_id]
@@ -191,7 +199,8 @@ class Runner(Window):
             self.events.ended(TryKey(agg.run.dag_id, res.key[0], task_id, ti.try_number),
                               TryLog(res.key[0], task_id, ti.try_number, str(log or "")))
             retries = 0 if self.options.disable_retry else self.dag.tasks[task_id].retries
-            change = ended_change(task_id, ti, res, retries)
+            ended = outcome_changes(task_id, ti, res, retries, begun=res.key in begun)
+            change = ended[-1]
             if res.state == "refused":
                 self.outcome.stopped = self.outcome.stopped or res.error
             elif res.error:
@@ -199,7 +208,7 @@ class Runner(Window):
             if change["to"] == "up_for_retry":
                 wait = self.dag.tasks[task_id].retry_wait(ti.try_number, agg.run.logical_date)
                 self.retry_at[(uid, task_id)] = now() + wait
-            by_run.setdefault(uid, []).append(change)
+            by_run.setdefault(uid, []).extend(ended)
             by_run[uid].extend(skipped_by(agg.run, task_id, res.skip))
         for uid, changes in by_run.items():
             self.events.change(self.active[uid], changes)
@@ -280,12 +289,9 @@ class Runner(Window):
             self.apply_results(self.executor.poll(0))
         self.finish_runs()
         by_run: dict[UUID, list[dict[str, Any]]] = {}
-        for key in stopped:
-            uid, task_id = UUID(key[0]), key[1]
-            agg = self.active.get(uid)
-            if agg is not None:
-                ti = agg.run.tis[task_id]
-                by_run.setdefault(uid, []).append(ti_change(task_id, ti, None, interrupted=True))
+        for uid, task_id in ((UUID(k[0]), k[1]) for k in stopped if UUID(k[0]) in self.active):
+            by_run.setdefault(uid, []).append(ti_change(task_id, self.active[uid].run.tis[task_id], None,
+                                                        interrupted=True))
         for uid, changes in by_run.items():
             self.events.change(self.active[uid], changes)
         self.park()

@@ -1,4 +1,5 @@
-"""A try's outcome as a task instance change: the one rule the runner and a recovery share."""
+"""A try's start on a worker and its outcome as task instance changes: the rules the runner and a recovery
+share."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from typing import Any
 from ledgerflow.engine.domain.run_state import TI, ti_change
 from ledgerflow.engine.domain.values import storable_text
 from ledgerflow.engine.runtime.jobs import TaskResult
+
+
+def began_change(task_id: str, ti: TI, res: TaskResult) -> dict[str, Any]:
+    """From queued to running on the worker that took the try (a queueing executor's)."""
+    where: dict[str, Any] = {k: v for k, v in (("hostname", res.hostname), ("pid", res.pid)) if v}
+    return ti_change(task_id, ti, "running", **where)
 
 
 def ended_change(task_id: str, ti: TI, res: TaskResult, retries: int) -> dict[str, Any]:
@@ -25,3 +32,14 @@ def ended_change(task_id: str, ti: TI, res: TaskResult, retries: int) -> dict[st
     if to == "failed" and not res.final and retries > 0 and ti.try_number <= ti.max_tries:
         to = "up_for_retry"
     return ti_change(task_id, ti, to, **extra)
+
+
+def outcome_changes(task_id: str, ti: TI, res: TaskResult, retries: int, *, begun: bool = False
+                    ) -> list[dict[str, Any]]:
+    """The try's end; while its task instance still says queued (the try began and ended between two looks
+    at it), its start on the worker first, unless `begun`: that start is among the changes already."""
+    end = ended_change(task_id, ti, res, retries)
+    if ti.state != "queued" or res.state == "refused":
+        return [end]
+    end["from"] = "running"
+    return [end] if begun else [began_change(task_id, ti, res), end]
