@@ -20,7 +20,7 @@ from ledgerflow.engine.infrastructure import task_logs
 from ledgerflow.engine.infrastructure.connections import session_parameters
 from ledgerflow.engine.infrastructure.database import conninfo
 
-TRY_CHANNEL = "ledgerflow_try"  # a try was claimed, or ended
+ENDED_CHANNEL = "ledgerflow_try_ended"
 Key = tuple[str, str, int]  # run_uuid, task_id, try_number
 _KEYS = "(run_uuid, task_id, try_number) IN (SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[]))"
 
@@ -58,11 +58,8 @@ def forget(conn: psycopg.Connection[Any], keys: Sequence[Key]) -> None:
 
 
 def claim(conn: psycopg.Connection[Any], key: Key, host: str, pid: int) -> bool:
-    """Whether this delivery took the try; its driver is notified, so that it records the try running."""
-    row = conn.execute("WITH took AS (INSERT INTO try_claim (run_uuid, task_id, try_number, hostname, pid) "
-                       "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING run_uuid) "
-                       "SELECT pg_notify(%s, run_uuid::text) FROM took",
-                       (*key, host, pid, TRY_CHANNEL)).fetchone()
+    row = conn.execute("INSERT INTO try_claim (run_uuid, task_id, try_number, hostname, pid) "
+                       "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1", (*key, host, pid)).fetchone()
     return row is not None
 
 
@@ -81,7 +78,7 @@ def finish(conn: psycopg.Connection[Any], key: Key, host: str, pid: int, result:
         f"WITH {log}done AS (UPDATE try_claim SET result = %s, ended_at = now() WHERE (run_uuid, task_id, try_number) "
         "= (%s, %s, %s) AND hostname = %s AND pid = %s AND result IS NULL RETURNING 1) "
         "SELECT (SELECT count(*) FROM done), pg_notify(%s, %s)",
-        (*(log_row or ()), json.dumps(result), *key, host, pid, TRY_CHANNEL, key[0])).fetchone()
+        (*(log_row or ()), json.dumps(result), *key, host, pid, ENDED_CHANNEL, key[0])).fetchone()
     return row is not None and row[0] == 1
 
 

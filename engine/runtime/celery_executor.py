@@ -6,8 +6,8 @@ are read at the next polls (a wait for them would hold the driver up each time),
 mark the confirmed ones; the relay republishes those the broker lost or refused, so a
 broker outage loses no try. Workers record their claims, heartbeats,
 logs and outcomes themselves and notify; poll() waits for that notification and reads
-the claims of the tries in flight: a try is queued until poll() reports its claim as a
-"running" result. A claim whose heartbeat is older than
+the claims of the tries in flight (at the latest when the poll's timeout is up): a try
+is queued until poll() reports its claim as a "running" result. A claim whose heartbeat is older than
 LEDGERFLOW_TASK_HEARTBEAT_TIMEOUT fails (its worker died), so retries apply; a try no
 worker claims stays queued and `waiting` says so.
 """
@@ -55,7 +55,7 @@ class CeleryExecutor:
         url = resolve_url()
         self._db = try_tables.connect(url)
         self._listen = try_tables.connect(url)
-        self._listen.execute(f"LISTEN {try_tables.TRY_CHANNEL}")
+        self._listen.execute(f"LISTEN {try_tables.ENDED_CHANNEL}")
         self._new: list[_Flight] = []
         self._flying: dict[tuple[str, str], _Flight] = {}
         self._late: list[TaskResult] = []
@@ -110,8 +110,8 @@ class CeleryExecutor:
         return late + self._read_claims()
 
     def _await(self, timeout: float) -> None:
-        """Until a try is claimed or ends. Those that were waiting are taken at once; after a wait, a moment
-        more, so that tries ending together land in one append."""
+        """Until a try ends. Ends that were waiting are taken at once; after a wait, a moment more, so that
+        tries ending together land in one append."""
         if any(True for _ in self._listen.notifies(timeout=0)):
             return
         if not any(True for _ in self._listen.notifies(timeout=timeout, stop_after=1)):
