@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from ledgerflow.api import shapes
 from ledgerflow.api.access import allowed, reason, service
@@ -60,9 +61,9 @@ def trigger_dag_run(dag_id: str, body: TriggerDAGRunPostBody, request: Request, 
     return shapes.run(svc.run(dag_id, run.run.run_id))
 
 
-@router.post("/{dag_run_id}/clear")
+@router.post("/{dag_run_id}/clear", response_model=dict[str, Any])
 def clear_dag_run(dag_id: str, dag_run_id: str, body: DAGRunClearBody, request: Request, svc: Svc,
-                  caller: Operator) -> dict[str, Any]:
+                  caller: Operator) -> Response | dict[str, Any]:
     """Clears the run's task instances (only the failed ones with only_failed); the dry run lists them."""
     moment = svc.run(dag_id, dag_run_id)["logical_date"]
     cmd = ClearTaskInstances(dag_id=dag_id, start=moment, end=moment, only_failed=body.only_failed,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from hashlib import sha1
 from typing import Any
@@ -12,16 +13,27 @@ UNMAPPED = -1
 _TI_ID_PREFIX = sha1(NAMESPACE_URL.bytes + b"https://ledgerflow.dev/ti/")
 
 
+def ti_ids(dag_id: str, run_id: str) -> Callable[[str], str]:
+    """The ids of one run's task instances by task id: uuid5(NAMESPACE_URL,
+    "https://ledgerflow.dev/ti/<dag>/<run>/<task>") as text, from a hash of the run's common prefix taken
+    once: a clear lists every task instance it changed, tens of thousands of ids."""
+    prefix = _TI_ID_PREFIX.copy()
+    prefix.update(f"{dag_id}/{run_id}/".encode())
+
+    def of(task_id: str) -> str:
+        digest = prefix.copy()
+        digest.update(task_id.encode())
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    return of
+
+
 def ti_id(dag_id: str, run_id: str, task_id: str) -> str:
-    """uuid5(NAMESPACE_URL, "https://ledgerflow.dev/ti/<dag>/<run>/<task>") as text, from a hash of the common
-    prefix taken once: a clear lists every task instance it changed, tens of thousands of ids."""
-    digest = _TI_ID_PREFIX.copy()
-    digest.update(f"{dag_id}/{run_id}/{task_id}".encode())
-    raw = bytearray(digest.digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return ti_ids(dag_id, run_id)(task_id)
 
 
 def run(row: dict[str, Any]) -> dict[str, Any]:

@@ -121,6 +121,17 @@ def test_clear_task_instances_defaults_to_a_dry_run_of_the_failed_ones(api):
     assert audit == [{"actor": "operator", "reason": "reprocess the first day"}]
 
 
+def test_a_clear_lists_each_task_instance_as_the_task_instance_reads_show_it(api):
+    listed = api.call("POST", "/api/v2/dags/pychain/clearTaskInstances", as_user="operator",
+                      json={"dry_run": True, "only_failed": False}).json()
+    assert listed["total_entries"] == len(listed["task_instances"]) == 9
+    read = api.call("GET", "/api/v2/dags/pychain/dagRuns/~/taskInstances").json()["task_instances"]
+    timeless = {"start_date": None, "end_date": None, "duration": None}  # a clear's listing has no times
+    assert sorted((t["dag_run_id"], t["task_id"], json.dumps(t, sort_keys=True)) for t in listed["task_instances"]) \
+        == sorted((t["dag_run_id"], t["task_id"], json.dumps({**t, **timeless}, sort_keys=True)) for t in read)
+    assert {t["operator"] for t in listed["task_instances"]} == {"PythonTask"}
+
+
 def test_clear_dag_run_lists_then_clears_only_the_failed_instances_when_asked(api):
     with api.client("operator") as c:
         task_instance_api.TaskInstanceApi(c).patch_task_instance(
