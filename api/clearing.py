@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from json.encoder import encode_basestring
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import Response
 from pydantic_core import to_json
 
 from ledgerflow.api import shapes
-from ledgerflow.engine.application.clear import ClearPlan
 from ledgerflow.engine.application.commands import ClearTaskInstances
 from ledgerflow.engine.application.service import Ledgerflow
+
+if TYPE_CHECKING:
+    from ledgerflow.engine.application.clear import ClearPlan
 
 _OWN = ("id", "run_id", "logical_date", "state", "try_number", "max_tries")  # a task instance's own values
 
