@@ -7,7 +7,7 @@ for current and as-of rows, and None for a run that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -115,6 +115,9 @@ class ViewReads:
 
     def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         return pages.run_page(self.ledger, dag_id, **page)
+
+    def run_summaries(self, dag_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:
+        return pages.run_summaries(self.ledger, dag_ids)
 
     def task_instance_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         return pages.task_instance_page(self.ledger, dag_id, **page)

@@ -100,6 +100,10 @@ class Pages(Reads):
         rows = ordered(rows, order_by, RUN_ORDER, ("logical_date",))
         return rows[offset:offset + limit], len(rows)
 
+    def run_summaries(self, dag_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:
+        """Each DAG's latest run (None: it has none) and its count of runs by state, read for every DAG at once."""
+        return listings(self._read_ledger()).run_summaries(dag_ids)
+
     def task_instance_page(self, dag_id: str, run_id: str | None, *, start: str | None = None,
                            end: str | None = None, task_ids: Sequence[str] = (), states: Sequence[str] = (),
                            order_by: Sequence[str] = ("map_index",), limit: int = 50, offset: int = 0,

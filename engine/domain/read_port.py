@@ -9,7 +9,7 @@ fresh as the views' last catch-up; a method catches them up first only where it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -112,6 +112,9 @@ class Listings(Protocol):
 
     def run_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         """(a page of the DAG's current runs, how many match): keywords of projections.pages.run_page."""
+
+    def run_summaries(self, dag_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:
+        """Each DAG's latest current run (None: it has none) and how many current runs it has by state."""
 
     def task_instance_page(self, dag_id: str, **page: Any) -> tuple[Rows, int]:
         """(a page of the DAG's current task instances across runs, how many match): keywords of
