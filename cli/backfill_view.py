@@ -64,11 +64,12 @@ class ProgressView:
             self._bar = Progress(
                 TextColumn("[bold]backfill"), BarColumn(),
                 TextColumn("runs {task.fields[runs]}  TIs {task.completed:.0f}/{task.total:.0f}"
-                           "  running {task.fields[running]}  failed {task.fields[failed]}"),
+                           "  queued {task.fields[queued]}  running {task.fields[running]}"
+                           "  failed {task.fields[failed]}"),
                 TimeRemainingColumn(), transient=False,
             )
             self._task = self._bar.add_task("backfill", total=1, runs=f"0/{total_runs}",
-                                            running=0, failed=0)
+                                            queued=0, running=0, failed=0)
             self._bar.start()
 
     def update(self, p: Progress) -> None:
@@ -79,14 +80,16 @@ class ProgressView:
                     f"[backfill] {p.waiting}")
         if self._bar is not None:
             self._bar.update(self._task, total=max(p.tis_total, 1), completed=p.tis_done,
-                             runs=f"{p.runs_done}/{p.runs_total}", running=p.running, failed=p.failed)
+                             runs=f"{p.runs_done}/{p.runs_total}", queued=p.queued, running=p.running,
+                             failed=p.failed)
             return
         now = time.monotonic()
         if now - self._last_line >= 5:
             self._last_line = now
             typer.echo(
                 f"[backfill] runs {p.runs_done}/{p.runs_total} | task instances "
-                f"{p.tis_done}/{p.tis_total} | running {p.running} | failed {p.failed} | "
+                f"{p.tis_done}/{p.tis_total} | " + (f"queued {p.queued} | " if p.queued else "")
+                + f"running {p.running} | failed {p.failed} | "
                 f"elapsed {now - self.started:.0f}s" + (f" | {p.waiting}" if p.waiting else ""), err=True,
             )
 

@@ -67,6 +67,7 @@ def test_with_no_worker_on_its_queue_a_try_waits_and_a_worker_started_later_runs
     code, out, err = finished(proc, 60)
     assert code == 0, out + err
     assert f"waiting for workers on queue {cluster.queue}" in err
+    assert "| queued 1 | running 0 |" in err  # the progress line counts it queued, not running
     assert _where(_states("spread")["t0"]) == ("success", "late")
     history = json.loads(cli("audit", "log", "--dag-id", "spread", "--task-id", "t0", "-o", "json").stdout)
     assert [e["to_state"] for e in history if e["to_state"]] == ["queued", "running", "success"]

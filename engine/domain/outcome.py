@@ -47,5 +47,6 @@ class Progress:
     tis_total: int = 0
     tis_done: int = 0
     running: int = 0
+    queued: int = 0  # of the started tries, those still waiting for a worker to take them
     failed: int = 0
     waiting: str | None = None  # why started tries have not begun (no worker takes their queue)

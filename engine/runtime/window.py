@@ -68,16 +68,19 @@ class Window:
     def finish_runs(self) -> list[DagRun]:
         return [agg for agg in list(self.active.values()) if self.close(agg)]
 
-    def refresh_progress(self, running: int, waiting: str | None = None) -> None:
+    def refresh_progress(self, started: int, waiting: str | None = None) -> None:
+        """`started`: the tries in flight, queued for a worker or running."""
         p = self.progress
         p.waiting = waiting
         p.runs_done = self.outcome.runs_done
-        p.running = running
         p.failed = len(self.outcome.failed)
-        done = 0
+        done = queued = 0
         for agg in self.active.values():
-            done += sum(1 for t in self.order if t in agg.run.tis and agg.run.tis[t].state in FINISHED)
+            states = [agg.run.tis[t].state for t in self.order if t in agg.run.tis]
+            done += sum(1 for s in states if s in FINISHED)
+            queued += states.count("queued")
         p.tis_done = self._closed_tis + done
+        p.queued, p.running = queued, max(0, started - queued)
         if self.on_progress:
             self.on_progress(p)
 
