@@ -48,8 +48,9 @@ class _Template:
         self.values = itemgetter(*(_OWN.index(name) for _, name in sorted(slots)))  # of a row's own, in _OWN order
 
 
-def _listing(plan: ClearPlan, dry_run: bool) -> bytes:
-    """The task instances the plan selects: as they are (dry run), or as the clear left them."""
+def listing(plan: ClearPlan, dry_run: bool) -> Response:
+    """The task instances the plan selects, as they are (dry run) or as the clear left them (Airflow's
+    TaskInstanceCollectionResponse)."""
     templates: dict[tuple[str, str], _Template] = {}
     states: dict[str | None, str] = {None: "null"}
     rows = []
@@ -69,13 +70,11 @@ def _listing(plan: ClearPlan, dry_run: bool) -> bytes:
                 states[state] = encode_basestring(state)
             own = (f'"{ids(task_id)}"', run_id, logical_date, states[state], str(c["try_number"]), str(max_tries))
             rows.append(template.format % template.values(own))
-    return f'{{"task_instances":[{",".join(rows)}],"total_entries":{len(rows)}}}'.encode()
+    body = f'{{"task_instances":[{",".join(rows)}],"total_entries":{len(rows)}}}'
+    return Response(body.encode(), media_type="application/json")
 
 
-def cleared(svc: Ledgerflow, cmd: ClearTaskInstances) -> Response:
-    """Plans the clear, applies it unless it is a dry run, and answers with the task instances it selects
-    (Airflow's TaskInstanceCollectionResponse)."""
+def cleared(svc: Ledgerflow, cmd: ClearTaskInstances) -> ClearPlan:
+    """Plans the clear and applies it unless it is a dry run."""
     plan = svc.plan_clear(cmd)
-    if not cmd.dry_run:
-        plan = svc.clear(plan).plan
-    return Response(_listing(plan, cmd.dry_run), media_type="application/json")
+    return plan if cmd.dry_run else svc.clear(plan).plan

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from ledgerflow.api import shapes
 from ledgerflow.api.access import allowed, reason, service
-from ledgerflow.api.clearing import cleared
+from ledgerflow.api.clearing import cleared, listing
 from ledgerflow.api.models import DAGRunClearBody, DAGRunCollectionResponse, DAGRunResponse, TriggerDAGRunPostBody
 from ledgerflow.engine.application.commands import ClearTaskInstances, TriggerDagRun
 from ledgerflow.engine.application.service import Caller, Ledgerflow
@@ -69,5 +69,5 @@ def clear_dag_run(dag_id: str, dag_run_id: str, body: DAGRunClearBody, request: 
     cmd = ClearTaskInstances(dag_id=dag_id, start=moment, end=moment, only_failed=body.only_failed,
                              dry_run=body.dry_run, yes=True, reason=reason(request, body.note),
                              actor=caller.username)
-    listed = cleared(svc, cmd)
-    return listed if body.dry_run else shapes.run(svc.run(dag_id, dag_run_id))
+    plan = cleared(svc, cmd)
+    return listing(plan, cmd.dry_run) if cmd.dry_run else shapes.run(svc.run(dag_id, dag_run_id))

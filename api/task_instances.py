@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from ledgerflow.api import shapes
 from ledgerflow.api.access import allowed, reason, service
-from ledgerflow.api.clearing import cleared
+from ledgerflow.api.clearing import cleared, listing
 from ledgerflow.api.models import ClearTaskInstancesBody, PatchTaskInstanceBody, TaskInstanceCollectionResponse
 from ledgerflow.engine.application.commands import ClearTaskInstances, MarkTaskInstances
 from ledgerflow.engine.application.service import Caller, Ledgerflow
@@ -128,4 +128,4 @@ def post_clear_task_instances(dag_id: str, body: ClearTaskInstancesBody, request
         past=body.include_past, prevent_running=body.prevent_running_task, dry_run=body.dry_run, yes=True,
         reason=reason(request, body.note), actor=caller.username)
     svc.check_reset_dag_runs(body.reset_dag_runs)
-    return cleared(svc, cmd)
+    return listing(cleared(svc, cmd), cmd.dry_run)

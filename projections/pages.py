@@ -45,17 +45,16 @@ def run_page(ledger: Ledger, dag_id: str, *, start: datetime | None, end: dateti
 
 def run_summaries(ledger: Ledger, dag_ids: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:
     """Each DAG's latest run (by logical date) and its count of runs by state, in two reads for every DAG."""
-    found: dict[str, tuple[dict[str, Any] | None, dict[str, int]]] = {d: (None, {}) for d in dag_ids}
+    counts: dict[str, dict[str, int]] = {d: {} for d in dag_ids}
     with ledger.cursor() as curs:
         curs.execute(f"SELECT DISTINCT ON (dag_id) * FROM ({RUN_SELECT} WHERE dag_id = ANY(%s)) runs "
                      "ORDER BY dag_id, logical_date DESC", (list(dag_ids),))
-        for r in curs.fetchall():
-            found[r["dag_id"]] = (run_json(run_from_row(r)), found[r["dag_id"]][1])
+        latest = {r["dag_id"]: run_json(run_from_row(r)) for r in curs.fetchall()}
         curs.execute("SELECT dag_id, state, count(*) AS n FROM dag_run WHERE dag_id = ANY(%s) GROUP BY 1, 2",
                      (list(dag_ids),))
         for r in curs.fetchall():
-            found[r["dag_id"]][1][r["state"]] = int(r["n"])
-    return found
+            counts[r["dag_id"]][r["state"]] = int(r["n"])
+    return {d: (latest.get(d), counts[d]) for d in dag_ids}
 
 
 # the order of engine.application.pages.ordered: text by code point, a missing value last (first descending)
