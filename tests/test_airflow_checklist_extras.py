@@ -54,6 +54,15 @@ def test_an_unsupported_timetable_is_refused_naming_it(tmp_path, monkeypatch):
     assert "airflow.timetables.simple.ContinuousTimetable" in " ".join(bag.errors.values())
 
 
+@pytest.mark.parametrize("argument", ["interval=timedelta(hours=1)", "run_immediately=True"])
+def test_a_trigger_timetable_option_it_cannot_honour_is_refused_naming_it(tmp_path, monkeypatch, argument):
+    bag = _bag(tmp_path, "from airflow.timetables.trigger import CronTriggerTimetable\n"
+                         f"with DAG('d', schedule=CronTriggerTimetable('0 0 * * *', {argument}),\n"
+                         "         start_date=datetime(2024, 1, 1)):\n"
+                         "    EmptyOperator(task_id='t')\n", "3", monkeypatch)
+    assert f"CronTriggerTimetable({argument.split('=')[0]}=...)" in " ".join(bag.errors.values())
+
+
 def test_owner_links_must_be_urls_or_mailto(tmp_path, monkeypatch):
     bag = _bag(tmp_path, "with DAG('d', schedule=None, owner_links={'ok': 'mailto:a@b.c', 'bad': 'not a link'}):\n"
                          "    EmptyOperator(task_id='t')\n", "2", monkeypatch)

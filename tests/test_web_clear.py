@@ -80,6 +80,18 @@ def test_a_viewer_has_no_clear_control_and_is_refused_with_403(ui):
     assert cell(page, RUN2, "b").get_attribute("data-state") == "failed"
 
 
+def test_a_mark_refuses_the_options_only_a_clear_has_and_changes_nothing(ui):
+    page = ui.page("operator")
+    page.goto(f"{ui.url}{TI}")
+    csrf = page.locator("#change-dialog input[name=csrf]").input_value()
+    for option in ("only_failed", "only_running"):
+        answer = page.request.post(f"{ui.url}{TI}/mark", form={"csrf": csrf, "state": "success", "reason": "why",
+                                                             option: "true"})
+        assert answer.status == 400 and "not of a mark" in answer.text()
+    page.goto(f"{ui.url}/dags/pychain/grid")
+    assert cell(page, RUN2, "b").get_attribute("data-state") == "failed"
+
+
 def test_a_change_without_the_session_s_csrf_token_is_refused(ui):
     page = ui.page("admin")
     answer = page.request.post(f"{ui.url}{TI}/clear", form={"csrf": "forged", "reason": "cross-site"})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
+from seeded_runs import seed_run
 from web_support import RUN2, cell
 
 from ledgerflow.engine.application.commands import ClearTaskInstances
@@ -121,6 +123,20 @@ def test_the_task_instance_panel_shows_its_history_rendered_fields_and_each_try_
     log = page.locator("details").first
     assert "Try 1" in log.locator("summary").inner_text()
     assert "b fails on 2024-01-02" in log.locator("pre").inner_text()
+
+
+def test_the_audit_page_s_older_link_keeps_the_filters_as_they_were_typed(ui):
+    for day in range(40):  # 40 runs of 3 task instances: more than a page of entries
+        seed_run(ui.dags, "pychain", f"2023-10-{day % 30 + 1:02d}T{day // 30:02d}:00:00", run_type="backfill",
+                 ti_states={"a": "success", "b": "success", "c": "success"})
+    since = "2000-01-01T00:00:00+00:00"
+    page = ui.page("auditor")
+    page.goto(f"{ui.url}/audit?" + urlencode({"dag_id": "pychain", "since": since}))
+    assert page.get_by_test_id("audit-row").count() == 100
+    page.get_by_role("link", name="Older").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("filter-since").input_value() == since
+    assert page.get_by_test_id("audit-row").count() > 0
 
 
 def test_the_audit_page_filters_by_dag_run_task_actor_operation_and_time(ui):

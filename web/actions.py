@@ -97,6 +97,8 @@ def clear(dag_id: str, run_id: str, task_id: str, request: Request, who: Who, o:
 
 def _mark(dag_id: str, run_id: str, task_id: str, who: Caller, state: str, o: Options,
           reason: str | None, dry_run: bool) -> MarkTaskInstances:
+    if o.only_failed or o.only_running:
+        raise InvalidInput("only_failed and only_running are options of a clear, not of a mark")
     return MarkTaskInstances(dag_id=dag_id, run_id=run_id, task_id=task_id, state=state, past=o.past,
                              future=o.future, upstream=o.upstream, downstream=o.downstream, dry_run=dry_run,
                              reason=reason, actor=who.username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -25,7 +26,7 @@ def audit(request: Request, who: Who, offset: Annotated[int, Query(ge=0)] = 0) -
     svc.authorize(who, "audit")
     given = {k: v.strip() for k in FILTERS if (v := request.query_params.get(k, "")).strip()}
     rows, total = svc.audit_page(limit=PAGE, offset=offset, order_by=["-id"], **given)
-    query = "&".join(f"{k}={v}" for k, v in given.items())
+    query = urlencode(given)
     return page(request, "audit.html", who=who, rows=rows, total=total, offset=offset, size=PAGE, given=given,
                 query=query, dag_ids=sorted(svc.dag_bag().dags))
 

@@ -44,7 +44,9 @@ class DeltaDataIntervalTimetable(BuiltinTimetable):
 
 
 def _no_interval(name: str, interval: Any) -> None:
-    if interval not in (None, timedelta(0)) and interval != relativedelta():
+    empty = interval is None or interval == timedelta(0) or (isinstance(interval, relativedelta)
+                                                           and interval == relativedelta())
+    if not empty:
         raise unsupported_feature(f"{name}(interval=...): a trigger timetable with a data interval")
 
 
@@ -54,6 +56,8 @@ class CronTriggerTimetable(BuiltinTimetable):
     def __init__(self, cron: str, *, timezone: Any = None, interval: Any = timedelta(0),
                  run_immediately: Any = False) -> None:
         _no_interval("CronTriggerTimetable", interval)
+        if run_immediately is not False:
+            raise unsupported_feature("CronTriggerTimetable(run_immediately=...): a first run at once, off schedule")
         super().__init__(cron, timezone)
 
 
