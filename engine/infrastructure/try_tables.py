@@ -98,15 +98,14 @@ def claims_of(conn: psycopg.Connection[Any], keys: Iterable[Key], stale_after: f
 
 def settle(conn: psycopg.Connection[Any], outcomes: Sequence[tuple[Key, dict[str, Any]]]) -> list[Key]:
     """Gives these tries this outcome unless they have one (or a claim appears meanwhile: then
-    inserting fails over to the update); returns the keys it settled."""
-    settled = []
-    with conn.transaction(), conn.cursor() as curs:
-        for key, result in outcomes:
-            curs.execute(
-                "INSERT INTO try_claim (run_uuid, task_id, try_number, hostname, pid, result, ended_at) "
-                "VALUES (%s, %s, %s, '', 0, %s, now()) ON CONFLICT (run_uuid, task_id, try_number) DO UPDATE "
-                "SET result = EXCLUDED.result, ended_at = now() WHERE try_claim.result IS NULL RETURNING 1",
-                (*key, json.dumps(result)))
-            if curs.fetchone() is not None:
-                settled.append(key)
-    return settled
+    inserting fails over to the update), in one statement; returns the keys it settled."""
+    if not outcomes:
+        return []
+    rows = conn.execute(
+        "INSERT INTO try_claim (run_uuid, task_id, try_number, hostname, pid, result, ended_at) "
+        "SELECT u, t, n, '', 0, r, now() FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::text[]::jsonb[]) "
+        "AS k(u, t, n, r) "
+        "ON CONFLICT (run_uuid, task_id, try_number) DO UPDATE SET result = EXCLUDED.result, ended_at = now() "
+        "WHERE try_claim.result IS NULL RETURNING run_uuid::text, task_id, try_number",
+        (*_columns(k for k, _ in outcomes), [json.dumps(r) for _, r in outcomes])).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]

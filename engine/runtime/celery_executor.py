@@ -139,7 +139,8 @@ class CeleryExecutor:
                 dead.append((key, {"key": [key[0], key[1]], "state": "failed", "hostname": host or None,
                                    "error": f"worker {host} (pid {pid}) sent no heartbeat for {self._stale:g} s: "
                                             f"it is taken for dead"}))
-        results += [self._land(r) for k, r in dead if k in try_tables.settle(self._db, [(k, r)])]
+        settled = set(try_tables.settle(self._db, dead))
+        results += [self._land(r) for k, r in dead if k in settled]
         self._note(claimed)
         return results
 

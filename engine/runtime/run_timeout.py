@@ -31,6 +31,8 @@ class Timed(Protocol):
 
     def apply_results(self, results: list[TaskResult]) -> None: ...
 
+    def retire(self, agg: DagRun) -> None: ...
+
 
 def limit_of(dag: DAG) -> timedelta | None:
     limit = getattr(dag, "dagrun_timeout", None)
@@ -67,7 +69,5 @@ def time_out_runs(r: Timed) -> bool:
         r.events.set_run_state(agg, "failed")
         run_ended(r.full_dag, agg, "failed", "timed_out")
         r.outcome.failed.append((agg.run, "-"))
-        r.outcome.runs_done += 1
-        del r.active[uid]
-        r.opened_at.pop(uid, None)
+        r.retire(agg)
     return True

@@ -59,11 +59,15 @@ class Window:
         self.events.set_run_state(agg, final)
         run_ended(self.full_dag, agg, final)
         self.outcome.failed.extend((agg.run, t) for t, s in states.items() if s in FAILED_LIKE)
+        self.retire(agg)
+        return True
+
+    def retire(self, agg: DagRun) -> None:
+        """Takes an ended run out of the window; its task instances stay counted as done."""
         self.active.pop(agg.id, None)
         self.opened_at.pop(agg.id, None)
         self.outcome.runs_done += 1
-        self._closed_tis += len(states)
-        return True
+        self._closed_tis += sum(1 for t in self.order if t in agg.run.tis)
 
     def finish_runs(self) -> list[DagRun]:
         return [agg for agg in list(self.active.values()) if self.close(agg)]
