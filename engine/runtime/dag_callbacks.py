@@ -16,18 +16,10 @@ from ledgerflow.engine.authoring.dag import DAG
 from ledgerflow.engine.authoring.dagbag import importable
 from ledgerflow.engine.authoring.templating import build_context
 from ledgerflow.engine.domain.dagrun import DagRun
-from ledgerflow.engine.infrastructure import settings
 from ledgerflow.engine.infrastructure.private_paths import open_private, private_dir
 from ledgerflow.engine.runtime.in_process import ONE_AT_A_TIME
-from ledgerflow.engine.runtime.jobs import TaskJob
+from ledgerflow.engine.runtime.jobs import TaskJob, confined_log
 from ledgerflow.engine.runtime.try_instance import TryInstance
-
-
-def _log_path(dag_id: str, run_id: str) -> Path | None:
-    root = settings.logs_dir().resolve()
-    parts = (dag_id, run_id, "dag_callbacks.log")
-    path = root.joinpath(*parts).resolve()
-    return path if path.is_relative_to(root) and path.relative_to(root).parts == parts else None
 
 
 def run_ended(dag: DAG, agg: DagRun, final: str, reason: str | None = None) -> None:
@@ -36,7 +28,7 @@ def run_ended(dag: DAG, agg: DagRun, final: str, reason: str | None = None) -> N
     if getattr(dag, f"on_{kind}_callback", None) is None:
         return
     last = next((t for t in reversed(dag.topological_order()) if t in agg.run.tis), None)
-    path = _log_path(dag.dag_id, agg.run.run_id)
+    path = confined_log(dag.dag_id, agg.run.run_id, "dag_callbacks.log")
     if last is None or path is None:
         return
     private_dir(path.parent)

@@ -84,8 +84,12 @@ def confined_log_path(dag_id: str, run_id: str, task_id: str, try_number: int) -
 
     The ids are checked where they are given; this holds for runs recorded before that, too.
     """
+    return confined_log(dag_id, run_id, task_id, f"attempt={try_number}.log")
+
+
+def confined_log(*parts: str) -> Path | None:
+    """LEDGERFLOW_HOME/logs/PARTS... resolved, or None when the parts lead elsewhere (.., /, a symlink)."""
     root = settings.logs_dir().resolve()
-    parts = (dag_id, run_id, task_id, f"attempt={try_number}.log")
     try:
         path = root.joinpath(*parts).resolve()
     except (OSError, RuntimeError):  # a symlink loop

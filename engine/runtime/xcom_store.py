@@ -51,9 +51,10 @@ def _run_ids(dag_id: str, run_id: str | None, upto: datetime | None) -> list[UUI
 
     found: dict[UUID, datetime | None] = {}
     with psycopg.connect(resolve_url(), autocommit=True) as conn:
-        for uid, moment, rid in conn.execute("SELECT run_uuid, logical_date, run_id FROM dag_run WHERE dag_id = %s",
-                                             (dag_id,)):
-            found[uid] = moment if upto is not None or rid == run_id else None
+        narrowed = ("logical_date <= %s", upto) if upto is not None else ("run_id = %s", run_id)
+        for uid, moment in conn.execute(f"SELECT run_uuid, logical_date FROM dag_run WHERE dag_id = %s AND "
+                                        f"{narrowed[0]}", (dag_id, narrowed[1])):
+            found[uid] = moment
         tail = conn.execute(f"SELECT originator_id, state FROM {EVENTS_TABLE} WHERE notification_id > {POSITION} "
                             f"AND originator_version = 1 AND topic = %s", (topic_of(DagRun.Created),))
         for uid, state in tail:
