@@ -20,6 +20,7 @@ from ledgerflow.engine.domain.values import INT8_MAX, integer
 from ledgerflow.engine.errors import InvalidInput, NotFound, Term
 
 if TYPE_CHECKING:
+    from ledgerflow.engine.authoring.dag import DAG
     from ledgerflow.engine.authoring.dagbag import DagBag
 
 Rows = list[dict[str, Any]]
@@ -69,6 +70,7 @@ def page(limit: int, offset: int) -> None:
 
 class Pages(Reads):
     dag_bag: Callable[..., DagBag]  # provided by the service (the DAG folder's DAGs, kept by a server)
+    dag: Callable[..., DAG | None]  # provided by the service: one of them, None when its file does not load
 
     def run(self, dag_id: str, run_id: str, *, as_of: str | None = None) -> dict[str, Any]:
         found, _ = self.run_page(dag_id, run_id=run_id, limit=1, as_of=as_of)
@@ -143,11 +145,12 @@ class Pages(Reads):
 
     def rendered_fields(self, dag_id: str, run_id: str, task_id: str, subdir: Path | None = None) -> dict[str, Any]:
         """The task instance's template fields as its try renders them (the DAG file must load); writes nothing."""
-        from ledgerflow.engine.application.reads import dag_file
         from ledgerflow.engine.application.task_reads import rendered
 
         ti = self.task_instance(dag_id, run_id, task_id)
-        dag = dag_file(dag_id, subdir)
+        dag = self.dag(dag_id, subdir)  # the DAG files a server keeps loaded, not a new import per view
+        if dag is None:
+            raise NotFound(f"the DAG file of {dag_id!r} does not load")
         if task_id not in dag.tasks:
             raise NotFound(f"the DAG file of {dag_id!r} has no task {task_id!r} any more")
         return rendered(dag, self.run(dag_id, run_id), task_id, int(ti["try_number"] or 0))
